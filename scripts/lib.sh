@@ -1,0 +1,37 @@
+# Shared by scripts/run, scripts/test and bench/: pick JDK 25 and install the Debian packages a step needs.
+# Sourced, not executed.
+
+# Selects a JDK whose major version is 25: $JAVA_HOME if it is one, else the first under /usr/lib/jvm.
+select_jdk25() {
+  local candidate
+  for candidate in "${JAVA_HOME:-}" /usr/lib/jvm/temurin-25* /usr/lib/jvm/*25*; do
+    [ -n "$candidate" ] && [ -x "$candidate/bin/java" ] || continue
+    if "$candidate/bin/java" -version 2>&1 | head -n1 | grep -q '"25'; then
+      export JAVA_HOME="$candidate"
+      export PATH="$JAVA_HOME/bin:$PATH"
+      # Maven 3.8's bundled Guava calls sun.misc.Unsafe; JDK 25 warns on every run without this.
+      export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
+      return 0
+    fi
+  done
+  echo "gpuwatch: JDK 25 not found (looked at \$JAVA_HOME and /usr/lib/jvm/*25*). Install Temurin 25 or set JAVA_HOME." >&2
+  return 1
+}
+
+# ensure_packages BINARY:DEBIAN_PACKAGE ... installs each package whose binary is missing (root only).
+ensure_packages() {
+  local pair binary package missing=()
+  for pair in "$@"; do
+    binary="${pair%%:*}"; package="${pair#*:}"
+    command -v "$binary" >/dev/null 2>&1 || missing+=("$package")
+  done
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "gpuwatch: missing ${missing[*]}; install them with: sudo apt-get install ${missing[*]}" >&2
+    return 1
+  fi
+  echo "gpuwatch: installing Debian packages: ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
