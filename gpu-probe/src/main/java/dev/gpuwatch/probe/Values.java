@@ -31,8 +31,14 @@ public final class Values {
     /**
      * A process holding GPU memory (nvmlDeviceGetComputeRunningProcesses_v3). Memory is absent when the driver
      * cannot report it (NVML_VALUE_NOT_AVAILABLE, e.g. inside some containers); MIG ids are absent off MIG.
+     * {@code command} is the process name (/proc/PID/comm), absent when the pid is not visible from here.
      */
-    public record GpuProcess(int pid, OptionalLong usedMemoryBytes, OptionalInt gpuInstanceId, OptionalInt computeInstanceId) {}
+    public record GpuProcess(
+            int pid,
+            Optional<String> command,
+            OptionalLong usedMemoryBytes,
+            OptionalInt gpuInstanceId,
+            OptionalInt computeInstanceId) {}
 
     /** A MIG device (instance) of a MIG-enabled GPU. */
     public record MigDevice(
