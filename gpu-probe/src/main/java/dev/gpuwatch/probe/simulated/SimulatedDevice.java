@@ -1,0 +1,532 @@
+package dev.gpuwatch.probe.simulated;
+
+import dev.gpuwatch.probe.ClockEventReason;
+import dev.gpuwatch.probe.ClockType;
+import dev.gpuwatch.probe.DeviceState;
+import dev.gpuwatch.probe.GpuSnapshot;
+import dev.gpuwatch.probe.Values.EccErrors;
+import dev.gpuwatch.probe.Values.GpuProcess;
+import dev.gpuwatch.probe.Values.RemappedRows;
+import dev.gpuwatch.probe.Values.XidEvent;
+import dev.gpuwatch.probe.simulated.Timeline.Segment;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * One simulated GPU. Its constants (identity, workload, ambient temperature, noise) are hashes of (seed, index);
+ * every gauge is a function of the time since the fleet opened and the scenario {@link Timeline}. Counters that
+ * integrate a rate (energy, NVLink bytes) advance on a fixed one-second grid, so they too depend only on time.
+ * Guarded by the fleet's lock.
+ */
+final class SimulatedDevice {
+    static final String DRIVER_VERSION = "550.54.15";
+    static final String CUDA_DRIVER_VERSION = "12.4";
+
+    // Timings of the faults, documented in docs/simulated-fleet.md.
+    static final long SECOND = 1_000_000_000L;
+    static final double THERMAL_RAMP_SECONDS = 45;
+    static final double THERMAL_TARGET_CELSIUS = 93;
+    static final double LEAK_FULL_SECONDS = 120;
+    static final long LOST_AFTER_XID_NANOS = 30 * SECOND;
+    static final long XID_PERIOD_NANOS = 20 * SECOND;
+    static final long[] XID_CYCLE = {48, 63, 64, 74, 94, 95};
+    static final long ECC_UNCORRECTED_PERIOD_NANOS = 5 * SECOND;
+    static final long ECC_CORRECTED_PERIOD_NANOS = SECOND;
+    static final long ROW_REMAP_PERIOD_NANOS = 60 * SECOND;
+    static final int MAX_REMAPPED_ROWS = 8;
+    static final int CHURN_SLOTS = 24;
+    static final long CHURN_LIFETIME_NANOS = 12 * SECOND;
+    static final long CHURN_STAGGER_NANOS = SECOND / 2;
+    static final double DIURNAL_LAG_SECONDS_PER_GPU = 1800;
+
+    private static final long MIB = 1L << 20;
+    private static final double DAY_SECONDS = 86_400;
+    private static final int CHURN_PID_FIRST = 2_500_000;
+    private static final int CHURN_PID_SPAN = 1_600_000;
+    private static final String[] HGX_BUSES = {"18", "2A", "3A", "5D", "9A", "AB", "BA", "DB"};
+
+    // hash keys, one per independent stream of constants
+    private enum Key { UUID_HI, UUID_LO, SERIAL, LEVEL, AMBIENT, WORKLOAD, PID, MEMORY, WOBBLE, NVLINK, PCIE,
+        ECC, REMAP, REPLAY, UPTIME, CHURN_COMMAND, CHURN_MEMORY, UTIL, MEM_UTIL, POWER, TEMP, MEM_TEMP, PLATEAU,
+        PCIE_NOISE }
+
+    private enum Workload { VLLM, TRITON, PYTHON }
+
+    /** A long-running process of the GPU's workload: its memory is a share of the board, optionally wobbling. */
+    private record BaseProcess(int pid, String command, double memoryShare, double wobble, double wobblePeriod,
+            double wobblePhase) {}
+
+    private record Activity(double utilization, double memoryUtilization, boolean lost) {
+        static final Activity LOST = new Activity(0, 0, true);
+    }
+
+    private final GpuModel model;
+    private final long seed;
+    private final int index;
+    private final int devices;
+    private final boolean faulty;
+    private final Timeline timeline;
+    private final Instant start;
+    private final String uuid;
+    private final String serial;
+    private final String pciBusId;
+    private final double utilLevel;
+    private final double ambientCelsius;
+    private final List<BaseProcess> workload;
+    private final double nvlinkBytesPerSecond;
+    private final double nvlinkRxFactor;
+    private final double pcieRxPeak;
+    private final double pcieTxPeak;
+    private final long eccCorrectedLifetime;
+    private final long remappedCorrectedRows;
+    private final long replayAtStart;
+    private final long replaysPerHour;
+    private final long churnPidBase;
+    private final Noise utilNoise;
+    private final Noise memUtilNoise;
+    private final Noise powerNoise;
+    private final Noise tempNoise;
+    private final Noise memTempNoise;
+    private final Noise plateauNoise;
+    private final Noise pcieNoise;
+
+    // energy (J), NVLink tx and rx (bytes) at gridSecond; advanced by integrate()
+    private long gridSecond;
+    private final double[] integrals = new double[3];
+
+    SimulatedDevice(SimulationOptions options, int index, int faultyIndex, Timeline timeline, Instant start) {
+        this.model = options.model();
+        this.seed = options.seed();
+        this.index = index;
+        this.devices = options.devices();
+        this.faulty = index == faultyIndex;
+        this.timeline = timeline;
+        this.start = start;
+        long hi = hash(Key.UUID_HI);
+        long lo = hash(Key.UUID_LO);
+        this.uuid = "GPU-%08x-%04x-%04x-%04x-%012x".formatted(hi >>> 32, (hi >>> 16) & 0xFFFF, hi & 0xFFFF,
+                lo >>> 48, lo & 0xFFFF_FFFF_FFFFL);
+        this.serial = Long.toString(1_320_000_000_000L + Math.floorMod(hash(Key.SERIAL), 680_000_000_000L));
+        this.pciBusId = "%08X:%s:00.0".formatted(index / HGX_BUSES.length, HGX_BUSES[index % HGX_BUSES.length]);
+        this.utilLevel = range(0.5, 0.8, Key.LEVEL);
+        this.ambientCelsius = range(27, 31, Key.AMBIENT);
+        this.workload = workload(faulty ? Workload.VLLM : pickWorkload());
+        this.nvlinkBytesPerSecond = model.hasNvlink() ? range(5e9, 4e10, Key.NVLINK) : 0;
+        this.nvlinkRxFactor = range(0.97, 1.03, Key.NVLINK, 1);
+        this.pcieRxPeak = range(4e8, 1.2e9, Key.PCIE);
+        this.pcieTxPeak = range(1e8, 4e8, Key.PCIE, 1);
+        this.eccCorrectedLifetime = unit(Key.ECC) < 0.6 ? 0 : 1 + (long) (12 * unit(Key.ECC, 1));
+        this.remappedCorrectedRows = unit(Key.REMAP) < 0.85 ? 0 : 1;
+        this.replayAtStart = unit(Key.REPLAY) < 0.75 ? 0 : 1 + (long) (5 * unit(Key.REPLAY, 1));
+        this.replaysPerHour = unit(Key.REPLAY, 2) < 0.8 ? 0 : 1;
+        this.churnPidBase = Math.floorMod(Seeds.hash(seed, Key.PID.ordinal(), -1), CHURN_PID_SPAN);
+        this.utilNoise = noise(Key.UTIL);
+        this.memUtilNoise = noise(Key.MEM_UTIL);
+        this.powerNoise = noise(Key.POWER);
+        this.tempNoise = noise(Key.TEMP);
+        this.memTempNoise = noise(Key.MEM_TEMP);
+        this.plateauNoise = noise(Key.PLATEAU);
+        this.pcieNoise = noise(Key.PCIE_NOISE);
+        // The energy counter runs since driver load, some days before the fleet opened; NVLink counters from 0.
+        integrals[0] = Math.floor(range(2, 30, Key.UPTIME) * DAY_SECONDS * model.idlePowerWatts() * 3);
+    }
+
+    String uuid() {
+        return uuid;
+    }
+
+    /**
+     * The snapshot at {@code t}; counters are read at {@code counterT} ({@code >= t}, the latest time ever
+     * sampled) so that they never go down when the clock does.
+     */
+    GpuSnapshot snapshot(long t, long counterT, Instant takenAt) {
+        GpuSnapshot.Builder b = GpuSnapshot.builder(index, takenAt).uuid(uuid);
+        double[] integrated = integrate(counterT);
+        Activity activity = activity(t);
+        if (activity.lost()) {
+            return b.state(DeviceState.LOST,
+                    "GPU is lost (NVML_ERROR_GPU_IS_LOST): fell off the bus after Xid 79").build();
+        }
+        double s = seconds(t);
+        Segment segment = timeline.at(t);
+        b.name(model.nvmlName()).serial(serial).pciBusId(pciBusId)
+                .driverVersion(DRIVER_VERSION).cudaDriverVersion(CUDA_DRIVER_VERSION)
+                .computeCapability(model.computeCapabilityMajor(), model.computeCapabilityMinor())
+                .cudaOrdinal(index).smCount(model.smCount());
+
+        double u = activity.utilization();
+        b.gpuUtilization(u).memoryUtilization(activity.memoryUtilization()).decoderUtilization(0);
+        if (model.hasEncoder()) {
+            b.encoderUtilization(0);
+        }
+
+        List<GpuProcess> processes = processes(t, segment);
+        long used = 0;
+        for (GpuProcess process : processes) {
+            used += process.usedMemoryBytes().orElse(0);
+        }
+        b.memoryTotalBytes(model.memoryTotalBytes()).memoryReservedBytes(model.memoryReservedBytes())
+                .memoryUsedBytes(used).memoryFreeBytes(usableMemory() - used)
+                .processes(processes);
+
+        double power = powerWatts(t);
+        double rawTemp = temperature(t, s, segment);
+        long temp = Math.round(rawTemp);
+        b.gpuTemperatureCelsius(temp).powerWatts(power).powerLimitWatts(model.powerLimitWatts())
+                .energyJoules(Math.floor(integrated[0] * 1000) / 1000);
+        if (model.hasMemoryTemperature()) {
+            b.memoryTemperatureCelsius(Math.round(rawTemp + 4 + 0.9 * memTempNoise.at(s)));
+        }
+        if (model.hasFan()) {
+            b.fanSpeedRatio(percent(clamp(0.3 + 0.7 * (temp - 35) / 50.0, 0.3, 1.0)));
+        }
+        int pState = processes.isEmpty() ? model.idlePerformanceState() : 0;
+        b.performanceState(pState);
+        clocks(b, u, power, pState, segment, t);
+
+        eccAndXids(b, counterT);
+        b.pcieReplayErrors(replayAtStart + (long) (seconds(counterT) * replaysPerHour / 3600));
+        pcie(b, u, s);
+        if (model.hasNvlink()) {
+            b.nvlinkTxBytes((long) integrated[1]).nvlinkRxBytes((long) integrated[2]);
+        }
+        if (model.supportsMig()) {
+            b.migEnabled(false);
+        }
+        return b.build();
+    }
+
+    // ---- activity, power, temperature -------------------------------------------------------------------
+
+    private boolean faultActive(Segment segment, long t) {
+        Scenario scenario = segment.scenario();
+        return scenario.isFault() && (faulty || scenario.touchesEveryGpu()) && segment.sinceFault(t) >= 0;
+    }
+
+    private Activity activity(long t) {
+        Segment segment = timeline.at(t);
+        Scenario scenario = segment.scenario();
+        boolean fault = faultActive(segment, t);
+        if (fault && scenario == Scenario.XID79_GPU_LOST && segment.sinceFault(t) >= LOST_AFTER_XID_NANOS) {
+            return Activity.LOST;
+        }
+        double s = seconds(t);
+        double u = switch (scenario) {
+            case IDLE -> 0;
+            case DIURNAL -> clamp(0.55 - 0.4 * Math.cos(2 * Math.PI * (s - index * DIURNAL_LAG_SECONDS_PER_GPU)
+                    / DAY_SECONDS) + 0.04 * utilNoise.at(s), 0.1, 0.98);
+            default -> clamp(utilLevel + 0.12 * utilNoise.at(s), 0.35, 0.95);
+        };
+        if (fault) {
+            switch (scenario) {
+                case IDLE_ALLOCATED, XID79_GPU_LOST -> u = 0;
+                case POWER_THROTTLING -> u = clamp(0.965 + 0.015 * utilNoise.at(s), 0.95, 1.0);
+                default -> { }
+            }
+        }
+        u = percent(u);
+        double memUtil = u == 0 ? 0 : percent(clamp(0.2 + 0.5 * u + 0.05 * memUtilNoise.at(s), 0, 1));
+        return new Activity(u, memUtil, false);
+    }
+
+    /** Board draw at {@code t}, in watts with NVML's milliwatt resolution; 0 while lost. */
+    private double powerWatts(long t) {
+        Activity activity = activity(t);
+        if (activity.lost()) {
+            return 0;
+        }
+        Segment segment = timeline.at(t);
+        double s = seconds(t);
+        double n = powerNoise.at(s);
+        double idle = model.idlePowerWatts();
+        double limit = model.powerLimitWatts();
+        double p;
+        if (activity.utilization() == 0) {
+            // a loaded CUDA context keeps the board slightly above its bare idle draw
+            p = idle * (segment.scenario() == Scenario.IDLE ? 1.0 : 1.08) * (1 + 0.03 * n);
+        } else {
+            p = (idle + (0.88 * limit - idle) * activity.utilization() * (0.9 + 0.1 * activity.memoryUtilization()))
+                    * (1 + 0.01 * n);
+        }
+        if (faultActive(segment, t)) {
+            if (segment.scenario() == Scenario.POWER_THROTTLING) {
+                p = limit * (0.9925 + 0.0075 * n);
+            } else if (thermalPlateau(segment, t)) {
+                p *= 0.8;
+            }
+        }
+        return Math.round(p * 1000) / 1000.0;
+    }
+
+    private boolean thermalPlateau(Segment segment, long t) {
+        return segment.scenario() == Scenario.THERMAL_THROTTLING && faultActive(segment, t)
+                && seconds(segment.sinceFault(t)) >= THERMAL_RAMP_SECONDS;
+    }
+
+    /** Die temperature: ambient plus a share of the mean draw over the last minute, so it lags power. */
+    private double temperature(long t, double s, Segment segment) {
+        double sum = 0;
+        for (int k = 0; k < 9; k++) {
+            sum += powerWatts(Math.max(0, t - k * 7_500_000_000L));
+        }
+        double temp = ambientCelsius + 46 * (sum / 9) / model.powerLimitWatts() + 0.5 * tempNoise.at(s);
+        if (segment.scenario() == Scenario.THERMAL_THROTTLING && faultActive(segment, t)) {
+            double ramp = Math.min(1, seconds(segment.sinceFault(t)) / THERMAL_RAMP_SECONDS);
+            double target = THERMAL_TARGET_CELSIUS + 0.8 * plateauNoise.at(s);
+            temp += ramp * (target - temp);
+        }
+        return temp;
+    }
+
+    private void clocks(GpuSnapshot.Builder b, double u, double power, int pState, Segment segment, long t) {
+        Set<ClockEventReason> reasons = EnumSet.noneOf(ClockEventReason.class);
+        long sm;
+        long memory;
+        long video;
+        if (u == 0) {
+            reasons.add(ClockEventReason.GPU_IDLE);
+            sm = model.idleSmClockMhz();
+            memory = pState == 0 ? model.maxMemoryClockMhz() : model.idleMemoryClockMhz();
+            video = bin15(model.maxVideoClockMhz() * 0.45);
+        } else {
+            sm = model.maxSmClockMhz() - bin15(model.maxSmClockMhz() * 0.04 * power / model.powerLimitWatts());
+            if (faultActive(segment, t) && segment.scenario() == Scenario.POWER_THROTTLING) {
+                reasons.add(ClockEventReason.SW_POWER_CAP);
+                sm = bin15(model.maxSmClockMhz() * 0.85);
+            } else if (thermalPlateau(segment, t)) {
+                reasons.addAll(EnumSet.of(ClockEventReason.SW_THERMAL_SLOWDOWN,
+                        ClockEventReason.HW_THERMAL_SLOWDOWN, ClockEventReason.HW_SLOWDOWN));
+                sm = bin15(model.maxSmClockMhz() * 0.6);
+            }
+            memory = model.maxMemoryClockMhz();
+            video = bin15(model.maxVideoClockMhz() * 0.9);
+        }
+        b.clockHertz(ClockType.SM, sm * 1_000_000).clockHertz(ClockType.GRAPHICS, sm * 1_000_000)
+                .clockHertz(ClockType.MEMORY, memory * 1_000_000).clockHertz(ClockType.VIDEO, video * 1_000_000)
+                .maxClockHertz(ClockType.SM, model.maxSmClockMhz() * 1_000_000L)
+                .maxClockHertz(ClockType.GRAPHICS, model.maxGraphicsClockMhz() * 1_000_000L)
+                .maxClockHertz(ClockType.MEMORY, model.maxMemoryClockMhz() * 1_000_000L)
+                .maxClockHertz(ClockType.VIDEO, model.maxVideoClockMhz() * 1_000_000L)
+                .clockEventReasons(reasons);
+    }
+
+    private void pcie(GpuSnapshot.Builder b, double u, double s) {
+        double n = pcieNoise.at(s);
+        double rx = u == 0 ? 4096 * (1 + 0.5 * n) : u * pcieRxPeak * (1 + 0.1 * n);
+        double tx = u == 0 ? 2048 * (1 + 0.5 * n) : u * pcieTxPeak * (1 - 0.1 * n);
+        // NVML reports KiB/s
+        b.pcieRxBytesPerSecond(Math.round(rx / 1024) * 1024.0).pcieTxBytesPerSecond(Math.round(tx / 1024) * 1024.0);
+    }
+
+    // ---- memory and processes ---------------------------------------------------------------------------
+
+    private long usableMemory() {
+        return model.memoryTotalBytes() - model.memoryReservedBytes();
+    }
+
+    private List<GpuProcess> processes(long t, Segment segment) {
+        if (segment.scenario() == Scenario.IDLE) {
+            return List.of();
+        }
+        double s = seconds(t);
+        long[] memory = new long[workload.size()];
+        long others = 0;
+        for (int i = 0; i < memory.length; i++) {
+            BaseProcess p = workload.get(i);
+            double wobble = 1 + p.wobble() * Math.sin(2 * Math.PI * s / p.wobblePeriod() + p.wobblePhase());
+            memory[i] = floorMib(p.memoryShare() * wobble * model.memoryTotalBytes());
+            others += i == 0 ? 0 : memory[i];
+        }
+        boolean fault = faultActive(segment, t);
+        if (fault && segment.scenario() == Scenario.MEMORY_LEAK) {
+            double grown = seconds(segment.sinceFault(t)) / LEAK_FULL_SECONDS;
+            long full = usableMemory() - others;
+            memory[0] = grown >= 1 ? full : memory[0] + floorMib((full - memory[0]) * grown);
+        }
+        List<GpuProcess> processes = new ArrayList<>();
+        for (int i = 0; i < memory.length; i++) {
+            processes.add(process(workload.get(i).pid(), workload.get(i).command(), memory[i]));
+        }
+        if (fault && segment.scenario() == Scenario.PROCESS_CHURN) {
+            addChurnWorkers(processes, segment.sinceFault(t));
+        }
+        return processes;
+    }
+
+    /** Slot k starts its first worker k half-seconds after T0 and replaces it with a new pid every 12 s. */
+    private void addChurnWorkers(List<GpuProcess> processes, long sinceFault) {
+        for (int slot = 0; slot < CHURN_SLOTS; slot++) {
+            long alive = sinceFault - slot * CHURN_STAGGER_NANOS;
+            if (alive < 0) {
+                continue;
+            }
+            long generation = alive / CHURN_LIFETIME_NANOS;
+            long serialNumber = (generation * CHURN_SLOTS + slot) * devices + index;
+            int pid = CHURN_PID_FIRST + (int) Math.floorMod(churnPidBase + serialNumber, (long) CHURN_PID_SPAN);
+            String command = (hash(Key.CHURN_COMMAND, generation, slot) & 1) == 0 ? "python3" : "pt_main_thread";
+            long memory = floorMib(model.memoryTotalBytes() * range(0.0015, 0.0025, Key.CHURN_MEMORY, generation, slot));
+            processes.add(process(pid, command, memory));
+        }
+    }
+
+    private static GpuProcess process(int pid, String command, long memory) {
+        return new GpuProcess(pid, Optional.of(command), OptionalLong.of(memory), OptionalInt.empty(),
+                OptionalInt.empty());
+    }
+
+    private Workload pickWorkload() {
+        double r = unit(Key.WORKLOAD);
+        return r < 0.5 ? Workload.VLLM : r < 0.75 ? Workload.TRITON : Workload.PYTHON;
+    }
+
+    private List<BaseProcess> workload(Workload kind) {
+        int firstPid = 1200 + (int) Math.floorMod(hash(Key.PID), 2_398_800L);
+        return switch (kind) {
+            // vLLM pre-allocates its KV cache: a constant share of the board
+            case VLLM -> List.of(new BaseProcess(firstPid, "vllm", range(0.72, 0.78, Key.MEMORY), 0, 1, 0));
+            case TRITON -> List.of(new BaseProcess(firstPid, "tritonserver", range(0.35, 0.55, Key.MEMORY), 0, 1, 0));
+            // PyTorch's caching allocator grows and shrinks a little
+            case PYTHON -> List.of(
+                    new BaseProcess(firstPid, "python3", range(0.10, 0.25, Key.MEMORY), 0.03,
+                            range(400, 900, Key.WOBBLE), range(0, 2 * Math.PI, Key.WOBBLE, 1)),
+                    new BaseProcess(firstPid + 1 + (int) Math.floorMod(hash(Key.PID, 1), 5000L), "python3",
+                            range(0.10, 0.25, Key.MEMORY, 1), 0.03,
+                            range(400, 900, Key.WOBBLE, 2), range(0, 2 * Math.PI, Key.WOBBLE, 3)));
+        };
+    }
+
+    // ---- counters -------------------------------------------------------------------------------------
+
+    /** Energy and NVLink bytes at {@code t}: left Riemann sums on a one-second grid, then the partial second. */
+    private double[] integrate(long t) {
+        long target = t / SECOND;
+        while (gridSecond < target) {
+            double[] rates = rates(gridSecond * SECOND);
+            for (int i = 0; i < integrals.length; i++) {
+                integrals[i] += rates[i];
+            }
+            gridSecond++;
+        }
+        double[] rates = rates(gridSecond * SECOND);
+        double partial = seconds(t - gridSecond * SECOND);
+        double[] values = new double[integrals.length];
+        for (int i = 0; i < integrals.length; i++) {
+            values[i] = integrals[i] + partial * rates[i];
+        }
+        return values;
+    }
+
+    private double[] rates(long t) {
+        double nvlink = activity(t).utilization() * nvlinkBytesPerSecond;
+        return new double[] {powerWatts(t), nvlink, nvlink * nvlinkRxFactor};
+    }
+
+    /** ECC and Xid counters: the sum of what every scenario run so far produced on this GPU. */
+    private void eccAndXids(GpuSnapshot.Builder b, long t) {
+        long corrected = 0;
+        long uncorrected = 0;
+        long remapped = 0;
+        boolean pending = false;
+        Map<Long, Long> xids = new TreeMap<>();
+        Optional<XidEvent> lastXid = Optional.empty();
+        if (faulty) {
+            for (Segment segment : timeline.upTo(t)) {
+                long since = segment.sinceFault(segment.clip(t));
+                switch (segment.scenario()) {
+                    case ECC_STORM -> {
+                        uncorrected += events(since, ECC_UNCORRECTED_PERIOD_NANOS);
+                        corrected += events(since, ECC_CORRECTED_PERIOD_NANOS);
+                        remapped += events(since, ROW_REMAP_PERIOD_NANOS);
+                        pending = segment.endNanos() > t && since >= 0;
+                    }
+                    case XID79_GPU_LOST -> {
+                        if (since >= 0) {
+                            xids.merge(79L, 1L, Long::sum);
+                            lastXid = Optional.of(xidAt(79, segment, 0));
+                        }
+                    }
+                    case XID_ERRORS -> {
+                        long n = events(since, XID_PERIOD_NANOS);
+                        for (int c = 0; c < XID_CYCLE.length && c < n; c++) {
+                            xids.merge(XID_CYCLE[c], (n - 1 - c) / XID_CYCLE.length + 1, Long::sum);
+                        }
+                        if (n > 0) {
+                            lastXid = Optional.of(xidAt(XID_CYCLE[(int) ((n - 1) % XID_CYCLE.length)], segment,
+                                    (n - 1) * XID_PERIOD_NANOS));
+                        }
+                    }
+                    default -> { }
+                }
+            }
+        }
+        b.eccErrors(new EccErrors(OptionalLong.of(corrected), OptionalLong.of(uncorrected),
+                OptionalLong.of(eccCorrectedLifetime + corrected), OptionalLong.of(uncorrected)));
+        if (model.hasRowRemapping()) {
+            b.remappedRows(new RemappedRows(remappedCorrectedRows, Math.min(MAX_REMAPPED_ROWS, remapped), pending,
+                    false));
+        }
+        b.xidErrorCounts(xids);
+        lastXid.ifPresent(b::lastXid);
+    }
+
+    private XidEvent xidAt(long code, Segment segment, long afterFault) {
+        return new XidEvent(code, start.plusNanos(segment.startNanos() + segment.faultAfterNanos() + afterFault));
+    }
+
+    /** Events at 0, period, 2 period, ... after the fault began, counted up to {@code since}. */
+    private static long events(long since, long period) {
+        return since < 0 ? 0 : since / period + 1;
+    }
+
+    // ---- helpers --------------------------------------------------------------------------------------
+
+    private long hash(Key key, long... more) {
+        long[] keys = new long[more.length + 2];
+        keys[0] = index;
+        keys[1] = key.ordinal();
+        System.arraycopy(more, 0, keys, 2, more.length);
+        return Seeds.hash(seed, keys);
+    }
+
+    private double unit(Key key, long... more) {
+        return Seeds.unit(hash(key, more));
+    }
+
+    private double range(double lo, double hi, Key key, long... more) {
+        return lo + (hi - lo) * unit(key, more);
+    }
+
+    private Noise noise(Key key) {
+        return Noise.of(seed, index, key.ordinal());
+    }
+
+    private static double seconds(long nanos) {
+        return nanos / 1e9;
+    }
+
+    private static double clamp(double v, double lo, double hi) {
+        return Math.max(lo, Math.min(hi, v));
+    }
+
+    /** NVML reports utilisation and fan speed in whole percent. */
+    private static double percent(double ratio) {
+        return Math.round(ratio * 100) / 100.0;
+    }
+
+    /** Clocks move in 15 MHz bins. */
+    private static long bin15(double mhz) {
+        return Math.round(mhz / 15) * 15;
+    }
+
+    private static long floorMib(double bytes) {
+        return (long) Math.floor(bytes / MIB) * MIB;
+    }
+}

@@ -1,0 +1,7 @@
+/**
+ * A deterministic simulated fleet of NVIDIA GPUs ({@link dev.gpuwatch.probe.simulated.SimulatedFleet}) for the
+ * demo and for tests that need a GPU alert to fire on purpose. Values are computed from the seed, the device
+ * index and the options' clock when {@code sample()} is called; nothing runs in the background.
+ * Scenarios, timings and the alerts each one is meant to fire are documented in docs/simulated-fleet.md.
+ */
+package dev.gpuwatch.probe.simulated;
