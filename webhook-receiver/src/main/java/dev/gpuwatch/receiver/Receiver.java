@@ -1,0 +1,149 @@
+package dev.gpuwatch.receiver;
+
+import dev.gpuwatch.receiver.config.Channels;
+import dev.gpuwatch.receiver.config.ConfigException;
+import dev.gpuwatch.receiver.config.ReceiverConfig;
+import dev.gpuwatch.receiver.deliver.secret.Secret;
+import dev.gpuwatch.receiver.dispatch.ConfiguredChannel;
+import dev.gpuwatch.receiver.dispatch.DispatchSettings;
+import dev.gpuwatch.receiver.dispatch.Dispatcher;
+import dev.gpuwatch.receiver.dispatch.NoEnrichment;
+import dev.gpuwatch.receiver.enrich.Enricher;
+import dev.gpuwatch.receiver.http.Authenticator;
+import dev.gpuwatch.receiver.http.ReceiverHttp;
+import dev.gpuwatch.receiver.http.Tls;
+import dev.gpuwatch.receiver.ingest.IngestService;
+import dev.gpuwatch.receiver.metrics.ReceiverMetrics;
+import dev.gpuwatch.receiver.store.NotificationStore;
+import dev.gpuwatch.receiver.store.SqliteStore;
+import io.javalin.Javalin;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running receiver: the store, the dispatcher, the retention job and the HTTP server, started in that
+ * order and stopped in reverse. {@link ReceiverMain} builds it from flags; tests build it directly.
+ */
+public final class Receiver implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Receiver.class);
+
+    private final NotificationStore store;
+    private final Dispatcher dispatcher;
+    private final Javalin http;
+    private final Thread housekeeping;
+
+    private Receiver(NotificationStore store, Dispatcher dispatcher, Javalin http, Thread housekeeping) {
+        this.store = store;
+        this.dispatcher = dispatcher;
+        this.http = http;
+        this.housekeeping = housekeeping;
+    }
+
+    /** What a receiver is started with beyond its config file. */
+    public record Options(Path storagePath, String host, int port, OptionalLong maxPageCount,
+            Tls.Setup tls, Optional<Enricher> enricher, Clock clock,
+            Optional<DispatchSettings> dispatchOverride) {
+        public static Options of(Path storagePath, String host, int port) {
+            return new Options(storagePath, host, port, OptionalLong.empty(), Tls.NONE, Optional.empty(),
+                    Clock.systemUTC(), Optional.empty());
+        }
+    }
+
+    public static Receiver start(ReceiverConfig config, Options options) throws ConfigException, SQLException {
+        List<ConfiguredChannel> channels = Channels.build(config);
+        Authenticator auth = authenticator(config.ingest().auth());
+        ReceiverConfig.Dispatch d = config.dispatch();
+        DispatchSettings settings = options.dispatchOverride().orElseGet(() -> new DispatchSettings(d.maxAge(),
+                d.backoffInitial(), d.backoffMax(), d.rateLimits(), d.digestThreshold(), d.lease()));
+        SqliteStore store = SqliteStore.open(options.storagePath(), config.ingest().queueCapacity(),
+                options.maxPageCount());
+        try {
+            ReceiverMetrics metrics = new ReceiverMetrics(new PrometheusRegistry(), store);
+            Dispatcher dispatcher = new Dispatcher(store, channels, options.enricher().orElseGet(NoEnrichment::new),
+                    settings, metrics, options.clock(), new SecureRandom());
+            IngestService ingest = new IngestService(config.routingTree(), Channels.targets(config, channels), store,
+                    settings.maxAge(), options.clock(), metrics, dispatcher::wake);
+            Javalin http = ReceiverHttp.create(ingest, store, metrics, auth, config.ingest().maxBodyBytes(),
+                    settings.maxAge(), options.clock(), dispatcher::wake,
+                    c -> options.tls().apply(c, options.host(), options.port()));
+            dispatcher.start();
+            Thread housekeeping = Thread.ofVirtual().name("housekeeping")
+                    .start(() -> housekeeping(store, config.storage().retention(), options.clock()));
+            http.start(options.host(), options.port());
+            return new Receiver(store, dispatcher, http, housekeeping);
+        } catch (RuntimeException e) {
+            store.close();
+            throw e;
+        }
+    }
+
+    private static Authenticator authenticator(ReceiverConfig.Auth auth) throws ConfigException {
+        try {
+            Optional<String> bearer = auth.hasBearer()
+                    ? Optional.of(Secret.resolve("ingest.auth.bearer_token_file", auth.bearerTokenFile(),
+                            "ingest.auth.bearer_token_env", auth.bearerTokenEnv()))
+                    : Optional.empty();
+            Optional<String> user = auth.basic().map(ReceiverConfig.BasicAuth::username);
+            Optional<String> password = auth.basic().map(b -> Secret.resolve("ingest.auth.basic_auth.password_file",
+                    b.passwordFile(), "ingest.auth.basic_auth.password_env", b.passwordEnv()));
+            return Authenticator.of(bearer, user, password);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(e.getMessage());
+        }
+    }
+
+    /**
+     * Every 5 s while the store is not writable, probes it so /readyz and the gauge recover when space returns;
+     * every hour, and at start, deletes delivered notifications older than the retention.
+     */
+    private static void housekeeping(NotificationStore store, Duration retention, Clock clock) {
+        long lastPurge = Long.MIN_VALUE / 2;
+        while (!Thread.currentThread().isInterrupted()) {
+            long now = System.nanoTime();
+            if (now - lastPurge >= Duration.ofHours(1).toNanos()) {
+                lastPurge = now;
+                store.purgeDelivered(clock.instant().minus(retention))
+                        .thenAccept(n -> {
+                            if (n > 0) {
+                                LOG.info("retention: deleted {} delivered notifications older than {}", n, retention);
+                            }
+                        })
+                        .exceptionally(e -> null);
+            }
+            if (!store.writable()) {
+                store.probeWritable();
+            }
+            try {
+                Thread.sleep(Duration.ofSeconds(5));
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    public int port() {
+        return http.port();
+    }
+
+    public NotificationStore store() {
+        return store;
+    }
+
+    @Override
+    public void close() {
+        http.stop();
+        housekeeping.interrupt();
+        dispatcher.close();
+        store.close();
+    }
+}

@@ -1,0 +1,311 @@
+package dev.gpuwatch.receiver.dispatch;
+
+import dev.gpuwatch.receiver.alert.Notification;
+import dev.gpuwatch.receiver.deliver.Delivery;
+import dev.gpuwatch.receiver.deliver.DeliveryOutcome;
+import dev.gpuwatch.receiver.deliver.Receipt;
+import dev.gpuwatch.receiver.enrich.EnrichedAlert;
+import dev.gpuwatch.receiver.enrich.EnrichedNotification;
+import dev.gpuwatch.receiver.enrich.Enricher;
+import dev.gpuwatch.receiver.ingest.PayloadParser;
+import dev.gpuwatch.receiver.metrics.ReceiverMetrics;
+import dev.gpuwatch.receiver.store.NotificationStore;
+import dev.gpuwatch.receiver.store.NotificationStore.DueDelivery;
+import dev.gpuwatch.receiver.store.NotificationStore.StoredReceipt;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.random.RandomGenerator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sends what the store holds. One loop finds channels with due deliveries and starts one worker (a virtual
+ * thread) per channel, so each channel sends in order, one message at a time, within its rate limit; channels
+ * never wait for each other. A worker claims due deliveries (a lease, so a crash leaves them claimable),
+ * enriches, calls {@link dev.gpuwatch.receiver.deliver.Channel#deliver} and records the outcome.
+ *
+ * <p>Delivery is at least once: if the process dies after a channel accepted a message and before the outcome
+ * is committed, that message is sent again after the restart. The window is one store commit (milliseconds):
+ * the outcome is queued for the writer the moment the channel returns.
+ */
+public final class Dispatcher implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
+    private static final Duration IDLE_POLL = Duration.ofSeconds(1);
+    private static final int RECEIPT_CACHE = 10_000;
+
+    private final NotificationStore store;
+    private final Map<String, ConfiguredChannel> channels;
+    private final Enricher enricher;
+    private final PayloadParser parser = new PayloadParser();
+    private final DispatchSettings settings;
+    private final ReceiverMetrics metrics;
+    private final Clock clock;
+    private final Backoff backoff;
+    private final Map<String, TokenBucket> buckets = new ConcurrentHashMap<>();
+    private final Set<String> busy = ConcurrentHashMap.newKeySet();
+    private final Map<String, Instant> pausedUntil = new ConcurrentHashMap<>();
+    private final Map<String, Receipt> recentReceipts = java.util.Collections.synchronizedMap(
+            new LinkedHashMap<>(256, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, Receipt> eldest) {
+                    return size() > RECEIPT_CACHE;
+                }
+            });
+    private final Semaphore wakeups = new Semaphore(0);
+    private final Thread loop;
+    private volatile boolean running = true;
+
+    public Dispatcher(NotificationStore store, List<ConfiguredChannel> channels, Enricher enricher,
+            DispatchSettings settings, ReceiverMetrics metrics, Clock clock, RandomGenerator random) {
+        this.store = store;
+        Map<String, ConfiguredChannel> byKey = new LinkedHashMap<>();
+        channels.forEach(c -> byKey.put(c.key(), c));
+        this.channels = Map.copyOf(byKey);
+        this.enricher = enricher;
+        this.settings = settings;
+        this.metrics = metrics;
+        this.clock = clock;
+        this.backoff = new Backoff(settings.backoffInitial(), settings.backoffMax(), random);
+        for (ConfiguredChannel c : channels) {
+            buckets.put(c.key(), new TokenBucket(
+                    settings.rateLimits().getOrDefault(c.channel().integration(), 0.0), System::nanoTime));
+        }
+        this.loop = Thread.ofPlatform().name("dispatcher").daemon().unstarted(this::run);
+    }
+
+    /** Makes a crashed run's in-flight deliveries pending again, then starts sending. */
+    public void start() {
+        int recovered = store.recoverInFlight().join();
+        if (recovered > 0) {
+            LOG.info("resuming {} deliveries that were in flight when the receiver stopped", recovered);
+        }
+        loop.start();
+    }
+
+    /** Something became due (a notification was accepted, a dead letter replayed): look now. */
+    public void wake() {
+        if (wakeups.availablePermits() == 0) {
+            wakeups.release();
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        wake();
+        try {
+            loop.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void run() {
+        while (running) {
+            Instant now = clock.instant();
+            try {
+                for (String channel : store.channelsWithDue(now)) {
+                    Instant paused = pausedUntil.get(channel);
+                    if (paused != null && paused.isAfter(now)) {
+                        continue;
+                    }
+                    if (busy.add(channel)) {
+                        Thread.ofVirtual().name("deliver-" + channel).start(() -> {
+                            try {
+                                work(channel);
+                            } catch (RuntimeException e) {
+                                LOG.error("worker for {} stopped: {}", channel, e.toString());
+                            } finally {
+                                busy.remove(channel);
+                                wake();
+                            }
+                        });
+                    }
+                }
+                wakeups.tryAcquire(untilNextLook(now).toMillis(), TimeUnit.MILLISECONDS);
+                wakeups.drainPermits();
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                LOG.error("dispatch loop: {}", e.toString());
+                sleepQuietly(IDLE_POLL);
+            }
+        }
+    }
+
+    private Duration untilNextLook(Instant now) {
+        Duration wait = IDLE_POLL;
+        Optional<Instant> next = store.nextDueAt();
+        if (next.isPresent()) {
+            Duration d = Duration.between(now, next.get());
+            wait = d.isNegative() ? Duration.ofMillis(20) : (d.compareTo(wait) < 0 ? d : wait);
+        }
+        for (Instant paused : pausedUntil.values()) {
+            Duration d = Duration.between(now, paused);
+            if (!d.isNegative() && d.compareTo(wait) < 0) {
+                wait = d;
+            }
+        }
+        return wait.compareTo(Duration.ofMillis(5)) < 0 ? Duration.ofMillis(5) : wait;
+    }
+
+    /** One channel's worker: claims and sends until nothing of the channel is due. */
+    private void work(String key) {
+        TokenBucket bucket = buckets.get(key);
+        while (running) {
+            Instant now = clock.instant();
+            List<DueDelivery> due = store.claimDue(key, now, now.plus(settings.lease()), DispatchSettings.MAX_BATCH)
+                    .join();
+            if (due.isEmpty()) {
+                return;
+            }
+            ConfiguredChannel channel = channels.get(key);
+            if (channel == null) {
+                List<CompletableFuture<Boolean>> writes = new ArrayList<>();
+                for (DueDelivery d : due) {
+                    writes.add(store.markDead(d.id(), d.attempts(), now, "channel " + key + " is no longer configured"));
+                    metrics.delivery(d.receiver(), d.integration(), "dead_letter");
+                }
+                writes.forEach(CompletableFuture::join);
+                continue;
+            }
+            List<CompletableFuture<Boolean>> writes = new ArrayList<>();
+            boolean fold = !bucket.unlimited() && due.size() > settings.digestThreshold();
+            if (fold) {
+                sleepQuietly(bucket.reserve());
+                writes.addAll(send(channel, due));
+            } else {
+                for (int i = 0; i < due.size(); i++) {
+                    sleepQuietly(bucket.reserve());
+                    writes.addAll(send(channel, List.of(due.get(i))));
+                    Instant paused = pausedUntil.get(key);
+                    if (paused != null && paused.isAfter(clock.instant()) && i + 1 < due.size()) {
+                        writes.add(store.release(due.subList(i + 1, due.size()).stream().map(DueDelivery::id).toList()));
+                        writes.forEach(CompletableFuture::join);
+                        return;
+                    }
+                }
+            }
+            // the writer commits in order, so the next claim sees these outcomes; joining keeps the worker
+            // from running ahead of a failing store
+            writes.forEach(f -> f.exceptionally(e -> false).join());
+            if (pausedUntil.getOrDefault(key, Instant.MIN).isAfter(clock.instant())) {
+                return;
+            }
+        }
+    }
+
+    /** Sends one delivery, or several folded into a digest, and queues the outcome for the store. */
+    private List<CompletableFuture<Boolean>> send(ConfiguredChannel channel, List<DueDelivery> items) {
+        List<EnrichedNotification> notifications = new ArrayList<>(items.size());
+        List<CompletableFuture<Boolean>> writes = new ArrayList<>();
+        List<DueDelivery> sendable = new ArrayList<>(items.size());
+        for (DueDelivery d : items) {
+            switch (parser.parse(d.body())) {
+                case PayloadParser.Result.Parsed p -> {
+                    notifications.add(enricher.enrich(p.notification()));
+                    sendable.add(d);
+                }
+                case PayloadParser.Result.Invalid bad -> {
+                    // cannot happen for what ingest accepted; kept visible rather than retried forever
+                    writes.add(store.markDead(d.id(), d.attempts(), clock.instant(), "stored body unreadable: "
+                            + bad.error()));
+                    metrics.delivery(d.receiver(), d.integration(), "dead_letter");
+                }
+            }
+        }
+        if (sendable.isEmpty()) {
+            return writes;
+        }
+        DueDelivery first = sendable.getFirst();
+        boolean digest = sendable.size() > 1;
+        String cacheKey = channel.key() + "\u0000" + first.groupKey();
+        Optional<Receipt> previous = digest ? Optional.empty()
+                : Optional.ofNullable(recentReceipts.get(cacheKey))
+                        .or(() -> store.receipt(first.groupKey(), channel.receiver(), channel.key()));
+        Delivery delivery = new Delivery(
+                digest ? "digest-" + first.id() + "-" + sendable.getLast().id() : Long.toString(first.id()),
+                digest ? "digest/" + channel.key() : first.groupKey(), notifications, previous);
+        DeliveryOutcome outcome;
+        try {
+            outcome = channel.channel().deliver(delivery);
+        } catch (RuntimeException e) {
+            outcome = new DeliveryOutcome.RetryLater("channel error: " + e, Optional.empty());
+        }
+        Instant now = clock.instant();
+        String integration = channel.channel().integration();
+        switch (outcome) {
+            case DeliveryOutcome.Delivered ok -> {
+                if (!digest && !ok.receipt().values().isEmpty()) {
+                    recentReceipts.put(cacheKey, ok.receipt());
+                }
+                if (digest) {
+                    metrics.digest(channel.receiver());
+                }
+                for (int i = 0; i < sendable.size(); i++) {
+                    DueDelivery d = sendable.get(i);
+                    Optional<StoredReceipt> receipt = digest ? Optional.empty()
+                            : Optional.of(new StoredReceipt(d.groupKey(), channel.receiver(), channel.key(), ok.receipt()));
+                    writes.add(store.markDelivered(d.id(), now, receipt));
+                    metrics.delivery(channel.receiver(), integration, "delivered");
+                    metrics.delivered(integration, Duration.between(d.receivedAt(), now));
+                    for (EnrichedAlert a : notifications.get(i).alerts()) {
+                        if (!a.hasRunbook()) {
+                            metrics.alertWithoutRunbook(a.alert().alertName());
+                        }
+                    }
+                }
+            }
+            case DeliveryOutcome.RetryLater retry -> {
+                retry.retryAfter().ifPresent(after -> pausedUntil.put(channel.key(), now.plus(after)));
+                for (DueDelivery d : sendable) {
+                    int attempts = d.attempts() + 1;
+                    if (!now.isBefore(d.deadline())) {
+                        LOG.warn("dead letter: delivery {} to {} still failing after {} attempts: {}", d.id(),
+                                channel.key(), attempts, retry.reason());
+                        writes.add(store.markDead(d.id(), attempts, now, retry.reason()));
+                        metrics.delivery(channel.receiver(), integration, "dead_letter");
+                    } else {
+                        Instant next = now.plus(backoff.delay(attempts, retry.retryAfter()));
+                        LOG.info("delivery {} to {} will be retried at {}: {}", d.id(), channel.key(), next,
+                                retry.reason());
+                        writes.add(store.reschedule(d.id(), attempts, next, retry.reason()));
+                        metrics.delivery(channel.receiver(), integration, "retry");
+                    }
+                }
+            }
+            case DeliveryOutcome.Failed failed -> {
+                for (DueDelivery d : sendable) {
+                    LOG.warn("dead letter: delivery {} to {} failed permanently: {}", d.id(), channel.key(),
+                            failed.reason());
+                    writes.add(store.markDead(d.id(), d.attempts() + 1, now, failed.reason()));
+                    metrics.delivery(channel.receiver(), integration, "dead_letter");
+                }
+            }
+        }
+        return writes;
+    }
+
+    private static void sleepQuietly(Duration d) {
+        if (d.isZero() || d.isNegative()) {
+            return;
+        }
+        try {
+            Thread.sleep(d);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,159 @@
+package dev.gpuwatch.receiver.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gpuwatch.receiver.ingest.IngestService;
+import dev.gpuwatch.receiver.metrics.ReceiverMetrics;
+import dev.gpuwatch.receiver.store.NotificationStore;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The receiver's HTTP surface, all wired in one {@code Javalin.create}: the webhook, health, metrics and the
+ * dead-letter API. Handlers are thin; the work is in {@link IngestService} and the store.
+ *
+ * <p>Status codes follow what Alertmanager does with them: 2xx once durable; 503 for "try later" (it retries
+ * 5xx only); 4xx only for a payload that will never be accepted, since Alertmanager never retries a 4xx.
+ */
+public final class ReceiverHttp {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ReceiverHttp.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private ReceiverHttp() {}
+
+    /**
+     * @param maxBodyBytes larger bodies are refused with 413 while reading, before they are buffered
+     * @param onReplay called after a dead letter is made pending again (wakes the dispatcher)
+     * @param tls adds the HTTPS connector when TLS is configured
+     */
+    public static Javalin create(IngestService ingest, NotificationStore store, ReceiverMetrics metrics,
+            Authenticator auth, long maxBodyBytes, Duration maxAge, Clock clock, Runnable onReplay,
+            Consumer<io.javalin.config.JavalinConfig> tls) {
+        return Javalin.create(config -> {
+            config.concurrency.useVirtualThreads = true;
+            config.startup.showJavalinBanner = false;
+            tls.accept(config);
+            config.routes.before("/api/*", ctx -> {
+                if (!auth.permits(Optional.ofNullable(ctx.header("Authorization")))) {
+                    ctx.header("WWW-Authenticate", auth.challenge());
+                    json(ctx, 401, error("authentication required", ""));
+                    ctx.skipRemainingHandlers();
+                }
+            });
+            config.routes.post("/api/v1/alerts", ctx -> receive(ctx, ingest, metrics, maxBodyBytes));
+            config.routes.get("/healthz", ctx -> ctx.result("ok"));
+            config.routes.get("/readyz", ctx -> {
+                if (store.writable() || store.probeWritable()) {
+                    ctx.result("ok");
+                } else {
+                    ctx.status(503).result("store not writable");
+                }
+            });
+            config.routes.get("/metrics", ctx -> ctx.contentType(ReceiverMetrics.contentType()).result(metrics.scrape()));
+            config.routes.get("/api/v1/dead-letters", ctx -> json(ctx, 200, deadLetters(store)));
+            config.routes.post("/api/v1/dead-letters/{id}/replay", ctx -> {
+                long id;
+                try {
+                    id = Long.parseLong(ctx.pathParam("id"));
+                } catch (NumberFormatException e) {
+                    json(ctx, 400, error("id must be a number", "id"));
+                    return;
+                }
+                if (store.replay(id, clock.instant(), clock.instant().plus(maxAge)).join()) {
+                    onReplay.run();
+                    json(ctx, 200, Map.of("replayed", id));
+                } else {
+                    json(ctx, 404, error("no dead letter with id " + id, "id"));
+                }
+            });
+            config.routes.exception(Exception.class, (e, ctx) -> {
+                LOG.error("{} {} failed: {}", ctx.method(), ctx.path(), e.toString());
+                json(ctx, 500, error("internal error", ""));
+            });
+        });
+    }
+
+    private static void receive(Context ctx, IngestService ingest, ReceiverMetrics metrics, long maxBodyBytes) {
+        String contentType = Optional.ofNullable(ctx.header("Content-Type")).orElse("");
+        String mediaType = contentType.split(";", 2)[0].strip();
+        if (!mediaType.equalsIgnoreCase("application/json")) {
+            metrics.notification("rejected");
+            json(ctx, 415, error("Content-Type must be application/json, got \"" + contentType + "\"", ""));
+            return;
+        }
+        long declared = ctx.req().getContentLengthLong();
+        if (declared > maxBodyBytes) {
+            metrics.notification("too_large");
+            json(ctx, 413, error("body of " + declared + " bytes exceeds the limit of " + maxBodyBytes, ""));
+            return;
+        }
+        byte[] body;
+        try (InputStream in = ctx.req().getInputStream()) {
+            body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBodyBytes + 1));
+        } catch (IOException e) {
+            metrics.notification("rejected");
+            json(ctx, 400, error("body could not be read", ""));
+            return;
+        }
+        if (body.length > maxBodyBytes) {
+            metrics.notification("too_large");
+            json(ctx, 413, error("body exceeds the limit of " + maxBodyBytes + " bytes", ""));
+            return;
+        }
+        switch (ingest.ingest(body)) {
+            case IngestService.Outcome.Accepted a -> json(ctx, 200, Map.of("status", "accepted"));
+            case IngestService.Outcome.Duplicate d -> json(ctx, 200, Map.of("status", "duplicate"));
+            case IngestService.Outcome.Rejected r -> json(ctx, 400, error(r.error(), r.field()));
+            case IngestService.Outcome.Unavailable u -> {
+                ctx.header("Retry-After", "5");
+                json(ctx, 503, error(u.reason(), ""));
+            }
+        }
+    }
+
+    private static List<Map<String, Object>> deadLetters(NotificationStore store) {
+        return store.deadLetters(1000).stream().map(d -> {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("id", d.id());
+            m.put("notificationId", d.notificationId());
+            m.put("receiver", d.receiver());
+            m.put("channel", d.channel());
+            m.put("integration", d.integration());
+            m.put("groupKey", d.groupKey());
+            m.put("attempts", d.attempts());
+            m.put("lastError", d.lastError());
+            m.put("receivedAt", d.receivedAt().toString());
+            m.put("deadAt", d.deadAt().toString());
+            return m;
+        }).toList();
+    }
+
+    static Map<String, Object> error(String message, String field) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("error", message);
+        if (!field.isEmpty()) {
+            m.put("field", field);
+        }
+        return m;
+    }
+
+    private static void json(Context ctx, int status, Object body) {
+        try {
+            ctx.status(status).contentType("application/json").result(JSON.writeValueAsString(body));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("plain maps always serialise", e);
+        }
+    }
+}

@@ -1,0 +1,91 @@
+package dev.gpuwatch.receiver.store;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+
+/**
+ * The schema, versioned in code. Each entry is applied once, in order, in its own transaction, and recorded in
+ * {@code schema_version}; a database newer than this code is refused rather than misread.
+ */
+final class Migrations {
+
+    static final List<List<String>> STEPS = List.of(
+            List.of(
+                """
+                CREATE TABLE notifications(
+                  id INTEGER PRIMARY KEY,
+                  idem_key TEXT NOT NULL UNIQUE,
+                  group_key TEXT NOT NULL,
+                  status TEXT NOT NULL,
+                  received_at INTEGER NOT NULL,
+                  body BLOB NOT NULL)""",
+                """
+                CREATE TABLE deliveries(
+                  id INTEGER PRIMARY KEY,
+                  notification_id INTEGER NOT NULL REFERENCES notifications(id) ON DELETE CASCADE,
+                  receiver TEXT NOT NULL,
+                  channel TEXT NOT NULL,
+                  integration TEXT NOT NULL,
+                  status TEXT NOT NULL CHECK (status IN ('pending', 'in_flight', 'delivered', 'dead')),
+                  attempts INTEGER NOT NULL DEFAULT 0,
+                  next_attempt_at INTEGER NOT NULL,
+                  lease_until INTEGER NOT NULL DEFAULT 0,
+                  deadline_at INTEGER NOT NULL,
+                  last_error TEXT NOT NULL DEFAULT '',
+                  finished_at INTEGER NOT NULL DEFAULT 0,
+                  UNIQUE (notification_id, channel))""",
+                "CREATE INDEX deliveries_by_status ON deliveries(status, next_attempt_at)",
+                "CREATE INDEX notifications_by_time ON notifications(received_at)",
+                """
+                CREATE TABLE receipts(
+                  group_key TEXT NOT NULL,
+                  receiver TEXT NOT NULL,
+                  channel TEXT NOT NULL,
+                  receipt TEXT NOT NULL,
+                  updated_at INTEGER NOT NULL,
+                  PRIMARY KEY (group_key, receiver, channel))""",
+                // a scratch table for the writability probe: rows never survive a transaction
+                "CREATE TABLE write_probe(data BLOB)"));
+
+    private Migrations() {}
+
+    /** Applies the missing steps; returns the version the database is at afterwards. */
+    static int apply(Connection connection) throws SQLException {
+        try (Statement st = connection.createStatement()) {
+            st.execute("CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)");
+        }
+        int current = currentVersion(connection);
+        if (current > STEPS.size()) {
+            throw new SQLException("database schema version " + current + " is newer than this receiver ("
+                    + STEPS.size() + "); use a newer receiver or another --storage.path");
+        }
+        for (int version = current + 1; version <= STEPS.size(); version++) {
+            boolean autoCommit = connection.getAutoCommit();
+            connection.setAutoCommit(false);
+            try (Statement st = connection.createStatement()) {
+                for (String sql : STEPS.get(version - 1)) {
+                    st.execute(sql);
+                }
+                st.execute("DELETE FROM schema_version");
+                st.execute("INSERT INTO schema_version(version) VALUES (" + version + ")");
+                connection.commit();
+            } catch (SQLException e) {
+                connection.rollback();
+                throw e;
+            } finally {
+                connection.setAutoCommit(autoCommit);
+            }
+        }
+        return STEPS.size();
+    }
+
+    static int currentVersion(Connection connection) throws SQLException {
+        try (Statement st = connection.createStatement();
+                ResultSet rs = st.executeQuery("SELECT max(version) FROM schema_version")) {
+            return rs.next() ? rs.getInt(1) : 0;
+        }
+    }
+}

@@ -1,0 +1,95 @@
+package dev.gpuwatch.receiver.store;
+
+import dev.gpuwatch.receiver.deliver.Receipt;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Where notifications and their deliveries live durably. The embedded implementation is {@link SqliteStore};
+ * a shared PostgreSQL store for several replicas implements the same interface (claims are leases, so two
+ * replicas never send the same delivery at once, and a crashed one's claims expire).
+ *
+ * <p>Writes return futures that complete only once the change is durable; they never complete exceptionally
+ * for an expected failure (disk full, overload): those are values.
+ */
+public interface NotificationStore extends AutoCloseable {
+
+    /** Stores a notification and one pending delivery per target, atomically, unless its key is known. */
+    CompletableFuture<AppendResult> append(NewNotification notification);
+
+    /** Claims up to {@code limit} due deliveries of one channel until {@code leaseUntil}, oldest first. */
+    CompletableFuture<List<DueDelivery>> claimDue(String channel, Instant now, Instant leaseUntil, int limit);
+
+    /** Channels that have at least one delivery due at {@code now}. */
+    Set<String> channelsWithDue(Instant now);
+
+    /** The earliest time a pending delivery becomes due, if any is pending. */
+    Optional<Instant> nextDueAt();
+
+    CompletableFuture<Boolean> markDelivered(long deliveryId, Instant at, Optional<StoredReceipt> receipt);
+
+    CompletableFuture<Boolean> reschedule(long deliveryId, int attempts, Instant nextAttemptAt, String error);
+
+    CompletableFuture<Boolean> markDead(long deliveryId, int attempts, Instant at, String error);
+
+    /** Gives claimed but unattempted deliveries back, due at once. */
+    CompletableFuture<Boolean> release(List<Long> deliveryIds);
+
+    /** At start: every in-flight delivery of a crashed run becomes pending again. */
+    CompletableFuture<Integer> recoverInFlight();
+
+    Optional<Receipt> receipt(String groupKey, String receiver, String channel);
+
+    List<DeadLetter> deadLetters(int limit);
+
+    /** A dead letter goes back to pending with a fresh deadline; false when {@code id} is no dead letter. */
+    CompletableFuture<Boolean> replay(long deliveryId, Instant now, Instant deadline);
+
+    /** Count of deliveries per integration in a status ({@code pending} counts in-flight ones too). */
+    Map<String, Long> countByIntegration(DeliveryStatus status);
+
+    /** Deletes notifications received before {@code cutoff} whose deliveries all succeeded. */
+    CompletableFuture<Integer> purgeDelivered(Instant cutoff);
+
+    /** True while the last write succeeded. */
+    boolean writable();
+
+    /** Tries a write that needs free space and rolls it back; updates {@link #writable()}. */
+    boolean probeWritable();
+
+    @Override
+    void close();
+
+    enum AppendResult { ACCEPTED, DUPLICATE, OVERLOADED, UNAVAILABLE }
+
+    enum DeliveryStatus {
+        PENDING, IN_FLIGHT, DELIVERED, DEAD;
+
+        String sql() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /** Where one notification goes: a receiver's channel, e.g. {@code oncall/slack/0}. */
+    record Target(String receiver, String channel, String integration) {}
+
+    record NewNotification(String key, String groupKey, String status, Instant receivedAt, Instant deadline,
+            byte[] body, List<Target> targets) {
+        public NewNotification {
+            targets = List.copyOf(targets);
+        }
+    }
+
+    /** A claimed delivery with everything needed to send it: the raw notification body is re-parsed. */
+    record DueDelivery(long id, long notificationId, String receiver, String channel, String integration,
+            String groupKey, int attempts, Instant receivedAt, Instant deadline, byte[] body) {}
+
+    record StoredReceipt(String groupKey, String receiver, String channel, Receipt receipt) {}
+
+    record DeadLetter(long id, long notificationId, String receiver, String channel, String integration,
+            String groupKey, int attempts, String lastError, Instant receivedAt, Instant deadAt) {}
+}

@@ -1,0 +1,558 @@
+package dev.gpuwatch.receiver.store;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gpuwatch.receiver.deliver.Receipt;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The embedded store: one SQLite file in WAL mode. All writes go through one writer thread that commits
+ * whatever has queued up in a single transaction and completes each caller's future after the commit, so one
+ * fsync covers a whole batch and durability does not cost throughput. Reads use a second connection, which
+ * WAL lets run beside the writer.
+ */
+public final class SqliteStore implements NotificationStore {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SqliteStore.class);
+    private static final int MAX_BATCH = 512;
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final TypeReference<Map<String, String>> STRING_MAP = new TypeReference<>() {};
+
+    private final Connection writeConnection;
+    private final Connection readConnection;
+    private final LinkedBlockingQueue<Task<?>> queue = new LinkedBlockingQueue<>();
+    private final AtomicInteger queuedAppends = new AtomicInteger();
+    private final int maxQueuedAppends;
+    private final Thread writer;
+    private volatile boolean writable = true;
+    private volatile boolean closed;
+    private PreparedStatement insertNotification;
+    private PreparedStatement insertDelivery;
+
+    /** @param maxQueuedAppends appends waiting for the writer beyond this are answered OVERLOADED */
+    private SqliteStore(Connection writeConnection, Connection readConnection, int maxQueuedAppends) {
+        this.writeConnection = writeConnection;
+        this.readConnection = readConnection;
+        this.maxQueuedAppends = maxQueuedAppends;
+        this.writer = Thread.ofPlatform().name("store-writer").daemon().unstarted(this::writeLoop);
+    }
+
+    /**
+     * Opens (creating if needed) the database at {@code path} and migrates it.
+     *
+     * @param maxPageCount caps the file size (SQLite {@code PRAGMA max_page_count}); used to make the disk
+     *     "full" on purpose in tests and to bound the file in production
+     */
+    public static SqliteStore open(Path path, int maxQueuedAppends, OptionalLong maxPageCount) throws SQLException {
+        Path parent = path.toAbsolutePath().getParent();
+        if (parent != null && !Files.isDirectory(parent)) {
+            throw new SQLException("storage directory " + parent + " does not exist");
+        }
+        String url = "jdbc:sqlite:" + path;
+        Connection write = DriverManager.getConnection(url);
+        try (Statement st = write.createStatement()) {
+            st.execute("PRAGMA journal_mode=WAL");
+            // FULL, not NORMAL: in WAL mode NORMAL survives a process crash but may lose the last commits on
+            // power loss or an OS crash, and a 2xx to Alertmanager promises the notification survives both.
+            // The writer batches commits, so the fsync per commit is shared by a whole batch of requests.
+            st.execute("PRAGMA synchronous=FULL");
+            st.execute("PRAGMA foreign_keys=ON");
+            st.execute("PRAGMA busy_timeout=5000");
+            if (maxPageCount.isPresent()) {
+                st.execute("PRAGMA max_page_count=" + maxPageCount.getAsLong());
+            }
+        }
+        Migrations.apply(write);
+        write.setAutoCommit(false);
+        Connection read = DriverManager.getConnection(url);
+        try (Statement st = read.createStatement()) {
+            st.execute("PRAGMA busy_timeout=5000");
+            st.execute("PRAGMA query_only=ON");
+        }
+        SqliteStore store = new SqliteStore(write, read, maxQueuedAppends);
+        store.insertNotification = write.prepareStatement(
+                "INSERT INTO notifications(idem_key, group_key, status, received_at, body) VALUES (?,?,?,?,?)"
+                        + " ON CONFLICT(idem_key) DO NOTHING");
+        store.insertDelivery = write.prepareStatement(
+                "INSERT INTO deliveries(notification_id, receiver, channel, integration, status, next_attempt_at,"
+                        + " deadline_at) VALUES (?,?,?,?,'pending',?,?)");
+        store.writer.start();
+        return store;
+    }
+
+    /** Changes the file-size cap at run time: how tests make the disk full and give space back. */
+    public CompletableFuture<Boolean> setMaxPageCount(long pages) {
+        return submit(c -> {
+            try (Statement st = c.createStatement()) {
+                st.execute("PRAGMA max_page_count=" + pages);
+            }
+            return true;
+        });
+    }
+
+    @Override
+    public CompletableFuture<AppendResult> append(NewNotification n) {
+        if (closed) {
+            return CompletableFuture.completedFuture(AppendResult.UNAVAILABLE);
+        }
+        if (queuedAppends.incrementAndGet() > maxQueuedAppends) {
+            queuedAppends.decrementAndGet();
+            return CompletableFuture.completedFuture(AppendResult.OVERLOADED);
+        }
+        Task<AppendResult> task = new Task<>(c -> insert(n), true);
+        queue.add(task);
+        return task.future.handle((result, error) -> error == null ? result : AppendResult.UNAVAILABLE);
+    }
+
+    private AppendResult insert(NewNotification n) throws SQLException {
+        insertNotification.setString(1, n.key());
+        insertNotification.setString(2, n.groupKey());
+        insertNotification.setString(3, n.status());
+        insertNotification.setLong(4, n.receivedAt().toEpochMilli());
+        insertNotification.setBytes(5, n.body());
+        if (insertNotification.executeUpdate() == 0) {
+            return AppendResult.DUPLICATE;
+        }
+        long id;
+        try (Statement st = writeConnection.createStatement();
+                ResultSet rs = st.executeQuery("SELECT last_insert_rowid()")) {
+            rs.next();
+            id = rs.getLong(1);
+        }
+        for (Target t : n.targets()) {
+            insertDelivery.setLong(1, id);
+            insertDelivery.setString(2, t.receiver());
+            insertDelivery.setString(3, t.channel());
+            insertDelivery.setString(4, t.integration());
+            insertDelivery.setLong(5, n.receivedAt().toEpochMilli());
+            insertDelivery.setLong(6, n.deadline().toEpochMilli());
+            insertDelivery.executeUpdate();
+        }
+        return AppendResult.ACCEPTED;
+    }
+
+    @Override
+    public CompletableFuture<List<DueDelivery>> claimDue(String channel, Instant now, Instant leaseUntil, int limit) {
+        return submit(c -> {
+            List<DueDelivery> due = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT d.id, d.notification_id, d.receiver, d.channel, d.integration, n.group_key, d.attempts,
+                           n.received_at, d.deadline_at, n.body
+                    FROM deliveries d JOIN notifications n ON n.id = d.notification_id
+                    WHERE d.channel = ? AND ((d.status = 'pending' AND d.next_attempt_at <= ?)
+                                          OR (d.status = 'in_flight' AND d.lease_until <= ?))
+                    ORDER BY d.id LIMIT ?""")) {
+                ps.setString(1, channel);
+                ps.setLong(2, now.toEpochMilli());
+                ps.setLong(3, now.toEpochMilli());
+                ps.setInt(4, limit);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        due.add(new DueDelivery(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4),
+                                rs.getString(5), rs.getString(6), rs.getInt(7), Instant.ofEpochMilli(rs.getLong(8)),
+                                Instant.ofEpochMilli(rs.getLong(9)), rs.getBytes(10)));
+                    }
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement(
+                    "UPDATE deliveries SET status = 'in_flight', lease_until = ? WHERE id = ?")) {
+                for (DueDelivery d : due) {
+                    ps.setLong(1, leaseUntil.toEpochMilli());
+                    ps.setLong(2, d.id());
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+            }
+            return due;
+        });
+    }
+
+    @Override
+    public Set<String> channelsWithDue(Instant now) {
+        return read(c -> {
+            Set<String> channels = new LinkedHashSet<>();
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT DISTINCT channel FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?
+                    UNION SELECT DISTINCT channel FROM deliveries WHERE status = 'in_flight' AND lease_until <= ?""")) {
+                ps.setLong(1, now.toEpochMilli());
+                ps.setLong(2, now.toEpochMilli());
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        channels.add(rs.getString(1));
+                    }
+                }
+            }
+            return channels;
+        }, Set.of());
+    }
+
+    @Override
+    public Optional<Instant> nextDueAt() {
+        return read(c -> {
+            try (Statement st = c.createStatement();
+                    ResultSet rs = st.executeQuery("""
+                            SELECT min(t) FROM (
+                              SELECT min(next_attempt_at) AS t FROM deliveries WHERE status = 'pending'
+                              UNION ALL SELECT min(lease_until) FROM deliveries WHERE status = 'in_flight')""")) {
+                long t = rs.next() ? rs.getLong(1) : 0;
+                return rs.wasNull() ? Optional.<Instant>empty() : Optional.of(Instant.ofEpochMilli(t));
+            }
+        }, Optional.empty());
+    }
+
+    @Override
+    public CompletableFuture<Boolean> markDelivered(long deliveryId, Instant at, Optional<StoredReceipt> receipt) {
+        return submit(c -> {
+            boolean changed = update(c, "UPDATE deliveries SET status = 'delivered', attempts = attempts + 1,"
+                    + " finished_at = ?, last_error = '' WHERE id = ?", at.toEpochMilli(), deliveryId);
+            if (receipt.isPresent() && !receipt.get().receipt().values().isEmpty()) {
+                StoredReceipt r = receipt.get();
+                try (PreparedStatement ps = c.prepareStatement("""
+                        INSERT INTO receipts(group_key, receiver, channel, receipt, updated_at) VALUES (?,?,?,?,?)
+                        ON CONFLICT(group_key, receiver, channel)
+                        DO UPDATE SET receipt = excluded.receipt, updated_at = excluded.updated_at""")) {
+                    ps.setString(1, r.groupKey());
+                    ps.setString(2, r.receiver());
+                    ps.setString(3, r.channel());
+                    ps.setString(4, toJson(r.receipt().values()));
+                    ps.setLong(5, at.toEpochMilli());
+                    ps.executeUpdate();
+                }
+            }
+            return changed;
+        });
+    }
+
+    @Override
+    public CompletableFuture<Boolean> reschedule(long deliveryId, int attempts, Instant nextAttemptAt, String error) {
+        return submit(c -> update(c, "UPDATE deliveries SET status = 'pending', attempts = ?, next_attempt_at = ?,"
+                + " last_error = ? WHERE id = ?", attempts, nextAttemptAt.toEpochMilli(), error, deliveryId));
+    }
+
+    @Override
+    public CompletableFuture<Boolean> markDead(long deliveryId, int attempts, Instant at, String error) {
+        return submit(c -> update(c, "UPDATE deliveries SET status = 'dead', attempts = ?, finished_at = ?,"
+                + " last_error = ? WHERE id = ?", attempts, at.toEpochMilli(), error, deliveryId));
+    }
+
+    @Override
+    public CompletableFuture<Boolean> release(List<Long> deliveryIds) {
+        return submit(c -> {
+            boolean any = false;
+            for (long id : deliveryIds) {
+                any |= update(c, "UPDATE deliveries SET status = 'pending' WHERE id = ? AND status = 'in_flight'", id);
+            }
+            return any;
+        });
+    }
+
+    @Override
+    public CompletableFuture<Integer> recoverInFlight() {
+        return submit(c -> {
+            try (Statement st = c.createStatement()) {
+                return st.executeUpdate("UPDATE deliveries SET status = 'pending' WHERE status = 'in_flight'");
+            }
+        });
+    }
+
+    @Override
+    public Optional<Receipt> receipt(String groupKey, String receiver, String channel) {
+        return read(c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT receipt FROM receipts WHERE group_key = ? AND receiver = ? AND channel = ?")) {
+                ps.setString(1, groupKey);
+                ps.setString(2, receiver);
+                ps.setString(3, channel);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(new Receipt(fromJson(rs.getString(1)))) : Optional.<Receipt>empty();
+                }
+            }
+        }, Optional.empty());
+    }
+
+    @Override
+    public List<DeadLetter> deadLetters(int limit) {
+        return read(c -> {
+            List<DeadLetter> dead = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT d.id, d.notification_id, d.receiver, d.channel, d.integration, n.group_key, d.attempts,
+                           d.last_error, n.received_at, d.finished_at
+                    FROM deliveries d JOIN notifications n ON n.id = d.notification_id
+                    WHERE d.status = 'dead' ORDER BY d.id LIMIT ?""")) {
+                ps.setInt(1, limit);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        dead.add(new DeadLetter(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4),
+                                rs.getString(5), rs.getString(6), rs.getInt(7), rs.getString(8),
+                                Instant.ofEpochMilli(rs.getLong(9)), Instant.ofEpochMilli(rs.getLong(10))));
+                    }
+                }
+            }
+            return dead;
+        }, List.of());
+    }
+
+    @Override
+    public CompletableFuture<Boolean> replay(long deliveryId, Instant now, Instant deadline) {
+        return submit(c -> update(c, "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?,"
+                + " deadline_at = ?, finished_at = 0 WHERE id = ? AND status = 'dead'",
+                now.toEpochMilli(), deadline.toEpochMilli(), deliveryId));
+    }
+
+    @Override
+    public Map<String, Long> countByIntegration(DeliveryStatus status) {
+        String where = status == DeliveryStatus.PENDING ? "status IN ('pending', 'in_flight')" : "status = ?";
+        return read(c -> {
+            Map<String, Long> counts = new HashMap<>();
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT integration, count(*) FROM deliveries WHERE " + where + " GROUP BY integration")) {
+                if (status != DeliveryStatus.PENDING) {
+                    ps.setString(1, status.sql());
+                }
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        counts.put(rs.getString(1), rs.getLong(2));
+                    }
+                }
+            }
+            return counts;
+        }, Map.of());
+    }
+
+    @Override
+    public CompletableFuture<Integer> purgeDelivered(Instant cutoff) {
+        return submit(c -> {
+            int purged;
+            try (PreparedStatement ps = c.prepareStatement("""
+                    DELETE FROM notifications WHERE received_at < ? AND NOT EXISTS (
+                      SELECT 1 FROM deliveries d WHERE d.notification_id = notifications.id
+                                                   AND d.status <> 'delivered')""")) {
+                ps.setLong(1, cutoff.toEpochMilli());
+                purged = ps.executeUpdate();
+            }
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM receipts WHERE updated_at < ?")) {
+                ps.setLong(1, cutoff.toEpochMilli());
+                ps.executeUpdate();
+            }
+            return purged;
+        });
+    }
+
+    @Override
+    public boolean writable() {
+        return writable;
+    }
+
+    @Override
+    public boolean probeWritable() {
+        // 64 KiB of new pages inside a savepoint that is rolled back: fails with SQLITE_FULL when the file
+        // cannot grow, and leaves nothing behind either way.
+        CompletableFuture<Boolean> probe = submit(c -> {
+            try (Statement st = c.createStatement()) {
+                st.execute("SAVEPOINT probe");
+                st.execute("INSERT INTO write_probe(data) VALUES (zeroblob(65536))");
+                st.execute("ROLLBACK TO probe");
+                st.execute("RELEASE probe");
+            }
+            return true;
+        });
+        try {
+            probe.get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            // the writer has already recorded the failure in `writable`
+        }
+        return writable;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        writer.interrupt();
+        try {
+            writer.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        Task<?> left;
+        while ((left = queue.poll()) != null) {
+            left.future.completeExceptionally(new SQLException("store closed"));
+        }
+        try {
+            writeConnection.close();
+            readConnection.close();
+        } catch (SQLException e) {
+            LOG.warn("closing the store: {}", e.getMessage());
+        }
+    }
+
+    // ---- writer ----
+
+    @FunctionalInterface
+    private interface SqlWork<T> {
+        T run(Connection connection) throws SQLException;
+    }
+
+    private static final class Task<T> {
+        final SqlWork<T> work;
+        final boolean append;
+        final CompletableFuture<T> future = new CompletableFuture<>();
+        T result;
+
+        Task(SqlWork<T> work, boolean append) {
+            this.work = work;
+            this.append = append;
+        }
+
+        void runIn(Connection c) throws SQLException {
+            result = work.run(c);
+        }
+
+        void complete() {
+            future.complete(result);
+        }
+    }
+
+    private <T> CompletableFuture<T> submit(SqlWork<T> work) {
+        Task<T> task = new Task<>(work, false);
+        if (closed) {
+            task.future.completeExceptionally(new SQLException("store closed"));
+        } else {
+            queue.add(task);
+        }
+        return task.future;
+    }
+
+    private void writeLoop() {
+        List<Task<?>> batch = new ArrayList<>(MAX_BATCH);
+        while (!closed) {
+            try {
+                batch.add(queue.take());
+            } catch (InterruptedException e) {
+                return;
+            }
+            queue.drainTo(batch, MAX_BATCH - 1);
+            int appends = 0;
+            for (Task<?> t : batch) {
+                appends += t.append ? 1 : 0;
+            }
+            if (!commit(batch) && batch.size() > 1) {
+                // one bad task must not fail its neighbours: retry each alone, failing only those that fail
+                for (Task<?> t : batch) {
+                    commit(List.of(t));
+                }
+            }
+            queuedAppends.addAndGet(-appends);
+            batch.clear();
+        }
+    }
+
+    /** Runs the tasks in one transaction; on failure rolls back and, for a single task, fails its future. */
+    private boolean commit(List<Task<?>> batch) {
+        try {
+            for (Task<?> t : batch) {
+                t.runIn(writeConnection);
+            }
+            writeConnection.commit();
+            writable = true;
+            batch.forEach(Task::complete);
+            return true;
+        } catch (SQLException e) {
+            rollback();
+            if (isStorageFailure(e)) {
+                if (writable) {
+                    LOG.error("store not writable, answering 503 until it is: {}", e.getMessage());
+                }
+                writable = false;
+            } else if (batch.size() == 1) {
+                LOG.warn("store write failed: {}", e.getMessage());
+            }
+            if (batch.size() == 1 || !writable) {
+                batch.forEach(t -> t.future.completeExceptionally(e));
+                return true; // nothing to isolate: storage itself is failing
+            }
+            return false;
+        } catch (RuntimeException e) {
+            rollback();
+            LOG.error("store write failed: {}", e.toString());
+            if (batch.size() == 1) {
+                batch.forEach(t -> t.future.completeExceptionally(e));
+                return true;
+            }
+            return false;
+        }
+    }
+
+    private static boolean isStorageFailure(SQLException e) {
+        String message = String.valueOf(e.getMessage());
+        return message.contains("SQLITE_FULL") || message.contains("SQLITE_IOERR") || message.contains("SQLITE_CANTOPEN")
+                || message.contains("SQLITE_READONLY") || message.contains("SQLITE_BUSY")
+                || message.contains("SQLITE_CORRUPT") || message.contains("SQLITE_NOTADB");
+    }
+
+    private void rollback() {
+        try {
+            writeConnection.rollback();
+        } catch (SQLException e) {
+            LOG.error("store rollback failed: {}", e.getMessage());
+        }
+    }
+
+    private static boolean update(Connection c, String sql, Object... args) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < args.length; i++) {
+                ps.setObject(i + 1, args[i]);
+            }
+            return ps.executeUpdate() > 0;
+        }
+    }
+
+    private <T> T read(SqlWork<T> work, T onFailure) {
+        synchronized (readConnection) {
+            try {
+                return work.run(readConnection);
+            } catch (SQLException e) {
+                LOG.warn("store read failed: {}", e.getMessage());
+                return onFailure;
+            }
+        }
+    }
+
+    private static String toJson(Map<String, String> values) throws SQLException {
+        try {
+            return JSON.writeValueAsString(values);
+        } catch (JsonProcessingException e) {
+            throw new SQLException("receipt not serialisable", e);
+        }
+    }
+
+    private static Map<String, String> fromJson(String json) throws SQLException {
+        try {
+            return JSON.readValue(json, STRING_MAP);
+        } catch (JsonProcessingException e) {
+            throw new SQLException("stored receipt unreadable", e);
+        }
+    }
+}
