@@ -9,6 +9,9 @@
  */
 #include "stub_cuda.h"
 
+/* The cuda-partial variant leaves these out, to show what an incomplete libcuda.so.1 does to the load. */
+#ifndef STUB_CUDA_PARTIAL
+
 #define UNSUPPORTED(name)              \
     CUresult name(void);               \
     CUresult name(void) {              \
@@ -301,3 +304,5 @@ UNSUPPORTED(cuTexRefSetMipmapLevelBias)
 UNSUPPORTED(cuTexRefSetMipmapLevelClamp)
 UNSUPPORTED(cuTexRefSetMipmappedArray)
 UNSUPPORTED(cuThreadExchangeStreamCaptureMode)
+
+#endif

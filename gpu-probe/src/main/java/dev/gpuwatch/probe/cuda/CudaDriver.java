@@ -123,16 +123,31 @@ final class CudaDriver {
         return driverVersion / 1000 + "." + driverVersion % 1000 / 10;
     }
 
-    /** One line a person can act on; JCuda's own message spans dozens of lines with nested stack traces. */
+    /**
+     * One line a person can act on. JCuda's own message spans dozens of lines: it first tries
+     * java.library.path, then extracts the library from the jar into java.io.tmpdir and loads that copy; the
+     * second attempt's error is the one that matters.
+     */
     static String describeLoadFailure(LinkageError error) {
         String message = String.valueOf(error.getMessage());
-        if (message.contains(LIBRARY)) {
+        if (message.contains(LIBRARY + ":")) {
             return LIBRARY + " not found via the dynamic loader; install the NVIDIA driver on the host (or run"
                     + " the container with the NVIDIA container runtime, e.g. --gpus all) so that " + LIBRARY
                     + " is on the loader's path";
         }
-        String firstLine = message.lines().map(String::trim).filter(s -> !s.isEmpty()).findFirst().orElse(message);
-        return "JCuda's native driver binding could not be loaded: " + firstLine;
+        List<String> lines = message.lines().map(String::trim).filter(s -> !s.isEmpty()).toList();
+        int resource = lines.indexOf("Stack trace from the attempt to load the library as a resource:");
+        String detail = resource >= 0 && resource + 1 < lines.size()
+                ? lines.get(resource + 1).replaceFirst("^java\\.lang\\.UnsatisfiedLinkError: ", "")
+                : lines.isEmpty() ? error.getClass().getName() : lines.getFirst();
+        if (detail.contains("undefined symbol: cu")) {
+            // Only with LD_BIND_NOW=1 (or -z now): JCuda links all 312 driver functions it wraps, up to CUDA 12.6.
+            return "JCuda's native driver binding could not be loaded: " + detail + " (" + LIBRARY
+                    + " lacks a function of CUDA 12.6; update the NVIDIA driver or unset LD_BIND_NOW)";
+        }
+        return "JCuda's native driver binding could not be loaded: " + detail + " (JCuda extracts it to"
+                + " java.io.tmpdir=" + System.getProperty("java.io.tmpdir") + ", which must be writable and allow"
+                + " exec)";
     }
 
     private static String hintFor(int result) {
