@@ -1,0 +1,120 @@
+package dev.gpuwatch.receiver.sandbox;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * The lifecycle shared by the local servers: a JDK HttpServer on 127.0.0.1 with one virtual thread per
+ * request, a queue of programmed failures, and "down" (the listener closed, so connections are refused, then
+ * reopened on the same port).
+ */
+abstract class HttpBase implements AutoCloseable {
+
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Object lock = new Object();
+    private final Deque<Failure> failures = new ArrayDeque<>();
+    private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+    private HttpServer server;
+    private int port;
+
+    /** Binds {@code port} (0 picks a free one) and starts serving. */
+    protected final void bind(int requestedPort) {
+        synchronized (lock) {
+            try {
+                server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), requestedPort), 64);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot bind 127.0.0.1:" + requestedPort, e);
+            }
+            server.setExecutor(executor);
+            server.createContext("/", guarded(this::handle));
+            server.start();
+            port = server.getAddress().getPort();
+        }
+    }
+
+    protected abstract void handle(HttpExchange exchange) throws IOException;
+
+    public final int port() {
+        return port;
+    }
+
+    /** The next {@code count} requests get {@code failure} instead of being processed. */
+    public final void failNext(int count, Failure failure) {
+        synchronized (lock) {
+            for (int i = 0; i < count; i++) {
+                failures.addLast(failure);
+            }
+        }
+    }
+
+    /** Closes the listener: connections are refused until {@link #comeBack}. */
+    public final void goDown() {
+        synchronized (lock) {
+            if (server != null) {
+                server.stop(0);
+                server = null;
+            }
+        }
+    }
+
+    /** Listens again on the same port after {@link #goDown}. */
+    public final void comeBack() {
+        synchronized (lock) {
+            if (server == null) {
+                bind(port);
+            }
+        }
+    }
+
+    protected final Optional<Failure> nextFailure() {
+        synchronized (lock) {
+            return Optional.ofNullable(failures.pollFirst());
+        }
+    }
+
+    @Override
+    public void close() {
+        goDown();
+        executor.close();
+    }
+
+    static void send(HttpExchange exchange, int status, String contentType, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", contentType);
+        exchange.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
+        if (bytes.length > 0) {
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(bytes);
+            }
+        }
+        exchange.close();
+    }
+
+    static String body(HttpExchange exchange) throws IOException {
+        return new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+    }
+
+    private static HttpHandler guarded(HttpHandler handler) {
+        return exchange -> {
+            try {
+                handler.handle(exchange);
+            } catch (IOException | RuntimeException e) {
+                send(exchange, 500, "text/plain; charset=utf-8", "local server error: " + e);
+            }
+        };
+    }
+}

@@ -1,0 +1,45 @@
+package dev.gpuwatch.receiver.sandbox;
+
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Runs the local Slack and PagerDuty servers for the demo: a sink that shows what the receiver delivered
+ * ({@code GET /} on each), until interrupted.
+ *
+ * <pre>java -cp gpuwatch-receiver.jar dev.gpuwatch.receiver.sandbox.Sandbox --slack-port 9101 --pagerduty-port 9102</pre>
+ */
+@Command(name = "gpuwatch-sandbox", mixinStandardHelpOptions = true,
+        description = "Local Slack Web API and PagerDuty Events API v2 servers that show what they receive.")
+public final class Sandbox implements Callable<Integer> {
+
+    @Option(names = "--slack-port", defaultValue = "9101", description = "Slack port (0: any free port); default ${DEFAULT-VALUE}")
+    int slackPort;
+
+    @Option(names = "--pagerduty-port", defaultValue = "9102", description = "PagerDuty port (0: any free port); default ${DEFAULT-VALUE}")
+    int pagerDutyPort;
+
+    @Option(names = "--slack-token", defaultValue = LocalSlackServer.DEFAULT_TOKEN, description = "bot token the Slack server accepts")
+    String slackToken;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new Sandbox()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+        try (LocalSlackServer slack = LocalSlackServer.start(slackPort, slackToken);
+                LocalPagerDutyServer pagerDuty = LocalPagerDutyServer.start(pagerDutyPort)) {
+            System.out.println("slack api_url: " + slack.apiUrl() + " (channel #" + LocalSlackServer.DEFAULT_CHANNEL + ")");
+            System.out.println("slack webhook: " + slack.webhookUrl());
+            System.out.println("slack messages: http://127.0.0.1:" + slack.port() + "/");
+            System.out.println("pagerduty url: " + pagerDuty.enqueueUrl());
+            System.out.println("pagerduty incidents: http://127.0.0.1:" + pagerDuty.port() + "/");
+            new CountDownLatch(1).await();
+        }
+        return 0;
+    }
+}
