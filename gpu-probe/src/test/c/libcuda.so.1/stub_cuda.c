@@ -211,6 +211,7 @@ CUresult cuDeviceTotalMem_v2(size_t *bytes, CUdevice dev) {
 
 /* ---- contexts: each costs GPU memory on a real device; passive mode must never reach these ---- */
 
+#ifndef STUB_CUDA_WITHOUT_CTX_CREATE /* the cuda-without-ctx-create variant plays a driver lacking it */
 CUresult cuCtxCreate_v2(CUcontext *context, unsigned int flags, CUdevice dev) {
     ENTER(dev);
     REQUIRE_DEVICE(dev);
@@ -226,6 +227,7 @@ CUresult cuCtxCreate_v2(CUcontext *context, unsigned int flags, CUdevice dev) {
     *context = created;
     return CUDA_SUCCESS;
 }
+#endif
 
 CUresult cuCtxDestroy_v2(CUcontext context) {
     ENTER(context == NULL ? -1 : context->ordinal);

@@ -6,6 +6,8 @@ import static jcuda.driver.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR
 import static jcuda.driver.CUresult.CUDA_SUCCESS;
 
 import dev.gpuwatch.probe.Values.ComputeCapability;
+import java.lang.foreign.Arena;
+import java.lang.foreign.SymbolLookup;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,6 +27,10 @@ import jcuda.driver.JCudaDriver;
  */
 final class CudaDriver {
     static final String LIBRARY = "libcuda.so.1";
+
+    /** What open() calls; JCuda binds lazily, so a function the installed driver lacks would abort the JVM. */
+    static final List<String> PASSIVE_FUNCTIONS = List.of("cuInit", "cuDriverGetVersion", "cuDeviceGetCount",
+            "cuDeviceGet", "cuDeviceGetName", "cuDeviceGetUuid", "cuDeviceGetPCIBusId", "cuDeviceGetAttribute");
 
     /** Why the natives failed to load the first time; later attempts only see NoClassDefFoundError. */
     private static volatile Optional<String> loadFailure = Optional.empty();
@@ -48,6 +54,11 @@ final class CudaDriver {
             }
             return new Loading.Failed(loadFailure.get());
         }
+        List<String> missing = missingFunctions(PASSIVE_FUNCTIONS);
+        if (!missing.isEmpty()) {
+            return new Loading.Failed(LIBRARY + " lacks " + String.join(", ", missing)
+                    + "; the NVIDIA driver is too old for gpuwatch (CUDA 10 or newer is needed)");
+        }
         int result = JCudaDriver.cuInit(0);
         if (result != CUDA_SUCCESS) {
             return new Loading.Failed("cuInit failed with " + errorName(result) + hintFor(result));
@@ -70,6 +81,22 @@ final class CudaDriver {
             readDevice(ordinal).ifPresent(devices::add);
         }
         return new Loading.Loaded(driverVersion, List.copyOf(devices));
+    }
+
+    /**
+     * The exported names among {@code functions} that the loaded libcuda.so.1 does not define. JCuda's natives
+     * reference each driver function by its versioned export (cuCtxCreate_v2...) and bind it on first call; a
+     * missing one would end the process with "symbol lookup error", so callers check first.
+     */
+    static List<String> missingFunctions(List<String> functions) {
+        // libJCudaDriver has loaded libcuda.so.1 already; the loader hands back that same library.
+        SymbolLookup driver;
+        try {
+            driver = SymbolLookup.libraryLookup(LIBRARY, Arena.global());
+        } catch (IllegalArgumentException e) {
+            return functions;
+        }
+        return functions.stream().filter(name -> driver.find(name).isEmpty()).toList();
     }
 
     /** The device handle for an ordinal, or empty when the driver refuses it. */

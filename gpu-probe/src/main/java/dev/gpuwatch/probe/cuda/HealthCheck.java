@@ -9,6 +9,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.function.IntSupplier;
@@ -76,6 +77,12 @@ final class HealthCheck {
             """;
 
     private static final byte[] PTX_IMAGE = nulTerminated(PTX);
+
+    /** The driver exports the check calls (JCuda 12.6 binds these versions); see CudaDriver.missingFunctions. */
+    static final List<String> FUNCTIONS = List.of("cuDeviceGet", "cuCtxCreate_v2", "cuCtxDestroy_v2",
+            "cuModuleLoadData", "cuModuleUnload", "cuModuleGetFunction", "cuMemAlloc_v2", "cuMemFree_v2",
+            "cuMemcpyHtoD_v2", "cuMemcpyDtoH_v2", "cuStreamCreate", "cuStreamDestroy_v2", "cuStreamQuery",
+            "cuLaunchKernel");
 
     private final Clock clock;
 

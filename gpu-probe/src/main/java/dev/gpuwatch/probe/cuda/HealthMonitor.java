@@ -4,7 +4,6 @@ import dev.gpuwatch.probe.Values.CudaHealth;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -28,8 +27,8 @@ final class HealthMonitor implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(HealthMonitor.class.getName());
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(2);
 
-    /** A check under way: when it started and the driver call it last announced. */
-    private record InFlight(Instant since, long startNanos, String step) {}
+    /** A check under way: when it started (System.nanoTime) and the driver call it last announced. */
+    private record InFlight(long startNanos, String step) {}
 
     private static final class DeviceState {
         volatile Optional<CudaHealth> last = Optional.empty();
@@ -42,8 +41,15 @@ final class HealthMonitor implements AutoCloseable {
     private final HealthCheck check;
     private final Map<Integer, DeviceState> states = new ConcurrentHashMap<>();
     private final ScheduledExecutorService scheduler;
+    /** Set when the driver lacks a function the check calls: every check then fails without calling any. */
+    private final Optional<String> unsupported;
 
     HealthMonitor(List<CudaDevice> devices, CudaOptions options, Clock clock) {
+        List<String> missing = CudaDriver.missingFunctions(HealthCheck.FUNCTIONS);
+        this.unsupported = missing.isEmpty()
+                ? Optional.empty()
+                : Optional.of("CUDA_ERROR_NOT_SUPPORTED: " + CudaDriver.LIBRARY + " lacks "
+                        + String.join(", ", missing));
         this.timeout = options.healthCheckTimeout();
         this.clock = clock;
         this.check = new HealthCheck(clock);
@@ -68,8 +74,8 @@ final class HealthMonitor implements AutoCloseable {
             Duration elapsed = Duration.ofNanos(System.nanoTime() - running.get().startNanos());
             if (elapsed.compareTo(timeout) > 0) {
                 return Optional.of(new CudaHealth(false, elapsed, clock.instant(),
-                        Optional.of("TIMEOUT in " + running.get().step() + " (no answer for " + elapsed.toSeconds()
-                                + " s)")));
+                        Optional.of("TIMEOUT in " + running.get().step() + " (no answer for " + elapsed.toMillis()
+                                + " ms)")));
             }
         }
         return state.last;
@@ -83,18 +89,9 @@ final class HealthMonitor implements AutoCloseable {
 
     private void runOnce(CudaDevice device, DeviceState state) {
         try {
-            Optional<CUdevice> handle = CudaDriver.device(device.ordinal());
-            CudaHealth health;
-            if (handle.isEmpty()) {
-                health = new CudaHealth(false, Duration.ZERO, clock.instant(),
-                        Optional.of("CUDA_ERROR_INVALID_DEVICE in cuDeviceGet"));
-            } else {
-                long startNanos = System.nanoTime();
-                Instant since = clock.instant();
-                state.inFlight = Optional.of(new InFlight(since, startNanos, "cuCtxCreate"));
-                health = check.run(handle.get(), timeout,
-                        step -> state.inFlight = Optional.of(new InFlight(since, startNanos, step)));
-            }
+            CudaHealth health = unsupported.isPresent()
+                    ? new CudaHealth(false, Duration.ZERO, clock.instant(), unsupported)
+                    : check(device, state);
             if (!health.success() && !Thread.currentThread().isInterrupted()) {
                 LOG.log(Level.WARNING, "CUDA health check failed on device " + device.ordinal() + " ("
                         + device.uuid().orElse("no UUID") + "): " + health.error().orElse("unknown error"));
@@ -107,6 +104,17 @@ final class HealthMonitor implements AutoCloseable {
             state.inFlight = Optional.empty();
             state.completed.incrementAndGet();
         }
+    }
+
+    private CudaHealth check(CudaDevice device, DeviceState state) {
+        Optional<CUdevice> handle = CudaDriver.device(device.ordinal());
+        if (handle.isEmpty()) {
+            return new CudaHealth(false, Duration.ZERO, clock.instant(),
+                    Optional.of("CUDA_ERROR_INVALID_DEVICE in cuDeviceGet"));
+        }
+        long startNanos = System.nanoTime();
+        state.inFlight = Optional.of(new InFlight(startNanos, "cuCtxCreate"));
+        return check.run(handle.get(), timeout, step -> state.inFlight = Optional.of(new InFlight(startNanos, step)));
     }
 
     /** Stops the checks; waits briefly for a running one to release its context, never for a stuck driver call. */
