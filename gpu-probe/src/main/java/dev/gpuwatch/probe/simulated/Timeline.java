@@ -19,9 +19,12 @@ final class Timeline {
             return t - startNanos - faultAfterNanos;
         }
 
-        /** The last instant this segment covers up to {@code t}: {@code t} itself, or just before the next switch. */
+        /**
+         * The last instant whose events this segment counts up to {@code t}: {@code t} itself, or the instant of
+         * the next switch (inclusive, so an event counted just before a switch is still counted after it).
+         */
         long clip(long t) {
-            return Math.min(t, endNanos - 1);
+            return Math.min(t, endNanos);
         }
     }
 
