@@ -1,0 +1,255 @@
+package dev.gpuwatch.receiver.deliver.slack;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gpuwatch.receiver.alert.Alert;
+import dev.gpuwatch.receiver.alert.Notification;
+import dev.gpuwatch.receiver.deliver.Channel;
+import dev.gpuwatch.receiver.deliver.Delivery;
+import dev.gpuwatch.receiver.deliver.DeliveryOutcome;
+import dev.gpuwatch.receiver.deliver.Receipt;
+import dev.gpuwatch.receiver.deliver.message.Templates;
+import dev.gpuwatch.receiver.enrich.EnrichedNotification;
+import dev.gpuwatch.receiver.enrich.Fixtures;
+import dev.gpuwatch.receiver.sandbox.Failure;
+import dev.gpuwatch.receiver.sandbox.LocalSlackServer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class SlackChannelTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+    private LocalSlackServer server;
+    private Channel channel;
+
+    @BeforeEach
+    void start() throws Exception {
+        server = LocalSlackServer.start(0);
+        channel = SlackChannel.create(SlackSettings.bot(secret("token", server.token()), "", "#alerts", server.apiUrl()),
+                Templates.defaults());
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+
+    private String secret(String name, String value) throws Exception {
+        Path file = dir.resolve(name);
+        Files.writeString(file, value + "\n");
+        return file.toString();
+    }
+
+    private static EnrichedNotification firing() {
+        return Fixtures.enrich(Fixtures.notification("firing", List.of(Fixtures.xid("firing", "node-1", "0"))));
+    }
+
+    private static EnrichedNotification resolved() {
+        return Fixtures.enrich(Fixtures.notification("resolved", List.of(Fixtures.xid("resolved", "node-1", "0"))));
+    }
+
+    private static Delivery delivery(EnrichedNotification n, Optional<Receipt> previous) {
+        return Fixtures.delivery("d-1", n, previous);
+    }
+
+    @Test
+    void postsThenResolvesInPlaceWithAThreadReply() {
+        DeliveryOutcome first = channel.deliver(delivery(firing(), Optional.empty()));
+        Receipt receipt = assertInstanceOf(DeliveryOutcome.Delivered.class, first).receipt();
+        assertEquals(Optional.of(server.channelId("alerts")), receipt.get("channel"));
+        LocalSlackServer.Message posted = server.messages().getFirst();
+        assertEquals(receipt.get("ts"), Optional.of(posted.ts()));
+        assertTrue(posted.visibleText().startsWith("[FIRING:1] GpuXidError (node-1)\n"), posted.visibleText());
+
+        DeliveryOutcome second = channel.deliver(delivery(resolved(), Optional.of(receipt)));
+        assertEquals(receipt, assertInstanceOf(DeliveryOutcome.Delivered.class, second).receipt());
+        List<LocalSlackServer.Message> messages = server.messages();
+        assertEquals(2, messages.size(), "the original, updated, and one thread reply");
+        LocalSlackServer.Message updated = messages.getFirst();
+        assertEquals(posted.ts(), updated.ts());
+        assertEquals(1, updated.updates());
+        assertTrue(updated.visibleText().startsWith("[RESOLVED] GpuXidError (node-1)\n"), updated.visibleText());
+        assertTrue(updated.visibleText().contains(":large_green_circle: *GpuXidError* · critical · resolved"), updated.visibleText());
+        List<LocalSlackServer.Message> thread = server.thread(updated.channel(), updated.ts());
+        assertEquals(1, thread.size());
+        assertEquals(":large_green_circle: Resolved: *GpuXidError* (node-1), 1 of 1 alerts resolved.", thread.getFirst().text());
+    }
+
+    @Test
+    void resolvedWithoutReceiptOrWithALostMessageIsPostedAnew() {
+        assertInstanceOf(DeliveryOutcome.Delivered.class, channel.deliver(delivery(resolved(), Optional.empty())));
+        Receipt lost = new Receipt(Map.of("channel", server.channelId("alerts"), "ts", "1.000001"));
+        Receipt fresh = assertInstanceOf(DeliveryOutcome.Delivered.class, channel.deliver(delivery(resolved(), Optional.of(lost)))).receipt();
+        assertEquals(2, server.messages().size());
+        assertEquals(Optional.of(server.messages().get(1).ts()), fresh.get("ts"));
+        assertTrue(server.messages().stream().allMatch(m -> m.updates() == 0 && m.threadTs().isEmpty()));
+    }
+
+    static Stream<Arguments> failures() {
+        return Stream.of(
+                Arguments.of(new Failure.RateLimited(7), DeliveryOutcome.RetryLater.class, Optional.of(Duration.ofSeconds(7))),
+                Arguments.of(new Failure.SlackError("ratelimited"), DeliveryOutcome.RetryLater.class, Optional.empty()),
+                Arguments.of(new Failure.SlackError("internal_error"), DeliveryOutcome.RetryLater.class, Optional.empty()),
+                Arguments.of(new Failure.ServerError(500), DeliveryOutcome.RetryLater.class, Optional.empty()),
+                Arguments.of(new Failure.ServerError(503), DeliveryOutcome.RetryLater.class, Optional.empty()),
+                Arguments.of(new Failure.SlackError("invalid_auth"), DeliveryOutcome.Failed.class, Optional.empty()),
+                Arguments.of(new Failure.SlackError("not_authed"), DeliveryOutcome.Failed.class, Optional.empty()),
+                Arguments.of(new Failure.SlackError("channel_not_found"), DeliveryOutcome.Failed.class, Optional.empty()),
+                Arguments.of(new Failure.SlackError("not_in_channel"), DeliveryOutcome.Failed.class, Optional.empty()),
+                Arguments.of(new Failure.SlackError("is_archived"), DeliveryOutcome.Failed.class, Optional.empty()),
+                Arguments.of(new Failure.SlackError("msg_too_long"), DeliveryOutcome.Failed.class, Optional.empty()),
+                Arguments.of(new Failure.SlackError("invalid_blocks"), DeliveryOutcome.Failed.class, Optional.empty()));
+    }
+
+    @ParameterizedTest
+    @MethodSource("failures")
+    void eachFailureMapsToItsOutcome(Failure failure, Class<? extends DeliveryOutcome> expected, Optional<Duration> retryAfter) {
+        server.failNext(1, failure);
+        DeliveryOutcome outcome = channel.deliver(delivery(firing(), Optional.empty()));
+        assertInstanceOf(expected, outcome);
+        if (outcome instanceof DeliveryOutcome.RetryLater r) {
+            assertEquals(retryAfter, r.retryAfter());
+        }
+        assertTrue(server.messages().isEmpty());
+        // the failure was one request only: the next attempt goes through
+        assertInstanceOf(DeliveryOutcome.Delivered.class, channel.deliver(delivery(firing(), Optional.empty())));
+    }
+
+    @Test
+    void realAuthAndChannelErrorsArePermanent() throws Exception {
+        Channel wrongToken = SlackChannel.create(SlackSettings.bot(secret("bad", "xoxb-wrong"), "", "alerts", server.apiUrl()),
+                Templates.defaults());
+        assertEquals(new DeliveryOutcome.Failed("slack: ok:false invalid_auth"), wrongToken.deliver(delivery(firing(), Optional.empty())));
+        Channel unknown = SlackChannel.create(SlackSettings.bot(secret("t", server.token()), "", "#nope", server.apiUrl()),
+                Templates.defaults());
+        assertEquals(new DeliveryOutcome.Failed("slack: ok:false channel_not_found"), unknown.deliver(delivery(firing(), Optional.empty())));
+        server.removeBot("alerts");
+        assertEquals(new DeliveryOutcome.Failed("slack: ok:false not_in_channel"), channel.deliver(delivery(firing(), Optional.empty())));
+        server.archive("alerts");
+        assertEquals(new DeliveryOutcome.Failed("slack: ok:false is_archived"), channel.deliver(delivery(firing(), Optional.empty())));
+    }
+
+    @Test
+    void serverDownIsRetriedAndRecovers() {
+        server.goDown();
+        DeliveryOutcome down = channel.deliver(delivery(firing(), Optional.empty()));
+        assertInstanceOf(DeliveryOutcome.RetryLater.class, down);
+        server.comeBack();
+        assertInstanceOf(DeliveryOutcome.Delivered.class, channel.deliver(delivery(firing(), Optional.empty())));
+    }
+
+    @Test
+    void incomingWebhookPostsWithoutTsAndMapsFailures() throws Exception {
+        Channel webhook = SlackChannel.create(SlackSettings.webhook(secret("hook", server.webhookUrl()), ""), Templates.defaults());
+        Receipt receipt = assertInstanceOf(DeliveryOutcome.Delivered.class, webhook.deliver(delivery(firing(), Optional.empty()))).receipt();
+        assertEquals(Map.of(), receipt.values());
+        assertEquals("webhook", server.messages().getFirst().via());
+        // no ts to update: a resolve is a new message
+        assertInstanceOf(DeliveryOutcome.Delivered.class, webhook.deliver(delivery(resolved(), Optional.of(receipt))));
+        assertEquals(2, server.messages().size());
+
+        server.failNext(1, new Failure.RateLimited(3));
+        assertEquals(Optional.of(Duration.ofSeconds(3)),
+                assertInstanceOf(DeliveryOutcome.RetryLater.class, webhook.deliver(delivery(firing(), Optional.empty()))).retryAfter());
+        server.failNext(1, new Failure.ServerError(502));
+        assertInstanceOf(DeliveryOutcome.RetryLater.class, webhook.deliver(delivery(firing(), Optional.empty())));
+        server.failNext(1, new Failure.SlackError("no_service"));
+        DeliveryOutcome gone = webhook.deliver(delivery(firing(), Optional.empty()));
+        assertEquals(new DeliveryOutcome.Failed("slack webhook: HTTP 404 no_service"), gone);
+        server.goDown();
+        DeliveryOutcome down = webhook.deliver(delivery(firing(), Optional.empty()));
+        assertFalse(down.toString().contains("local-webhook-secret"), "the webhook URL is a secret: " + down);
+        assertInstanceOf(DeliveryOutcome.RetryLater.class, down);
+    }
+
+    @Test
+    void hostileLabelsNeitherPingNorLink() throws Exception {
+        Alert hostile = Fixtures.alert("firing",
+                Map.of("alertname", "Evil<!channel>", "instance", "<!here>", "pod", "<@U123>", "job", "<http://evil.example|click>"),
+                Map.of("summary", "<!channel> wake up", "description", "<!subteam^S0> &lt;!everyone&gt;",
+                        "runbook_url", "http://evil.example/a|<!channel>"));
+        Notification n = Fixtures.notification("firing", Map.of("alertname", "Evil<!channel>", "instance", "<!here>"), List.of(hostile));
+        assertInstanceOf(DeliveryOutcome.Delivered.class, channel.deliver(delivery(Fixtures.enrich(n), Optional.empty())));
+        LocalSlackServer.Message m = server.messages().getFirst();
+        String all = m.text() + m.blocksJson();
+        for (String raw : List.of("<!channel>", "<!here>", "<@U123>", "<http://evil.example|click>", "<!subteam^S0>", "<!everyone>")) {
+            assertFalse(all.contains(raw), raw + " reached Slack unescaped: " + all);
+        }
+        assertTrue(m.visibleText().contains("&lt;!channel&gt; wake up"), m.visibleText());
+        assertTrue(m.visibleText().contains("`instance=&lt;!here&gt;, job=&lt;http://evil.example|click&gt;, pod=&lt;@U123&gt;`"),
+                m.visibleText());
+        // an entity in the alert is escaped again, so Slack shows it literally
+        assertTrue(m.visibleText().contains("&amp;lt;!everyone&amp;gt;"), m.visibleText());
+    }
+
+    @Test
+    void twoHundredAlertsFitSlackLimits() throws Exception {
+        DeliveryOutcome outcome = channel.deliver(delivery(Fixtures.enrich(Fixtures.storm(200)), Optional.empty()));
+        assertInstanceOf(DeliveryOutcome.Delivered.class, outcome);
+        JsonNode blocks = JSON.readTree(server.messages().getFirst().blocksJson());
+        assertEquals(BlockKit.MAX_BLOCKS, blocks.size());
+        assertEquals("[FIRING:200] GpuXidError (node-1)", blocks.get(0).path("text").path("text").asText());
+        assertEquals("… and 153 more alerts (153 firing, 0 resolved) not shown",
+                blocks.get(49).path("elements").get(0).path("text").asText());
+    }
+
+    @Test
+    void longTextsAreCutWithinLimitsWithoutBreakingEscapes() throws Exception {
+        String description = "&<>".repeat(2000);
+        Alert a = Fixtures.alert("firing", Map.of("alertname", "X".repeat(300)), Map.of("description", description));
+        assertInstanceOf(DeliveryOutcome.Delivered.class,
+                channel.deliver(delivery(Fixtures.enrich(Fixtures.notification("firing", List.of(a))), Optional.empty())));
+        JsonNode blocks = JSON.readTree(server.messages().getFirst().blocksJson());
+        String header = blocks.get(0).path("text").path("text").asText();
+        assertEquals(BlockKit.MAX_HEADER, header.length());
+        String section = blocks.get(2).path("text").path("text").asText();
+        assertTrue(section.length() <= BlockKit.MAX_TEXT);
+        assertTrue(section.endsWith("…"), section);
+        // every & left starts a whole entity: the cut never leaves "&am" that Slack would show or misparse
+        assertTrue(section.replaceAll("&(amp|lt|gt);", "").indexOf('&') < 0, section.substring(section.length() - 20));
+    }
+
+    @Test
+    void digestFoldsManyNotificationsIntoOneCompactMessage() throws Exception {
+        List<EnrichedNotification> many = new ArrayList<>();
+        for (int i = 0; i < 120; i++) {
+            Alert a = Fixtures.alert(i % 3 == 0 ? "resolved" : "firing",
+                    Map.of("alertname", "GpuHot", "instance", "node-" + i), Map.of("summary", "GPU temperature 91C"));
+            many.add(Fixtures.enrich(Fixtures.notification(i % 3 == 0 ? "resolved" : "firing",
+                    Map.of("alertname", "GpuHot", "instance", "node-" + i), List.of(a))));
+        }
+        Delivery digest = new Delivery("digest-1", "digest", many, Optional.empty());
+        assertInstanceOf(DeliveryOutcome.Delivered.class, channel.deliver(digest));
+        assertEquals(1, server.messages().size());
+        LocalSlackServer.Message m = server.messages().getFirst();
+        assertEquals("[DIGEST] 120 notifications: 80 firing, 40 resolved", m.text());
+        JsonNode blocks = JSON.readTree(m.blocksJson());
+        assertTrue(blocks.size() < 10, "packed into few sections: " + blocks.size());
+        String visible = m.visibleText();
+        assertTrue(visible.contains(":red_circle: *[FIRING:1] GpuHot* (node-1): GPU temperature 91C · <http://alertmanager.example:9093/#/silences/new?filter="),
+                visible);
+        assertTrue(visible.contains(":large_green_circle: *[RESOLVED] GpuHot* (node-0): GPU temperature 91C"), visible);
+        assertTrue(visible.contains("(node-119)"), "every notification is listed");
+    }
+}
