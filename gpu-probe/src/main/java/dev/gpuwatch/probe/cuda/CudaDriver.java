@@ -24,6 +24,10 @@ import jcuda.driver.JCudaDriver;
  * <p>JCuda's static initialiser extracts libJCudaDriver from the jcuda-natives jar and loads it; its
  * DT_NEEDED entry libcuda.so.1 is resolved by the dynamic loader (LD_LIBRARY_PATH, ld.so.cache, or the
  * container runtime's mounts). JCuda's return-code mode is used, so every CUresult is a value here.
+ *
+ * <p>JCuda extracts to the fixed name {@code <java.io.tmpdir>/libJCudaDriver-12.6.0-linux-x86_64.so} and loads
+ * a file already there without checking it, so the exporter should run with a private {@code java.io.tmpdir}
+ * (not a shared, world-writable /tmp).
  */
 final class CudaDriver {
     static final String LIBRARY = "libcuda.so.1";
@@ -57,7 +61,7 @@ final class CudaDriver {
         List<String> missing = missingFunctions(PASSIVE_FUNCTIONS);
         if (!missing.isEmpty()) {
             return new Loading.Failed(LIBRARY + " lacks " + String.join(", ", missing)
-                    + "; the NVIDIA driver is too old for gpuwatch (CUDA 10 or newer is needed)");
+                    + "; the NVIDIA driver is older than gpuwatch supports (CUDA 10 or newer)");
         }
         int result = JCudaDriver.cuInit(0);
         if (result != CUDA_SUCCESS) {
