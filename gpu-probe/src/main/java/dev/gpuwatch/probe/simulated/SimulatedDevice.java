@@ -64,10 +64,6 @@ final class SimulatedDevice {
     private record BaseProcess(int pid, String command, double memoryShare, double wobble, double wobblePeriod,
             double wobblePhase) {}
 
-    private record Activity(double utilization, double memoryUtilization, boolean lost) {
-        static final Activity LOST = new Activity(0, 0, true);
-    }
-
     private final GpuModel model;
     private final long seed;
     private final int index;
@@ -150,25 +146,22 @@ final class SimulatedDevice {
     GpuSnapshot snapshot(long t, long counterT, Instant takenAt) {
         GpuSnapshot.Builder b = GpuSnapshot.builder(index, takenAt).uuid(uuid);
         double[] integrated = integrate(counterT);
-        Activity activity = activity(t);
-        if (activity.lost()) {
+        Moment m = moment(t);
+        if (m.lost()) {
             return b.state(DeviceState.LOST,
                     "GPU is lost (NVML_ERROR_GPU_IS_LOST): fell off the bus after Xid 79").build();
         }
-        double s = seconds(t);
-        Segment segment = timeline.at(t);
         b.name(model.nvmlName()).serial(serial).pciBusId(pciBusId)
                 .driverVersion(DRIVER_VERSION).cudaDriverVersion(CUDA_DRIVER_VERSION)
                 .computeCapability(model.computeCapabilityMajor(), model.computeCapabilityMinor())
                 .cudaOrdinal(index).smCount(model.smCount());
 
-        double u = activity.utilization();
-        b.gpuUtilization(u).memoryUtilization(activity.memoryUtilization()).decoderUtilization(0);
+        b.gpuUtilization(m.utilization()).memoryUtilization(m.memoryUtilization()).decoderUtilization(0);
         if (model.hasEncoder()) {
             b.encoderUtilization(0);
         }
 
-        List<GpuProcess> processes = processes(t, segment);
+        List<GpuProcess> processes = processes(m);
         long used = 0;
         for (GpuProcess process : processes) {
             used += process.usedMemoryBytes().orElse(0);
@@ -177,24 +170,24 @@ final class SimulatedDevice {
                 .memoryUsedBytes(used).memoryFreeBytes(usableMemory() - used)
                 .processes(processes);
 
-        double power = powerWatts(t);
-        double rawTemp = temperature(t, s, segment);
+        double power = powerWatts(m);
+        double rawTemp = temperature(m);
         long temp = Math.round(rawTemp);
         b.gpuTemperatureCelsius(temp).powerWatts(power).powerLimitWatts(model.powerLimitWatts())
                 .energyJoules(Math.floor(integrated[0] * 1000) / 1000);
         if (model.hasMemoryTemperature()) {
-            b.memoryTemperatureCelsius(Math.round(rawTemp + 4 + 0.9 * memTempNoise.at(s)));
+            b.memoryTemperatureCelsius(Math.round(rawTemp + 4 + 0.9 * memTempNoise.at(m.s())));
         }
         if (model.hasFan()) {
             b.fanSpeedRatio(percent(clamp(0.3 + 0.7 * (temp - 35) / 50.0, 0.3, 1.0)));
         }
         int pState = processes.isEmpty() ? model.idlePerformanceState() : 0;
         b.performanceState(pState);
-        clocks(b, u, power, pState, segment, t);
+        clocks(b, m, power, pState);
 
         eccAndXids(b, counterT);
         b.pcieReplayErrors(replayAtStart + (long) (seconds(counterT) * replaysPerHour / 3600));
-        pcie(b, u, s);
+        pcie(b, m.utilization(), m.s());
         if (model.hasNvlink()) {
             b.nvlinkTxBytes((long) integrated[1]).nvlinkRxBytes((long) integrated[2]);
         }
@@ -206,19 +199,35 @@ final class SimulatedDevice {
 
     // ---- activity, power, temperature -------------------------------------------------------------------
 
-    private boolean faultActive(Segment segment, long t) {
-        Scenario scenario = segment.scenario();
-        return scenario.isFault() && (faulty || scenario.touchesEveryGpu()) && segment.sinceFault(t) >= 0;
+    /**
+     * What every value at one instant derives from: the scenario segment, whether this GPU's fault is on and
+     * for how long, and how busy the GPU is. Computed once per instant.
+     */
+    private record Moment(long t, double s, Segment segment, boolean fault, double sinceFault, double utilization,
+            double memoryUtilization, boolean lost) {
+
+        Scenario scenario() {
+            return segment.scenario();
+        }
+
+        boolean faultIs(Scenario scenario) {
+            return fault && segment.scenario() == scenario;
+        }
+
+        boolean thermalPlateau() {
+            return faultIs(Scenario.THERMAL_THROTTLING) && sinceFault >= THERMAL_RAMP_SECONDS;
+        }
     }
 
-    private Activity activity(long t) {
+    private Moment moment(long t) {
         Segment segment = timeline.at(t);
         Scenario scenario = segment.scenario();
-        boolean fault = faultActive(segment, t);
-        if (fault && scenario == Scenario.XID79_GPU_LOST && segment.sinceFault(t) >= LOST_AFTER_XID_NANOS) {
-            return Activity.LOST;
-        }
+        boolean fault = scenario.isFault() && (faulty || scenario.touchesEveryGpu()) && segment.sinceFault(t) >= 0;
+        double since = seconds(segment.sinceFault(t));
         double s = seconds(t);
+        if (fault && scenario == Scenario.XID79_GPU_LOST && segment.sinceFault(t) >= LOST_AFTER_XID_NANOS) {
+            return new Moment(t, s, segment, true, since, 0, 0, true);
+        }
         double u = switch (scenario) {
             case IDLE -> 0;
             case DIURNAL -> clamp(0.55 - 0.4 * Math.cos(2 * Math.PI * (s - index * DIURNAL_LAG_SECONDS_PER_GPU)
@@ -234,74 +243,64 @@ final class SimulatedDevice {
         }
         u = percent(u);
         double memUtil = u == 0 ? 0 : percent(clamp(0.2 + 0.5 * u + 0.05 * memUtilNoise.at(s), 0, 1));
-        return new Activity(u, memUtil, false);
+        return new Moment(t, s, segment, fault, since, u, memUtil, false);
     }
 
-    /** Board draw at {@code t}, in watts with NVML's milliwatt resolution; 0 while lost. */
-    private double powerWatts(long t) {
-        Activity activity = activity(t);
-        if (activity.lost()) {
+    /** Board draw, in watts with NVML's milliwatt resolution; 0 while lost. */
+    private double powerWatts(Moment m) {
+        if (m.lost()) {
             return 0;
         }
-        Segment segment = timeline.at(t);
-        double s = seconds(t);
-        double n = powerNoise.at(s);
+        double n = powerNoise.at(m.s());
         double idle = model.idlePowerWatts();
         double limit = model.powerLimitWatts();
         double p;
-        if (activity.utilization() == 0) {
+        if (m.utilization() == 0) {
             // a loaded CUDA context keeps the board slightly above its bare idle draw
-            p = idle * (segment.scenario() == Scenario.IDLE ? 1.0 : 1.08) * (1 + 0.03 * n);
+            p = idle * (m.scenario() == Scenario.IDLE ? 1.0 : 1.08) * (1 + 0.03 * n);
         } else {
-            p = (idle + (0.88 * limit - idle) * activity.utilization() * (0.9 + 0.1 * activity.memoryUtilization()))
+            p = (idle + (0.88 * limit - idle) * m.utilization() * (0.9 + 0.1 * m.memoryUtilization()))
                     * (1 + 0.01 * n);
         }
-        if (faultActive(segment, t)) {
-            if (segment.scenario() == Scenario.POWER_THROTTLING) {
-                p = limit * (0.9925 + 0.0075 * n);
-            } else if (thermalPlateau(segment, t)) {
-                p *= 0.8;
-            }
+        if (m.faultIs(Scenario.POWER_THROTTLING)) {
+            p = limit * (0.9925 + 0.0075 * n);
+        } else if (m.thermalPlateau()) {
+            p *= 0.8;
         }
         return Math.round(p * 1000) / 1000.0;
     }
 
-    private boolean thermalPlateau(Segment segment, long t) {
-        return segment.scenario() == Scenario.THERMAL_THROTTLING && faultActive(segment, t)
-                && seconds(segment.sinceFault(t)) >= THERMAL_RAMP_SECONDS;
-    }
-
     /** Die temperature: ambient plus a share of the mean draw over the last minute, so it lags power. */
-    private double temperature(long t, double s, Segment segment) {
+    private double temperature(Moment m) {
         double sum = 0;
         for (int k = 0; k < 9; k++) {
-            sum += powerWatts(Math.max(0, t - k * 7_500_000_000L));
+            sum += powerWatts(moment(Math.max(0, m.t() - k * 7_500_000_000L)));
         }
-        double temp = ambientCelsius + 46 * (sum / 9) / model.powerLimitWatts() + 0.5 * tempNoise.at(s);
-        if (segment.scenario() == Scenario.THERMAL_THROTTLING && faultActive(segment, t)) {
-            double ramp = Math.min(1, seconds(segment.sinceFault(t)) / THERMAL_RAMP_SECONDS);
-            double target = THERMAL_TARGET_CELSIUS + 0.8 * plateauNoise.at(s);
+        double temp = ambientCelsius + 46 * (sum / 9) / model.powerLimitWatts() + 0.5 * tempNoise.at(m.s());
+        if (m.faultIs(Scenario.THERMAL_THROTTLING)) {
+            double ramp = Math.min(1, m.sinceFault() / THERMAL_RAMP_SECONDS);
+            double target = THERMAL_TARGET_CELSIUS + 0.8 * plateauNoise.at(m.s());
             temp += ramp * (target - temp);
         }
         return temp;
     }
 
-    private void clocks(GpuSnapshot.Builder b, double u, double power, int pState, Segment segment, long t) {
+    private void clocks(GpuSnapshot.Builder b, Moment m, double power, int pState) {
         Set<ClockEventReason> reasons = EnumSet.noneOf(ClockEventReason.class);
         long sm;
         long memory;
         long video;
-        if (u == 0) {
+        if (m.utilization() == 0) {
             reasons.add(ClockEventReason.GPU_IDLE);
             sm = model.idleSmClockMhz();
             memory = pState == 0 ? model.maxMemoryClockMhz() : model.idleMemoryClockMhz();
             video = bin15(model.maxVideoClockMhz() * 0.45);
         } else {
             sm = model.maxSmClockMhz() - bin15(model.maxSmClockMhz() * 0.04 * power / model.powerLimitWatts());
-            if (faultActive(segment, t) && segment.scenario() == Scenario.POWER_THROTTLING) {
+            if (m.faultIs(Scenario.POWER_THROTTLING)) {
                 reasons.add(ClockEventReason.SW_POWER_CAP);
                 sm = bin15(model.maxSmClockMhz() * 0.85);
-            } else if (thermalPlateau(segment, t)) {
+            } else if (m.thermalPlateau()) {
                 reasons.addAll(EnumSet.of(ClockEventReason.SW_THERMAL_SLOWDOWN,
                         ClockEventReason.HW_THERMAL_SLOWDOWN, ClockEventReason.HW_SLOWDOWN));
                 sm = bin15(model.maxSmClockMhz() * 0.6);
@@ -332,22 +331,20 @@ final class SimulatedDevice {
         return model.memoryTotalBytes() - model.memoryReservedBytes();
     }
 
-    private List<GpuProcess> processes(long t, Segment segment) {
-        if (segment.scenario() == Scenario.IDLE) {
+    private List<GpuProcess> processes(Moment m) {
+        if (m.scenario() == Scenario.IDLE) {
             return List.of();
         }
-        double s = seconds(t);
         long[] memory = new long[workload.size()];
         long others = 0;
         for (int i = 0; i < memory.length; i++) {
             BaseProcess p = workload.get(i);
-            double wobble = 1 + p.wobble() * Math.sin(2 * Math.PI * s / p.wobblePeriod() + p.wobblePhase());
+            double wobble = 1 + p.wobble() * Math.sin(2 * Math.PI * m.s() / p.wobblePeriod() + p.wobblePhase());
             memory[i] = floorMib(p.memoryShare() * wobble * model.memoryTotalBytes());
             others += i == 0 ? 0 : memory[i];
         }
-        boolean fault = faultActive(segment, t);
-        if (fault && segment.scenario() == Scenario.MEMORY_LEAK) {
-            double grown = seconds(segment.sinceFault(t)) / LEAK_FULL_SECONDS;
+        if (m.faultIs(Scenario.MEMORY_LEAK)) {
+            double grown = m.sinceFault() / LEAK_FULL_SECONDS;
             long full = usableMemory() - others;
             memory[0] = grown >= 1 ? full : memory[0] + floorMib((full - memory[0]) * grown);
         }
@@ -355,8 +352,8 @@ final class SimulatedDevice {
         for (int i = 0; i < memory.length; i++) {
             processes.add(process(workload.get(i).pid(), workload.get(i).command(), memory[i]));
         }
-        if (fault && segment.scenario() == Scenario.PROCESS_CHURN) {
-            addChurnWorkers(processes, segment.sinceFault(t));
+        if (m.faultIs(Scenario.PROCESS_CHURN)) {
+            addChurnWorkers(processes, m.segment().sinceFault(m.t()));
         }
         return processes;
     }
@@ -425,8 +422,9 @@ final class SimulatedDevice {
     }
 
     private double[] rates(long t) {
-        double nvlink = activity(t).utilization() * nvlinkBytesPerSecond;
-        return new double[] {powerWatts(t), nvlink, nvlink * nvlinkRxFactor};
+        Moment m = moment(t);
+        double nvlink = m.utilization() * nvlinkBytesPerSecond;
+        return new double[] {powerWatts(m), nvlink, nvlink * nvlinkRxFactor};
     }
 
     /** ECC and Xid counters: the sum of what every scenario run so far produced on this GPU. */
