@@ -36,7 +36,7 @@ public final class ConfigLoader {
         return parse(file.toString(), text);
     }
 
-    static ReceiverConfig parse(String name, String yaml) throws ConfigException {
+    public static ReceiverConfig parse(String name, String yaml) throws ConfigException {
         ReceiverConfig config;
         try {
             config = YAML.readValue(yaml, ReceiverConfig.class);

@@ -55,6 +55,7 @@ public final class Dispatcher implements AutoCloseable {
     private final Backoff backoff;
     private final Map<String, TokenBucket> buckets = new ConcurrentHashMap<>();
     private final Set<String> busy = ConcurrentHashMap.newKeySet();
+    private final Set<Thread> workers = ConcurrentHashMap.newKeySet();
     private final Map<String, Instant> pausedUntil = new ConcurrentHashMap<>();
     private final Map<String, Receipt> recentReceipts = java.util.Collections.synchronizedMap(
             new LinkedHashMap<>(256, 0.75f, true) {
@@ -101,12 +102,16 @@ public final class Dispatcher implements AutoCloseable {
         }
     }
 
+    /** Stops claiming; waits for the sends in progress so their outcomes are recorded before the store closes. */
     @Override
     public void close() {
         running = false;
         wake();
         try {
             loop.join(5_000);
+            for (Thread worker : List.copyOf(workers)) {
+                worker.join(10_000);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -122,16 +127,19 @@ public final class Dispatcher implements AutoCloseable {
                         continue;
                     }
                     if (busy.add(channel)) {
-                        Thread.ofVirtual().name("deliver-" + channel).start(() -> {
+                        Thread worker = Thread.ofVirtual().name("deliver-" + channel).unstarted(() -> {
                             try {
                                 work(channel);
                             } catch (RuntimeException e) {
                                 LOG.error("worker for {} stopped: {}", channel, e.toString());
                             } finally {
+                                workers.remove(Thread.currentThread());
                                 busy.remove(channel);
                                 wake();
                             }
                         });
+                        workers.add(worker);
+                        worker.start();
                     }
                 }
                 wakeups.tryAcquire(untilNextLook(now).toMillis(), TimeUnit.MILLISECONDS);

@@ -81,26 +81,37 @@ public final class SqliteStore implements NotificationStore {
             st.execute("PRAGMA synchronous=FULL");
             st.execute("PRAGMA foreign_keys=ON");
             st.execute("PRAGMA busy_timeout=5000");
-            if (maxPageCount.isPresent()) {
+        }
+        Migrations.apply(write);
+        if (maxPageCount.isPresent()) {
+            try (Statement st = write.createStatement()) {
+                // never below the current size: SQLite keeps what is there and refuses to grow further
                 st.execute("PRAGMA max_page_count=" + maxPageCount.getAsLong());
             }
         }
-        Migrations.apply(write);
-        write.setAutoCommit(false);
         Connection read = DriverManager.getConnection(url);
         try (Statement st = read.createStatement()) {
             st.execute("PRAGMA busy_timeout=5000");
             st.execute("PRAGMA query_only=ON");
         }
         SqliteStore store = new SqliteStore(write, read, maxQueuedAppends);
-        store.insertNotification = write.prepareStatement(
-                "INSERT INTO notifications(idem_key, group_key, status, received_at, body) VALUES (?,?,?,?,?)"
-                        + " ON CONFLICT(idem_key) DO NOTHING");
-        store.insertDelivery = write.prepareStatement(
-                "INSERT INTO deliveries(notification_id, receiver, channel, integration, status, next_attempt_at,"
-                        + " deadline_at) VALUES (?,?,?,?,'pending',?,?)");
+        store.prepareStatements();
         store.writer.start();
         return store;
+    }
+
+    /** The hot path's statements, prepared once; prepared again after a failure leaves them unusable. */
+    private void prepareStatements() throws SQLException {
+        if (insertNotification != null) {
+            insertNotification.close();
+            insertDelivery.close();
+        }
+        insertNotification = writeConnection.prepareStatement(
+                "INSERT INTO notifications(idem_key, group_key, status, received_at, body) VALUES (?,?,?,?,?)"
+                        + " ON CONFLICT(idem_key) DO NOTHING");
+        insertDelivery = writeConnection.prepareStatement(
+                "INSERT INTO deliveries(notification_id, receiver, channel, integration, status, next_attempt_at,"
+                        + " deadline_at) VALUES (?,?,?,?,'pending',?,?)");
     }
 
     /** Changes the file-size cap at run time: how tests make the disk full and give space back. */
@@ -472,10 +483,13 @@ public final class SqliteStore implements NotificationStore {
     /** Runs the tasks in one transaction; on failure rolls back and, for a single task, fails its future. */
     private boolean commit(List<Task<?>> batch) {
         try {
+            // transactions are explicit statements rather than JDBC auto-commit, because SQLite itself rolls
+            // back on some errors (SQLITE_FULL) and the driver's idea of an open transaction would go stale
+            execute("BEGIN IMMEDIATE");
             for (Task<?> t : batch) {
                 t.runIn(writeConnection);
             }
-            writeConnection.commit();
+            execute("COMMIT");
             writable = true;
             batch.forEach(Task::complete);
             return true;
@@ -514,9 +528,23 @@ public final class SqliteStore implements NotificationStore {
 
     private void rollback() {
         try {
-            writeConnection.rollback();
+            execute("ROLLBACK");
         } catch (SQLException e) {
-            LOG.error("store rollback failed: {}", e.getMessage());
+            // SQLite may have rolled back by itself (it does after SQLITE_FULL); anything else is worth a line
+            if (!String.valueOf(e.getMessage()).contains("no transaction is active")) {
+                LOG.error("store rollback failed: {}", e.getMessage());
+            }
+        }
+        try {
+            prepareStatements();
+        } catch (SQLException e) {
+            LOG.error("store statements could not be prepared again: {}", e.getMessage());
+        }
+    }
+
+    private void execute(String sql) throws SQLException {
+        try (Statement st = writeConnection.createStatement()) {
+            st.execute(sql);
         }
     }
 
