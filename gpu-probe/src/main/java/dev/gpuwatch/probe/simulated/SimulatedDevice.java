@@ -27,25 +27,25 @@ import java.util.TreeMap;
  * Guarded by the fleet's lock.
  */
 final class SimulatedDevice {
-    static final String DRIVER_VERSION = "550.54.15";
-    static final String CUDA_DRIVER_VERSION = "12.4";
+    private static final String DRIVER_VERSION = "550.54.15";
+    private static final String CUDA_DRIVER_VERSION = "12.4";
 
     // Timings of the faults, documented in docs/simulated-fleet.md.
-    static final long SECOND = 1_000_000_000L;
-    static final double THERMAL_RAMP_SECONDS = 45;
-    static final double THERMAL_TARGET_CELSIUS = 93;
-    static final double LEAK_FULL_SECONDS = 120;
-    static final long LOST_AFTER_XID_NANOS = 30 * SECOND;
-    static final long XID_PERIOD_NANOS = 20 * SECOND;
-    static final long[] XID_CYCLE = {48, 63, 64, 74, 94, 95};
-    static final long ECC_UNCORRECTED_PERIOD_NANOS = 5 * SECOND;
-    static final long ECC_CORRECTED_PERIOD_NANOS = SECOND;
-    static final long ROW_REMAP_PERIOD_NANOS = 60 * SECOND;
-    static final int MAX_REMAPPED_ROWS = 8;
-    static final int CHURN_SLOTS = 24;
-    static final long CHURN_LIFETIME_NANOS = 12 * SECOND;
-    static final long CHURN_STAGGER_NANOS = SECOND / 2;
-    static final double DIURNAL_LAG_SECONDS_PER_GPU = 1800;
+    private static final long SECOND = 1_000_000_000L;
+    private static final double THERMAL_RAMP_SECONDS = 45;
+    private static final double THERMAL_TARGET_CELSIUS = 93;
+    private static final double LEAK_FULL_SECONDS = 120;
+    private static final long LOST_AFTER_XID_NANOS = 30 * SECOND;
+    private static final long XID_PERIOD_NANOS = 20 * SECOND;
+    private static final long[] XID_CYCLE = {48, 63, 64, 74, 94, 95};
+    private static final long ECC_UNCORRECTED_PERIOD_NANOS = 5 * SECOND;
+    private static final long ECC_CORRECTED_PERIOD_NANOS = SECOND;
+    private static final long ROW_REMAP_PERIOD_NANOS = 60 * SECOND;
+    private static final int MAX_REMAPPED_ROWS = 8;
+    private static final int CHURN_SLOTS = 24;
+    private static final long CHURN_LIFETIME_NANOS = 12 * SECOND;
+    private static final long CHURN_STAGGER_NANOS = SECOND / 2;
+    private static final double DIURNAL_LAG_SECONDS_PER_GPU = 1800;
 
     private static final long MIB = 1L << 20;
     private static final double DAY_SECONDS = 86_400;
@@ -53,7 +53,8 @@ final class SimulatedDevice {
     private static final int CHURN_PID_SPAN = 1_600_000;
     private static final String[] HGX_BUSES = {"18", "2A", "3A", "5D", "9A", "AB", "BA", "DB"};
 
-    // hash keys, one per independent stream of constants
+    // One hash key per independent stream of constants. Append only: each ordinal is part of the hashes, so
+    // reordering would change every UUID, serial and pid a seed gives.
     private enum Key { UUID_HI, UUID_LO, SERIAL, LEVEL, AMBIENT, WORKLOAD, PID, MEMORY, WOBBLE, NVLINK, PCIE,
         ECC, REMAP, REPLAY, UPTIME, CHURN_COMMAND, CHURN_MEMORY, UTIL, MEM_UTIL, POWER, TEMP, MEM_TEMP, PLATEAU,
         PCIE_NOISE }
@@ -133,10 +134,6 @@ final class SimulatedDevice {
         this.pcieNoise = noise(Key.PCIE_NOISE);
         // The energy counter runs since driver load, some days before the fleet opened; NVLink counters from 0.
         integrals[0] = Math.floor(range(2, 30, Key.UPTIME) * DAY_SECONDS * model.idlePowerWatts() * 3);
-    }
-
-    String uuid() {
-        return uuid;
     }
 
     /**
