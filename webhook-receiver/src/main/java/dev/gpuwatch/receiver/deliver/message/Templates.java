@@ -44,6 +44,9 @@ public final class Templates {
 
     private static final Mustache.Escaper SLACK_ESCAPER = Escapers.simple(
             new String[][] {{"&", "&amp;"}, {"<", "&lt;"}, {">", "&gt;"}});
+    /** The five characters that matter in HTML text and quoted attributes; every template quotes attributes. */
+    private static final Mustache.Escaper HTML_ESCAPER = Escapers.simple(
+            new String[][] {{"&", "&amp;"}, {"<", "&lt;"}, {">", "&gt;"}, {"\"", "&quot;"}, {"'", "&#39;"}});
 
     private final Map<String, String> sources;
     private final Map<Key, Template> compiled = new ConcurrentHashMap<>();
@@ -136,7 +139,7 @@ public final class Templates {
                 .zeroIsFalse(true);
         return switch (escaping) {
             case SLACK -> c.withEscaper(SLACK_ESCAPER);
-            case HTML -> c.withEscaper(Escapers.HTML);
+            case HTML -> c.withEscaper(HTML_ESCAPER);
             case NONE -> c.escapeHTML(false);
         };
     }
