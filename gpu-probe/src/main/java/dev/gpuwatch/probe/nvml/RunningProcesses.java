@@ -99,10 +99,14 @@ final class RunningProcesses {
 
     /** The process name from /proc/PID/comm; absent when the pid is not visible here (another pid namespace). */
     private static Optional<String> command(int pid) {
+        Path comm = Path.of("/proc", Integer.toUnsignedString(pid), "comm");
+        if (!Files.isReadable(comm)) {
+            return Optional.empty(); // the usual case in a container; checked first because exceptions cost more
+        }
         try {
-            return Optional.of(Files.readString(Path.of("/proc", Integer.toUnsignedString(pid), "comm")).strip());
+            return Optional.of(Files.readString(comm).strip());
         } catch (IOException e) {
-            return Optional.empty();
+            return Optional.empty(); // exited meanwhile
         }
     }
 }
