@@ -7,7 +7,7 @@ import dev.gpuwatch.receiver.deliver.secret.Secret;
 import dev.gpuwatch.receiver.dispatch.ConfiguredChannel;
 import dev.gpuwatch.receiver.dispatch.DispatchSettings;
 import dev.gpuwatch.receiver.dispatch.Dispatcher;
-import dev.gpuwatch.receiver.dispatch.NoEnrichment;
+import dev.gpuwatch.receiver.enrich.CatalogEnricher;
 import dev.gpuwatch.receiver.enrich.Enricher;
 import dev.gpuwatch.receiver.http.Authenticator;
 import dev.gpuwatch.receiver.http.ReceiverHttp;
@@ -65,11 +65,18 @@ public final class Receiver implements AutoCloseable {
         ReceiverConfig.Dispatch d = config.dispatch();
         DispatchSettings settings = options.dispatchOverride().orElseGet(() -> new DispatchSettings(d.maxAge(),
                 d.backoffInitial(), d.backoffMax(), d.rateLimits(), d.digestThreshold(), d.lease()));
+        Enricher enricher;
+        try {
+            // alerts without a runbook are counted when delivered (a retry enriches again), not here
+            enricher = CatalogEnricher.create(config.enrichment(), alertname -> {});
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("enrichment: " + e.getMessage());
+        }
         SqliteStore store = SqliteStore.open(options.storagePath(), config.ingest().queueCapacity(),
                 options.maxPageCount());
         try {
             ReceiverMetrics metrics = new ReceiverMetrics(new PrometheusRegistry(), store);
-            Dispatcher dispatcher = new Dispatcher(store, channels, options.enricher().orElseGet(NoEnrichment::new),
+            Dispatcher dispatcher = new Dispatcher(store, channels, options.enricher().orElse(enricher),
                     settings, metrics, options.clock(), new SecureRandom());
             IngestService ingest = new IngestService(config.routingTree(), Channels.targets(config, channels), store,
                     settings.maxAge(), options.clock(), metrics, dispatcher::wake);

@@ -1,7 +1,13 @@
 package dev.gpuwatch.receiver.config;
 
+import dev.gpuwatch.receiver.deliver.Channel;
+import dev.gpuwatch.receiver.deliver.email.EmailChannel;
 import dev.gpuwatch.receiver.deliver.log.LogChannel;
-import dev.gpuwatch.receiver.deliver.log.LogSettings;
+import dev.gpuwatch.receiver.deliver.message.Templates;
+import dev.gpuwatch.receiver.deliver.pagerduty.PagerDutyChannel;
+import dev.gpuwatch.receiver.deliver.slack.SlackChannel;
+import java.nio.file.Path;
+import java.util.function.Function;
 import dev.gpuwatch.receiver.dispatch.ConfiguredChannel;
 import dev.gpuwatch.receiver.store.NotificationStore.Target;
 import java.util.ArrayList;
@@ -14,25 +20,41 @@ public final class Channels {
 
     private Channels() {}
 
+    /**
+     * Builds the channels now, so a missing secret file or a bad template stops the start with the key that
+     * names it, not the first delivery.
+     */
     public static List<ConfiguredChannel> build(ReceiverConfig config) throws ConfigException {
+        Templates templates;
+        try {
+            templates = config.templatesDir().isBlank()
+                    ? Templates.defaults()
+                    : Templates.withOverrideDirectory(Path.of(config.templatesDir()));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("templates_dir: " + e.getMessage());
+        }
         List<ConfiguredChannel> channels = new ArrayList<>();
-        for (ReceiverConfig.ReceiverEntry r : config.receivers()) {
-            String at = "receivers[" + config.receivers().indexOf(r) + "]";
-            unsupported(at + ".slack_configs", r.slackConfigs().size());
-            unsupported(at + ".pagerduty_configs", r.pagerdutyConfigs().size());
-            unsupported(at + ".email_configs", r.emailConfigs().size());
-            for (int i = 0; i < r.logConfigs().size(); i++) {
-                LogSettings settings = r.logConfigs().get(i);
-                channels.add(new ConfiguredChannel(ConfiguredChannel.key(r.name(), "log", i), r.name(),
-                        LogChannel.create(r.name(), settings)));
-            }
+        for (int index = 0; index < config.receivers().size(); index++) {
+            ReceiverConfig.ReceiverEntry r = config.receivers().get(index);
+            String at = "receivers[" + index + "]";
+            add(channels, r, "slack", at + ".slack_configs", r.slackConfigs(), s -> SlackChannel.create(s, templates));
+            add(channels, r, "pagerduty", at + ".pagerduty_configs", r.pagerdutyConfigs(),
+                    s -> PagerDutyChannel.create(s, templates));
+            add(channels, r, "email", at + ".email_configs", r.emailConfigs(), s -> EmailChannel.create(s, templates));
+            add(channels, r, "log", at + ".log_configs", r.logConfigs(), s -> LogChannel.create(r.name(), s));
         }
         return channels;
     }
 
-    private static void unsupported(String key, int count) throws ConfigException {
-        if (count > 0) {
-            throw new ConfigException(key + ": this build has no such channel yet");
+    private static <S> void add(List<ConfiguredChannel> out, ReceiverConfig.ReceiverEntry receiver,
+            String integration, String key, List<S> settings, Function<S, Channel> factory) throws ConfigException {
+        for (int i = 0; i < settings.size(); i++) {
+            try {
+                out.add(new ConfiguredChannel(ConfiguredChannel.key(receiver.name(), integration, i), receiver.name(),
+                        factory.apply(settings.get(i))));
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(key + "[" + i + "]: " + e.getMessage());
+            }
         }
     }
 

@@ -2,9 +2,12 @@ package dev.gpuwatch.receiver.config;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
+import dev.gpuwatch.receiver.deliver.email.EmailSettings;
 import dev.gpuwatch.receiver.deliver.log.LogSettings;
+import dev.gpuwatch.receiver.deliver.pagerduty.PagerDutySettings;
+import dev.gpuwatch.receiver.deliver.slack.SlackSettings;
+import dev.gpuwatch.receiver.enrich.EnrichSettings;
 import dev.gpuwatch.receiver.route.Matcher;
 import dev.gpuwatch.receiver.route.RoutingTree;
 import java.time.Duration;
@@ -22,7 +25,9 @@ public record ReceiverConfig(
         @JsonProperty("storage") Storage storage,
         @JsonProperty("dispatch") Dispatch dispatch,
         @JsonProperty("route") RouteConfig route,
-        @JsonProperty("receivers") List<ReceiverEntry> receivers) {
+        @JsonProperty("receivers") List<ReceiverEntry> receivers,
+        @JsonProperty("enrichment") EnrichSettings enrichment,
+        @JsonProperty("templates_dir") String templatesDir) {
 
     public static final String DEFAULT_RECEIVER = "default";
 
@@ -34,11 +39,13 @@ public record ReceiverConfig(
         receivers = receivers == null
                 ? List.of(new ReceiverEntry(DEFAULT_RECEIVER, null, null, null, List.of(new LogSettings(null))))
                 : List.copyOf(receivers);
+        enrichment = Objects.requireNonNullElseGet(enrichment, EnrichSettings::defaults);
+        templatesDir = Objects.requireNonNullElse(templatesDir, "");
     }
 
     /** No config file: the log sink receives everything. */
     public static ReceiverConfig defaults() {
-        return new ReceiverConfig(null, null, null, null, null);
+        return new ReceiverConfig(null, null, null, null, null, null, null);
     }
 
     public RoutingTree routingTree() {
@@ -185,13 +192,13 @@ public record ReceiverConfig(
 
     /**
      * One receiver, as in Alertmanager: a name and any number of configs of each integration; each config is
-     * one channel. The Slack, PagerDuty and email settings are read by their channel factories.
+     * one channel, with the settings of its channel package (keys as in Alertmanager).
      */
     public record ReceiverEntry(
             @JsonProperty("name") String name,
-            @JsonProperty("slack_configs") List<JsonNode> slackConfigs,
-            @JsonProperty("pagerduty_configs") List<JsonNode> pagerdutyConfigs,
-            @JsonProperty("email_configs") List<JsonNode> emailConfigs,
+            @JsonProperty("slack_configs") List<SlackSettings> slackConfigs,
+            @JsonProperty("pagerduty_configs") List<PagerDutySettings> pagerdutyConfigs,
+            @JsonProperty("email_configs") List<EmailSettings> emailConfigs,
             @JsonProperty("log_configs") List<LogSettings> logConfigs) {
         public ReceiverEntry {
             if (name == null || name.isBlank()) {

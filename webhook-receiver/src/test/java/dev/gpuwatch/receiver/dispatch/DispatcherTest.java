@@ -8,6 +8,8 @@ import dev.gpuwatch.receiver.deliver.Channel;
 import dev.gpuwatch.receiver.deliver.Delivery;
 import dev.gpuwatch.receiver.deliver.DeliveryOutcome;
 import dev.gpuwatch.receiver.deliver.Receipt;
+import dev.gpuwatch.receiver.enrich.CatalogEnricher;
+import dev.gpuwatch.receiver.enrich.RunbookCatalog;
 import dev.gpuwatch.receiver.ingest.PayloadParser;
 import dev.gpuwatch.receiver.metrics.ReceiverMetrics;
 import dev.gpuwatch.receiver.store.NotificationStore;
@@ -116,7 +118,7 @@ class DispatcherTest {
         var settings = new DispatchSettings(Duration.ofHours(1), Duration.ofMillis(10), Duration.ofMillis(40),
                 Map.of("slack", slackRate), digestThreshold, Duration.ofMinutes(2));
         dispatcher = new Dispatcher(store, List.of(new ConfiguredChannel(CHANNEL, "oncall", channel)),
-                new NoEnrichment(), settings, metrics, clock, new SplittableRandom(42));
+                CatalogEnricher.create(RunbookCatalog.defaults(), alertname -> {}), settings, metrics, clock, new SplittableRandom(42));
         dispatcher.start();
     }
 
