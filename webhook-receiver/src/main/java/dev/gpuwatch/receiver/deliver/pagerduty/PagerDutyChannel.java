@@ -29,8 +29,8 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -236,7 +236,7 @@ public final class PagerDutyChannel implements Channel {
 
     /** Runbook, graph and dashboard of each alert, then the group's silence link; duplicates dropped. */
     private static Map<String, String> links(EnrichedNotification enriched) {
-        Map<String, String> links = new java.util.LinkedHashMap<>();
+        Map<String, String> links = new LinkedHashMap<>();
         Set<String> seen = new LinkedHashSet<>();
         for (EnrichedAlert a : enriched.alerts()) {
             String name = a.alert().alertName();

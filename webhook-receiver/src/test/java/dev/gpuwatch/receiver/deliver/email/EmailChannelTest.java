@@ -178,6 +178,37 @@ class EmailChannelTest {
     }
 
     @Test
+    void settingsDeserializeFromYaml() throws Exception {
+        EmailSettings s = new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory())
+                .readValue("""
+                        smarthost: smtp.example:465
+                        from: gpuwatch@alerts.example
+                        to: [a@team.example, b@team.example]
+                        auth_username: bot
+                        auth_password_file: /run/secrets/smtp
+                        tls: implicit
+                        """, EmailSettings.class);
+        assertEquals("smtp.example", s.host());
+        assertEquals(465, s.port());
+        assertEquals(EmailSettings.Tls.IMPLICIT, s.tlsMode());
+        assertEquals(List.of("a@team.example", "b@team.example"), s.to());
+        assertEquals("localhost", s.hello());
+        assertFalse(s.tlsInsecureSkipVerify());
+    }
+
+    @Test
+    void digestIsOneMailListingEveryNotification() throws Exception {
+        Delivery digest = new Delivery("digest-7", "digest", List.of(hostile("firing"),
+                Fixtures.enrich(Fixtures.notification("resolved", List.of(Fixtures.xid("resolved", "node-2", "3"))))), Optional.empty());
+        Receipt r = assertInstanceOf(DeliveryOutcome.Delivered.class, plain().deliver(digest)).receipt();
+        assertEquals(Optional.of("[DIGEST] 2 notifications: 1 firing, 1 resolved"), r.get("subject"));
+        assertTrue(MAIL.waitForIncomingEmail(5000, 1));
+        String text = part(MAIL.getReceivedMessages()[0], "text/plain");
+        assertTrue(text.startsWith("[FIRING:1] GpuXidError (node-1)\n"), text);
+        assertTrue(text.contains("\n[RESOLVED] GpuXidError (node-2)\n"), text);
+    }
+
+    @Test
     void settingsAreValidatedWithTheKeyNamed() {
         assertEquals("email.smarthost: must be host:port, got 'mail.example'", assertThrows(IllegalArgumentException.class,
                 () -> new EmailSettings("mail.example", FROM, List.of(TO), "", "", "", "", "", false)).getMessage());

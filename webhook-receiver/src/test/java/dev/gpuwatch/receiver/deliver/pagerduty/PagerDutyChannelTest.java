@@ -167,6 +167,13 @@ class PagerDutyChannelTest {
     }
 
     @Test
+    void settingsDeserializeFromYaml() throws Exception {
+        PagerDutySettings s = new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory())
+                .readValue("routing_key_env: PD_KEY\nseverity: warning\nclient_url: https://gpuwatch.example\n", PagerDutySettings.class);
+        assertEquals(new PagerDutySettings("", "PD_KEY", PagerDutySettings.DEFAULT_URL, "gpuwatch", "https://gpuwatch.example", "warning"), s);
+    }
+
+    @Test
     void settingsAreValidatedWithTheKeyNamed() {
         IllegalArgumentException none = assertThrows(IllegalArgumentException.class, () -> PagerDutySettings.of("", "", ""));
         assertEquals("pagerduty: set exactly one of routing_key_file and routing_key_env", none.getMessage());

@@ -204,6 +204,25 @@ class SlackChannelTest {
     }
 
     @Test
+    void settingsDeserializeFromYamlAndNameTheKeyWhenInvalid() throws Exception {
+        ObjectMapper yaml = new ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory());
+        SlackSettings s = yaml.readValue("""
+                bot_token_file: /run/secrets/slack
+                channel: "#gpu-alerts"
+                api_url: http://127.0.0.1:9101/api
+                title: "{{alertname}}"
+                """, SlackSettings.class);
+        assertEquals(new SlackSettings("/run/secrets/slack", "", "#gpu-alerts", "", "", "http://127.0.0.1:9101/api/", "{{alertname}}", ""), s);
+        assertFalse(s.webhookMode());
+        Exception noChannel = org.junit.jupiter.api.Assertions.assertThrows(Exception.class,
+                () -> yaml.readValue("bot_token_env: SLACK_TOKEN\n", SlackSettings.class));
+        assertTrue(noChannel.getMessage().contains("slack.channel: required with a bot token"), noChannel.getMessage());
+        Exception both = org.junit.jupiter.api.Assertions.assertThrows(Exception.class,
+                () -> yaml.readValue("bot_token_env: T\nchannel: c\nwebhook_url_env: W\n", SlackSettings.class));
+        assertTrue(both.getMessage().contains("exactly one of them"), both.getMessage());
+    }
+
+    @Test
     void twoHundredAlertsFitSlackLimits() throws Exception {
         DeliveryOutcome outcome = channel.deliver(delivery(Fixtures.enrich(Fixtures.storm(200)), Optional.empty()));
         assertInstanceOf(DeliveryOutcome.Delivered.class, outcome);
