@@ -195,8 +195,8 @@ class NvmlProbeTest {
         long energyCalls = stub.callCount("nvmlDeviceGetTotalEnergyConsumption");
         long replayCalls = stub.callCount("nvmlDeviceGetPcieReplayCounter");
         long fieldCalls = stub.callCount("nvmlDeviceGetFieldValues");
+        probe.sample();
         List<GpuSnapshot> third = probe.sample();
-        third = probe.sample();
 
         for (List<GpuSnapshot> sample : List.of(first, third)) {
             sample.forEach(s -> assertEquals(OptionalDouble.empty(), s.fanSpeedRatio()));
@@ -288,6 +288,19 @@ class NvmlProbeTest {
         assertEquals(DeviceState.UNREADABLE, sample.get(2).state());
         assertEquals(Optional.of("NVML_ERROR_UNKNOWN"), sample.get(2).stateReason());
         assertEquals(DeviceState.OK, sample.get(1).state());
+        stub.fail("nvmlDeviceGetUUID", 2, 0);
+        assertEquals(DeviceState.OK, probe.sample().get(2).state());
+    }
+
+    @Test
+    void gpuIsLostFromTheEventWaitMarksTheDeviceUntilItReadsAgain() {
+        stub.fail("nvmlDeviceGetUUID", 2, StubNvml.UNKNOWN);
+        NvmlProbe probe = open(OPTIONS);
+        assertEquals(DeviceState.UNREADABLE, probe.sample().get(2).state());
+        stub.setLost(2, true); // the event set's wait reports GPU_IS_LOST for device 2 once
+        stub.setLost(2, false);
+        GpuSnapshot marked = awaitSample(probe, s -> s.get(2).state() == DeviceState.LOST).get(2);
+        assertEquals(Optional.of("NVML_ERROR_GPU_IS_LOST"), marked.stateReason());
         stub.fail("nvmlDeviceGetUUID", 2, 0);
         assertEquals(DeviceState.OK, probe.sample().get(2).state());
     }

@@ -40,9 +40,9 @@ class NvmlVariantsTest {
         Path library = StubNvml.variant("nvml-legacy");
         try (StubNvml stub = StubNvml.load(library); NvmlProbe probe = open(library)) {
             assertEquals("NVML 550.54.15 (" + library + "), 4 GPUs", probe.description());
+            probe.sample();
+            probe.sample();
             List<GpuSnapshot> sample = probe.sample();
-            sample = probe.sample();
-            sample = probe.sample();
             for (int i = 0; i < 4; i++) {
                 GpuSnapshot s = sample.get(i);
                 assertEquals(DeviceState.OK, s.state());
