@@ -2,6 +2,7 @@ package dev.gpuwatch.receiver.config;
 
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -12,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 
 /** Reads and checks {@code --config.file}; every error names the key and, where YAML gives one, the line. */
@@ -37,11 +39,14 @@ public final class ConfigLoader {
     }
 
     public static ReceiverConfig parse(String name, String yaml) throws ConfigException {
+        if (yaml.isBlank()) {
+            return ReceiverConfig.defaults();
+        }
         ReceiverConfig config;
         try {
             config = YAML.readValue(yaml, ReceiverConfig.class);
         } catch (JsonMappingException e) {
-            throw new ConfigException(name + ": " + where(e) + describe(e));
+            throw new ConfigException(name + ": " + where(e, yaml) + describe(e));
         } catch (JacksonException e) {
             JsonLocation at = e.getLocation();
             throw new ConfigException(name + ": " + (at == null ? "" : "line " + at.getLineNr() + ": ")
@@ -72,9 +77,13 @@ public final class ConfigLoader {
         }
     }
 
-    private static String where(JsonMappingException e) {
+    private static String where(JsonMappingException e, String yaml) {
         StringBuilder path = new StringBuilder();
-        for (JsonMappingException.Reference ref : e.getPath()) {
+        List<JsonMappingException.Reference> refs = e.getPath();
+        if (e instanceof UnrecognizedPropertyException && !refs.isEmpty()) {
+            refs = refs.subList(0, refs.size() - 1); // the message names the unknown key itself
+        }
+        for (JsonMappingException.Reference ref : refs) {
             if (ref.getFieldName() != null) {
                 if (!path.isEmpty()) {
                     path.append('.');
@@ -84,8 +93,22 @@ public final class ConfigLoader {
                 path.append('[').append(ref.getIndex()).append(']');
             }
         }
-        JsonLocation at = e.getLocation();
-        String line = at == null || at.getLineNr() < 0 ? "" : "line " + at.getLineNr() + ": ";
+        // the token the error is about; the parser's own position may already be on the next line
+        JsonLocation at = e.getProcessor() instanceof JsonParser p ? p.currentTokenLocation() : e.getLocation();
+        int lineNr = at == null ? -1 : at.getLineNr();
+        if (e instanceof UnrecognizedPropertyException u && lineNr > 0) {
+            // records are built once their mapping ends, so Jackson reports the line after it: look back for the key
+            List<String> lines = yaml.lines().toList();
+            java.util.regex.Pattern key = java.util.regex.Pattern.compile(
+                    "^\\s*(-\\s+)?" + java.util.regex.Pattern.quote(u.getPropertyName()) + "\\s*:");
+            for (int i = Math.min(lineNr, lines.size()) - 1; i >= 0; i--) {
+                if (key.matcher(lines.get(i)).find()) {
+                    lineNr = i + 1;
+                    break;
+                }
+            }
+        }
+        String line = lineNr < 0 ? "" : "line " + lineNr + ": ";
         return line + (path.isEmpty() ? "" : path + ": ");
     }
 

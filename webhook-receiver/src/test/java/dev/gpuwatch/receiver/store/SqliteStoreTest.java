@@ -1,0 +1,80 @@
+package dev.gpuwatch.receiver.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.gpuwatch.receiver.store.NotificationStore.AppendResult;
+import dev.gpuwatch.receiver.store.NotificationStore.NewNotification;
+import dev.gpuwatch.receiver.store.NotificationStore.Target;
+import java.nio.file.Path;
+import java.sql.DriverManager;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SqliteStoreTest {
+
+    @TempDir
+    Path dir;
+
+    private static final Instant T0 = Instant.parse("2025-06-01T00:00:00Z");
+
+    private static NewNotification notification(String key, Instant at) {
+        return new NewNotification(key, "group-" + key, "firing", at, at.plus(Duration.ofHours(6)),
+                ("{\"k\":\"" + key + "\"}").getBytes(), List.of(new Target("r", "r/log/0", "log")));
+    }
+
+    @Test
+    void schemaIsVersionedAndReopeningKeepsData() throws Exception {
+        Path db = dir.resolve("s.db");
+        try (SqliteStore store = SqliteStore.open(db, 10, OptionalLong.empty())) {
+            assertEquals(AppendResult.ACCEPTED, store.append(notification("a", T0)).join());
+        }
+        try (SqliteStore store = SqliteStore.open(db, 10, OptionalLong.empty())) {
+            assertEquals(AppendResult.DUPLICATE, store.append(notification("a", T0)).join());
+            assertEquals(1, store.countByIntegration(NotificationStore.DeliveryStatus.PENDING).get("log"));
+        }
+        try (var c = DriverManager.getConnection("jdbc:sqlite:" + db)) {
+            assertEquals(Migrations.STEPS.size(), Migrations.currentVersion(c));
+        }
+    }
+
+    @Test
+    void retentionDeletesOnlyOldDeliveredNotifications() throws Exception {
+        try (SqliteStore store = SqliteStore.open(dir.resolve("s.db"), 10, OptionalLong.empty())) {
+            store.append(notification("old-delivered", T0)).join();
+            store.append(notification("old-pending", T0)).join();
+            store.append(notification("new-delivered", T0.plus(Duration.ofDays(8)))).join();
+            Instant now = T0.plus(Duration.ofDays(8));
+            List<NotificationStore.DueDelivery> due = store.claimDue("r/log/0", now, now.plusSeconds(60), 10).join();
+            assertEquals(3, due.size());
+            for (var d : due) {
+                if (!new String(d.body()).contains("old-pending")) {
+                    store.markDelivered(d.id(), now, Optional.empty()).join();
+                }
+            }
+            assertEquals(1, store.purgeDelivered(now.minus(Duration.ofDays(7))).join());
+            assertEquals(2, store.purgeDelivered(now.plusSeconds(1)).join() + 1, "the pending one is kept");
+            assertEquals(1, store.countByIntegration(NotificationStore.DeliveryStatus.PENDING).get("log"));
+        }
+    }
+
+    @Test
+    void overloadedWriterAnswersOverloadedInsteadOfQueueingForever() throws Exception {
+        try (SqliteStore store = SqliteStore.open(dir.resolve("s.db"), 1, OptionalLong.empty())) {
+            var results = new java.util.ArrayList<java.util.concurrent.CompletableFuture<AppendResult>>();
+            for (int i = 0; i < 200; i++) {
+                results.add(store.append(notification("n" + i, T0)));
+            }
+            long overloaded = results.stream().map(java.util.concurrent.CompletableFuture::join)
+                    .filter(r -> r == AppendResult.OVERLOADED).count();
+            long accepted = results.stream().map(java.util.concurrent.CompletableFuture::join)
+                    .filter(r -> r == AppendResult.ACCEPTED).count();
+            assertEquals(200, overloaded + accepted);
+            assertEquals(true, overloaded > 0, "a queue of one cannot take 200 at once");
+        }
+    }
+}
