@@ -50,6 +50,11 @@ public final class ExporterMain implements Callable<Integer> {
         main.flags.addCollectorOptions(cl.getCommandSpec());
         cl.setOut(main.out);
         cl.setErr(main.err);
+        // A bad flag: one line naming it, not the whole usage text.
+        cl.setParameterExceptionHandler((e, args) -> {
+            e.getCommandLine().getErr().println("gpuwatch-exporter: " + e.getMessage() + " (see --help)");
+            return e.getCommandLine().getCommandSpec().exitCodeOnInvalidInput();
+        });
         return cl;
     }
 

@@ -123,7 +123,7 @@ public final class TestGpus {
     }
 
     /** A probe that returns whatever the test last set, or throws what it was told to. */
-    public static final class FakeProbe implements GpuProbe {
+    public static class FakeProbe implements GpuProbe {
         private final AtomicReference<Supplier<List<GpuSnapshot>>> next;
         private volatile boolean closed;
 

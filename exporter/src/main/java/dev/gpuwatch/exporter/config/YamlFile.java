@@ -87,12 +87,13 @@ final class YamlFile {
         } catch (IOException e) {
             throw new ConfigException(name + ": cannot read: " + e.getMessage());
         }
+        Map<String, Integer> keyLines = new HashMap<>();
         try {
-            YamlFile file = new YamlFile(name, path, indexKeys(text));
-            T value = text.isBlank() ? MAPPER.readValue("{}", type) : MAPPER.readValue(text, type);
-            return new Bound<>(Objects.requireNonNull(value), file);
+            boolean empty = indexKeys(text, keyLines);
+            T value = MAPPER.readValue(empty ? "{}" : text, type);
+            return new Bound<>(Objects.requireNonNull(value), new YamlFile(name, path, keyLines));
         } catch (JsonProcessingException e) {
-            throw describe(name, e);
+            throw describe(name, keyLines, e);
         }
     }
 
@@ -113,11 +114,13 @@ final class YamlFile {
         return p.isAbsolute() || dir == null ? p : dir.resolve(p);
     }
 
-    private static Map<String, Integer> indexKeys(String text) throws JsonProcessingException {
-        Map<String, Integer> lines = new HashMap<>();
+    /** Records the line of every key into {@code lines}; true when the document has no content at all. */
+    private static boolean indexKeys(String text, Map<String, Integer> lines) throws JsonProcessingException {
+        boolean empty = true;
         try (JsonParser p = MAPPER.getFactory().createParser(text)) {
             JsonToken t;
             while ((t = p.nextToken()) != null) {
+                empty = false;
                 if (t == JsonToken.FIELD_NAME) {
                     lines.putIfAbsent(dotted(p.getParsingContext()), p.currentTokenLocation().getLineNr());
                 }
@@ -127,7 +130,7 @@ final class YamlFile {
         } catch (IOException e) {
             throw new IllegalStateException("reading a string cannot fail", e);
         }
-        return lines;
+        return empty;
     }
 
     private static String dotted(JsonStreamContext context) {
@@ -138,7 +141,7 @@ final class YamlFile {
         return String.join(".", parts);
     }
 
-    private static ConfigException describe(String name, JsonProcessingException e) {
+    private static ConfigException describe(String name, Map<String, Integer> keyLines, JsonProcessingException e) {
         JsonLocation loc = e.getLocation();
         int line = loc == null ? 0 : loc.getLineNr();
         if (!(e instanceof JsonMappingException m)) {
@@ -159,7 +162,8 @@ final class YamlFile {
         } else {
             problem = e.getOriginalMessage();
         }
-        return ConfigException.inFile(name, line, path, problem);
+        // The parser's location is often past the value; the key's own line is what a person looks for.
+        return ConfigException.inFile(name, keyLines.getOrDefault(path, line), path, problem);
     }
 
     private static String expected(Class<?> type, JsonProcessingException e) {
