@@ -1,0 +1,437 @@
+package dev.gpuwatch.stack;
+
+import dev.gpuwatch.receiver.Receiver;
+import dev.gpuwatch.receiver.config.ConfigException;
+import dev.gpuwatch.receiver.config.ConfigLoader;
+import dev.gpuwatch.receiver.config.ReceiverConfig;
+import dev.gpuwatch.receiver.sandbox.LocalPagerDutyServer;
+import dev.gpuwatch.receiver.sandbox.LocalSlackServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+
+/**
+ * The whole gpuwatch chain on loopback, for the demo and the end-to-end test: local Slack and PagerDuty
+ * servers, the receiver with its embedded store, the exporter on the simulated fleet (a child JVM), Alertmanager
+ * with the shipped example routing and Prometheus with the shipped rules (child processes). Everything it
+ * starts is stopped by {@link #close} and, should the JVM be stopped first (Ctrl-C), by a shutdown hook.
+ */
+public final class LocalStack implements AutoCloseable {
+
+    /** The local PagerDuty server checks that a routing key has PagerDuty's 32 characters. */
+    static final String ROUTING_KEY = "gpuwatchlocalsandboxroutingkey01";
+    static final String EXAMPLE_ALERTMANAGER = "examples/alertmanager/alertmanager.yml";
+    private static final String EXPORTER_MAIN = "dev.gpuwatch.exporter.ExporterMain";
+
+    /** An SMTP server the receiver's email channel sends to (GreenMail in the test). */
+    public record Smtp(String host, int port, String from, String to) {}
+
+    /**
+     * How to start the stack.
+     *
+     * @param workDir generated configs, data and logs; the stack's own, emptied at start
+     * @param repoRoot the checkout whose rules/ and examples/ are used as shipped
+     * @param gpuBackend {@code simulated}, or {@code auto} for the real GPUs when NVML loads
+     * @param scenario the simulated fleet's scenario at start (docs/simulated-fleet.md)
+     * @param faultAfter when the scenario's fault starts after the exporter starts
+     * @param interval Prometheus' scrape and evaluation interval
+     * @param timers Alertmanager's group_wait and group_interval, short so a resolve arrives within a minute
+     * @param progress one line per event while the stack starts and changes
+     */
+    public record Options(Path workDir, Path repoRoot, Ports ports, Binaries binaries, String gpuBackend,
+            String scenario, Duration faultAfter, Optional<Smtp> smtp, Duration interval, Duration groupWait,
+            Duration groupInterval, Consumer<String> progress) {
+
+        public static Options of(Path workDir, Path repoRoot, Ports ports, Binaries binaries) {
+            return new Options(workDir, repoRoot, ports, binaries, "simulated", "steady", Duration.ofSeconds(30),
+                    Optional.empty(), Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(10),
+                    line -> { });
+        }
+
+        public Options withGpus(String backend, String scenario, Duration faultAfter) {
+            return new Options(workDir, repoRoot, ports, binaries, backend, scenario, faultAfter, smtp, interval,
+                    groupWait, groupInterval, progress);
+        }
+
+        public Options withSmtp(Smtp smtp) {
+            return new Options(workDir, repoRoot, ports, binaries, gpuBackend, scenario, faultAfter,
+                    Optional.of(smtp), interval, groupWait, groupInterval, progress);
+        }
+
+        public Options withProgress(Consumer<String> progress) {
+            return new Options(workDir, repoRoot, ports, binaries, gpuBackend, scenario, faultAfter, smtp, interval,
+                    groupWait, groupInterval, progress);
+        }
+    }
+
+    /** Where to look: every part's web address. */
+    public record Urls(String prometheus, String alertmanager, String exporter, String receiver, String slack,
+            String pagerDuty) {}
+
+    private final Options options;
+    private final Urls urls;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final Thread shutdownHook;
+    private final List<AutoCloseable> started = new ArrayList<>();
+    private LocalSlackServer slack;
+    private LocalPagerDutyServer pagerDuty;
+    private ChildProcess exporter;
+    private final List<ChildProcess> children = new ArrayList<>();
+
+    private LocalStack(Options options) {
+        this.options = options;
+        Ports p = options.ports();
+        this.urls = new Urls("http://127.0.0.1:" + p.prometheus(), "http://127.0.0.1:" + p.alertmanager(),
+                "http://127.0.0.1:" + p.exporter(), "http://127.0.0.1:" + p.receiver(),
+                "http://127.0.0.1:" + p.slack(), "http://127.0.0.1:" + p.pagerDuty());
+        this.shutdownHook = new Thread(this::stopAll, "gpuwatch-stack-shutdown");
+    }
+
+    /** Starts every part and waits until each is ready; on failure stops what it started and says why. */
+    public static LocalStack start(Options options) throws StackException {
+        LocalStack stack = new LocalStack(options);
+        Runtime.getRuntime().addShutdownHook(stack.shutdownHook);
+        try {
+            stack.startAll();
+            return stack;
+        } catch (StackException | RuntimeException e) {
+            stack.close();
+            throw e;
+        }
+    }
+
+    public Urls urls() {
+        return urls;
+    }
+
+    public LocalSlackServer slack() {
+        return slack;
+    }
+
+    public LocalPagerDutyServer pagerDuty() {
+        return pagerDuty;
+    }
+
+    public Path workDir() {
+        return options.workDir();
+    }
+
+    /**
+     * Puts the simulated fleet into {@code scenario} (its fault starts {@code faultAfter} later). The exporter
+     * has no run-time switch yet, so this restarts it on the same port with the same seed: the GPUs keep their
+     * UUIDs, so Prometheus sees the same series change, and a scrape or two during the restart is missed.
+     */
+    public synchronized void switchScenario(String scenario, Duration faultAfter) throws StackException {
+        progress("switching the simulated fleet to " + scenario + " (restarting the exporter)");
+        exporter.stop();
+        children.remove(exporter);
+        startExporter(scenario, faultAfter);
+    }
+
+    private void startAll() throws StackException {
+        options.ports().checkFree();
+        Path work = options.workDir().toAbsolutePath();
+        prepareWorkDir(work);
+
+        slack = LocalSlackServer.start(options.ports().slack());
+        started.add(slack);
+        pagerDuty = LocalPagerDutyServer.start(options.ports().pagerDuty());
+        started.add(pagerDuty);
+        progress("local Slack ready: " + urls.slack() + "/ (channel #" + LocalSlackServer.DEFAULT_CHANNEL + ")");
+        progress("local PagerDuty ready: " + urls.pagerDuty() + "/");
+
+        startReceiver(work);
+        startExporter(options.scenario(), options.faultAfter());
+        startAlertmanager(work);
+        startPrometheus(work);
+    }
+
+    private void startReceiver(Path work) throws StackException {
+        Path secrets = work.resolve("secrets");
+        Path token = write(secrets.resolve("slack-bot-token"), slack.token());
+        Path routingKey = write(secrets.resolve("pagerduty-routing-key"), ROUTING_KEY);
+        Path configFile = write(work.resolve("receiver.yml"), ReceiverConfigFile.render(slack.apiUrl(),
+                LocalSlackServer.DEFAULT_CHANNEL, token, pagerDuty.enqueueUrl(), routingKey, options.smtp(),
+                work.resolve("logs/receiver-deliveries.log")));
+        ReceiverConfig config;
+        Receiver receiver;
+        try {
+            config = ConfigLoader.load(configFile);
+            // In this JVM through the receiver's programmatic API (one JVM fewer on a small machine), reading the
+            // same configuration file the receiver's jar would.
+            Receiver.Options opts = Receiver.Options.of(work.resolve("receiver.db"), "127.0.0.1",
+                    options.ports().receiver());
+            receiver = Receiver.start(config, opts);
+        } catch (ConfigException e) {
+            throw new StackException("receiver: invalid configuration " + configFile + ": " + e.getMessage());
+        } catch (SQLException e) {
+            throw new StackException("receiver: cannot open its store: " + e.getMessage());
+        }
+        started.add(receiver);
+        await("receiver", urls.receiver() + "/readyz", Duration.ofSeconds(30), () -> true);
+        progress("receiver ready: " + urls.receiver() + " (config " + configFile + ", store "
+                + work.resolve("receiver.db") + ")");
+    }
+
+    private void startExporter(String scenario, Duration faultAfter) throws StackException {
+        Path work = options.workDir().toAbsolutePath();
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        List<String> command = List.of(java.toString(),
+                // small and quick to start: it serves a few hundred series
+                "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
+                "--enable-native-access=ALL-UNNAMED",
+                // JCuda extracts its natives into java.io.tmpdir: a private one cannot clash with other users
+                "-Djava.io.tmpdir=" + work.resolve("exporter-tmp"),
+                "-cp", System.getProperty("java.class.path"), EXPORTER_MAIN,
+                "--web.listen-address=127.0.0.1:" + options.ports().exporter(),
+                "--gpu.backend=" + options.gpuBackend(),
+                "--gpu.simulated.scenario=" + scenario,
+                "--gpu.simulated.fault-after=" + faultAfter.toSeconds() + "s",
+                "--gpu.sample-interval=1s");
+        createDirectories(work.resolve("exporter-tmp"));
+        progress("starting the exporter (GPU backend " + options.gpuBackend() + ", simulated scenario " + scenario
+                + ", fault after " + faultAfter.toSeconds() + "s)...");
+        ChildProcess child = ChildProcess.start("exporter", command, work, work.resolve("logs/exporter.log"));
+        exporter = child;
+        children.add(child);
+        await("exporter", urls.exporter() + "/-/ready", Duration.ofSeconds(120), child::alive);
+        progress("exporter ready: " + urls.exporter() + "/metrics (pid " + child.pid() + ")");
+    }
+
+    private void startAlertmanager(Path work) throws StackException {
+        Path example = options.repoRoot().resolve(EXAMPLE_ALERTMANAGER);
+        String source;
+        String yaml;
+        if (Files.isRegularFile(example)) {
+            source = example.toString();
+            yaml = read(example);
+        } else {
+            source = "the stack's fallback routing (" + EXAMPLE_ALERTMANAGER + " is not in this checkout)";
+            yaml = resource("fallback-alertmanager.yml");
+        }
+        AlertmanagerConfig.Rendered rendered = AlertmanagerConfig.render(yaml, source, options.ports().receiver(),
+                new AlertmanagerConfig.Timers(options.groupWait(), options.groupInterval()));
+        Path configFile = write(work.resolve("alertmanager.yml"), "# Generated by gpuwatch-stack from " + source
+                + "\n# changed: " + String.join("; ", rendered.changes()) + "\n" + rendered.yaml());
+        String listen = "127.0.0.1:" + options.ports().alertmanager();
+        List<String> command = List.of(options.binaries().alertmanager().toString(),
+                "--config.file=" + configFile,
+                "--storage.path=" + work.resolve("alertmanager-data"),
+                "--web.listen-address=" + listen,
+                "--web.external-url=" + urls.alertmanager(),
+                // one instance: no gossip port to collide with anything
+                "--cluster.listen-address=");
+        progress("starting Alertmanager with " + source + "...");
+        ChildProcess child = ChildProcess.start("alertmanager", command, work, work.resolve("logs/alertmanager.log"));
+        children.add(child);
+        await("alertmanager", urls.alertmanager() + "/-/ready", Duration.ofSeconds(60), child::alive);
+        progress("Alertmanager ready: " + urls.alertmanager() + " (config " + configFile + ")");
+    }
+
+    private void startPrometheus(Path work) throws StackException {
+        Path rules = options.repoRoot().resolve("rules");
+        if (!Files.isDirectory(rules)) {
+            throw new StackException("no rules/ directory in " + options.repoRoot() + ": pass the checkout's root");
+        }
+        Path configFile = write(work.resolve("prometheus.yml"),
+                PrometheusConfig.render(rules, options.ports(), options.interval()));
+        List<String> command = List.of(options.binaries().prometheus().toString(),
+                "--config.file=" + configFile,
+                "--storage.tsdb.path=" + work.resolve("prometheus-data"),
+                "--storage.tsdb.retention.time=1d",
+                "--web.listen-address=127.0.0.1:" + options.ports().prometheus(),
+                "--web.external-url=" + urls.prometheus());
+        progress("starting Prometheus with the rules in " + rules + "...");
+        ChildProcess child = ChildProcess.start("prometheus", command, work, work.resolve("logs/prometheus.log"));
+        children.add(child);
+        await("prometheus", urls.prometheus() + "/-/ready", Duration.ofSeconds(60), child::alive);
+        // A rule file that fails to load only shows in Prometheus' log: check the rules really are there.
+        await("prometheus", urls.prometheus() + "/api/v1/rules", Duration.ofSeconds(30), child::alive,
+                () -> Http.get(urls.prometheus() + "/api/v1/rules").map(b -> b.contains("\"alerting\"")).orElse(false));
+        progress("Prometheus ready: " + urls.prometheus() + " (config " + configFile + ", rules loaded)");
+    }
+
+    /**
+     * Waits until GET {@code url} answers 2xx and {@code extra} holds, failing early when {@code running} says
+     * the part has exited.
+     */
+    private void await(String name, String url, Duration limit, BooleanSupplier running) throws StackException {
+        await(name, url, limit, running, () -> true);
+    }
+
+    private void await(String name, String url, Duration limit, BooleanSupplier running, BooleanSupplier extra)
+            throws StackException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (true) {
+            if (Http.get(url).isPresent() && extra.getAsBoolean()) {
+                return;
+            }
+            if (!running.getAsBoolean()) {
+                throw new StackException(name + " exited before it was ready; its log:\n" + logTail(name));
+            }
+            if (System.nanoTime() > deadline) {
+                throw new StackException(name + " not ready at " + url + " after " + limit.toSeconds()
+                        + "s; its log:\n" + logTail(name));
+            }
+            try {
+                Thread.sleep(250);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new StackException("interrupted while waiting for " + name);
+            }
+        }
+    }
+
+    private String logTail(String name) {
+        return children.stream().filter(c -> name.startsWith(c.name())).findFirst()
+                .map(c -> c.tail(30)).orElse("(runs in this JVM: see its output above)");
+    }
+
+    /**
+     * What every part knows about the alerts, for a test failure: Prometheus' and Alertmanager's alerts, the
+     * receiver's counters and dead letters, what the local Slack and PagerDuty received, and the children's logs.
+     */
+    public String dump() {
+        StringBuilder out = new StringBuilder();
+        section(out, "Prometheus " + urls.prometheus() + "/api/v1/alerts", Http.describe(urls.prometheus() + "/api/v1/alerts"));
+        section(out, "Alertmanager " + urls.alertmanager() + "/api/v2/alerts", Http.describe(urls.alertmanager() + "/api/v2/alerts"));
+        section(out, "receiver metrics (notifications and deliveries)", Http.get(urls.receiver() + "/metrics")
+                .map(m -> String.join("\n", m.lines().filter(l -> l.startsWith("gpuwatch_receiver_notifications")
+                        || l.startsWith("gpuwatch_receiver_deliveries")).toList()))
+                .orElse("unreachable"));
+        section(out, "receiver dead letters", Http.describe(urls.receiver() + "/api/v1/dead-letters"));
+        section(out, "receiver delivery log", tail(options.workDir().resolve("logs/receiver-deliveries.log"), 40));
+        section(out, "local Slack " + urls.slack() + "/", Http.describe(urls.slack() + "/"));
+        section(out, "local PagerDuty " + urls.pagerDuty() + "/", Http.describe(urls.pagerDuty() + "/"));
+        for (ChildProcess c : List.copyOf(children)) {
+            section(out, c + " log " + c.log(), c.tail(40));
+        }
+        return out.toString();
+    }
+
+    private static void section(StringBuilder out, String title, String body) {
+        out.append("\n===== ").append(title).append(" =====\n").append(body).append('\n');
+    }
+
+    private static String tail(Path file, int lines) {
+        try {
+            List<String> all = Files.readAllLines(file, StandardCharsets.UTF_8);
+            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+        } catch (IOException e) {
+            return "(none: " + e.getMessage() + ")";
+        }
+    }
+
+    /** Stops every part, children first so nothing scrapes or sends into a closed server. */
+    @Override
+    public void close() {
+        stopAll();
+        try {
+            Runtime.getRuntime().removeShutdownHook(shutdownHook);
+        } catch (IllegalStateException e) {
+            // already shutting down: the hook is what called us or will find everything stopped
+        }
+    }
+
+    private void stopAll() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        List<ChildProcess> running;
+        synchronized (this) {
+            running = List.copyOf(children);
+        }
+        // Prometheus first, then Alertmanager, then the exporter: the reverse of the order they started
+        for (ChildProcess c : running.reversed()) {
+            c.stop();
+        }
+        for (AutoCloseable c : started.reversed()) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                options.progress().accept("stopping " + c.getClass().getSimpleName() + " failed: " + e.getMessage());
+            }
+        }
+    }
+
+    private void progress(String line) {
+        options.progress().accept(line);
+    }
+
+    /** The work directory is the stack's own: last run's data would replay old alerts, so it starts empty. */
+    private static void prepareWorkDir(Path work) throws StackException {
+        try {
+            if (Files.isDirectory(work)) {
+                for (String owned : List.of("prometheus-data", "alertmanager-data", "exporter-tmp", "logs", "secrets")) {
+                    deleteTree(work.resolve(owned));
+                }
+                for (String file : List.of("receiver.db", "receiver.db-wal", "receiver.db-shm")) {
+                    Files.deleteIfExists(work.resolve(file));
+                }
+            }
+            Files.createDirectories(work.resolve("logs"));
+        } catch (IOException | UncheckedIOException e) {
+            throw new StackException("cannot prepare the work directory " + work + ": " + e.getMessage());
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+
+    private static Path write(Path file, String text) throws StackException {
+        try {
+            Files.createDirectories(file.getParent());
+            return Files.writeString(file, text, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new StackException("cannot write " + file + ": " + e.getMessage());
+        }
+    }
+
+    private static void createDirectories(Path dir) throws StackException {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new StackException("cannot create " + dir + ": " + e.getMessage());
+        }
+    }
+
+    private static String read(Path file) throws StackException {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            throw new StackException("cannot read " + file + ": " + e.getMessage());
+        }
+    }
+
+    private static String resource(String name) {
+        try (InputStream in = LocalStack.class.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IllegalStateException("resource " + name + " missing from the build");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,249 @@
+package dev.gpuwatch.stack;
+
+import dev.gpuwatch.receiver.sandbox.LocalSlackServer;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code java -jar stack/target/gpuwatch-stack.jar}: the demo. Starts the whole chain on this machine, prints
+ * where to look, lets the simulated fleet's fault happen, prints the enriched alert as soon as the local Slack
+ * has it, clears the fault so the message resolves in place, and runs until Ctrl-C.
+ */
+@Command(name = "gpuwatch-stack", mixinStandardHelpOptions = true, version = "gpuwatch-stack 0.1.0",
+        sortOptions = false, usageHelpWidth = 110,
+        description = "Runs the whole gpuwatch chain on loopback: exporter on a simulated GPU fleet (or the real GPUs),"
+                + " Prometheus with the shipped rules, Alertmanager with the shipped routing, the receiver with its"
+                + " store, and local Slack and PagerDuty servers that show what was delivered. Ctrl-C stops it all.")
+public final class StackMain implements Callable<Integer> {
+
+    @Option(names = "--scenario", defaultValue = "xid79-gpu-lost", paramLabel = "NAME",
+            description = "Simulated fault to trigger (docs/simulated-fleet.md), e.g. xid79-gpu-lost,"
+                    + " thermal-throttling; steady for none (default: ${DEFAULT-VALUE}).")
+    String scenario;
+
+    @Option(names = "--fault-after", defaultValue = "15s", paramLabel = "DURATION",
+            description = "When the fault starts after the exporter is up (default: ${DEFAULT-VALUE}).")
+    String faultAfter;
+
+    @Option(names = "--resolve-after", defaultValue = "45s", paramLabel = "DURATION",
+            description = "How long after the alert reaches Slack the fault is cleared, so the message resolves in"
+                    + " place; 0s to leave it firing (default: ${DEFAULT-VALUE}).")
+    String resolveAfter;
+
+    @Option(names = "--gpu.backend", defaultValue = "simulated", paramLabel = "simulated|auto",
+            description = "simulated, or auto: the real GPUs when NVML loads, else simulated (default: ${DEFAULT-VALUE}).")
+    String backend;
+
+    @Option(names = "--work-dir", paramLabel = "DIR",
+            description = "Generated configs, data and logs; emptied at start (default: <tmp>/gpuwatch-stack).")
+    Optional<Path> workDir;
+
+    @Option(names = "--repo-root", paramLabel = "DIR",
+            description = "The gpuwatch checkout whose rules/ and examples/ are used (default: found from the"
+                    + " current directory upwards).")
+    Optional<Path> repoRoot;
+
+    @Option(names = "--install", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Install Prometheus and Alertmanager with apt-get when they are missing and this runs as"
+                    + " root (default: on).")
+    boolean install;
+
+    @Option(names = "--port.exporter", defaultValue = "9445", paramLabel = "PORT") int exporterPort;
+    @Option(names = "--port.receiver", defaultValue = "9095", paramLabel = "PORT") int receiverPort;
+    @Option(names = "--port.prometheus", defaultValue = "9090", paramLabel = "PORT") int prometheusPort;
+    @Option(names = "--port.alertmanager", defaultValue = "9093", paramLabel = "PORT") int alertmanagerPort;
+    @Option(names = "--port.slack", defaultValue = "9101", paramLabel = "PORT") int slackPort;
+    @Option(names = "--port.pagerduty", defaultValue = "9102", paramLabel = "PORT") int pagerDutyPort;
+
+    private final PrintStream out = System.out;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new StackMain()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+        Duration fault;
+        Duration resolve;
+        try {
+            fault = duration("--fault-after", faultAfter);
+            resolve = duration("--resolve-after", resolveAfter);
+        } catch (IllegalArgumentException e) {
+            System.err.println("gpuwatch-stack: " + e.getMessage());
+            return 2;
+        }
+        Optional<Path> root = repoRoot.or(StackMain::findRepoRoot);
+        if (root.isEmpty()) {
+            System.err.println("gpuwatch-stack: no gpuwatch checkout (rules/ and pom.xml) above "
+                    + Path.of("").toAbsolutePath() + "; run from the checkout or pass --repo-root");
+            return 2;
+        }
+        Optional<Binaries> binaries = binaries();
+        if (binaries.isEmpty()) {
+            return 3;
+        }
+        Path work = workDir.orElse(Path.of(System.getProperty("java.io.tmpdir"), "gpuwatch-stack")).toAbsolutePath();
+        // The receiver runs in this JVM; its log lines go to a file so the demo's output stays readable.
+        System.setProperty("org.slf4j.simpleLogger.logFile", work.resolve("logs/receiver.log").toString());
+        System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
+        try {
+            Files.createDirectories(work.resolve("logs"));
+        } catch (IOException e) {
+            System.err.println("gpuwatch-stack: cannot create " + work + ": " + e.getMessage());
+            return 1;
+        }
+
+        Ports ports = new Ports(exporterPort, receiverPort, prometheusPort, alertmanagerPort, slackPort, pagerDutyPort);
+        LocalStack.Options options = LocalStack.Options.of(work, root.get(), ports, binaries.get())
+                .withGpus(backend, scenario, fault)
+                .withProgress(line -> out.println("[stack] " + line));
+        out.println("gpuwatch-stack: starting the whole chain on loopback (work dir " + work + ")");
+        LocalStack stack;
+        try {
+            stack = LocalStack.start(options);
+        } catch (StackException e) {
+            System.err.println("gpuwatch-stack: " + e.getMessage());
+            return 1;
+        }
+        try (stack) {
+            printUrls(stack);
+            watch(stack, fault, resolve);
+        }
+        return 0;
+    }
+
+    private void printUrls(LocalStack stack) {
+        LocalStack.Urls u = stack.urls();
+        out.println();
+        out.println("Everything is up. Open:");
+        out.println("  Prometheus      " + u.prometheus() + "/alerts");
+        out.println("  Alertmanager    " + u.alertmanager());
+        out.println("  exporter        " + u.exporter() + "/metrics");
+        out.println("  receiver        " + u.receiver() + "/metrics");
+        out.println("  Slack messages  " + u.slack() + "/   <- the enriched alerts land here");
+        out.println("  PagerDuty       " + u.pagerDuty() + "/");
+        out.println("  logs            " + stack.workDir().resolve("logs"));
+        out.println();
+        if (scenario.equals("steady")) {
+            out.println("No fault scenario: nothing will alert. Ctrl-C stops everything.");
+        } else {
+            out.println("Scenario " + scenario + ": the fault starts " + faultAfter + " after the exporter started"
+                    + " (on the last GPU); the alert should reach Slack within about two minutes. Ctrl-C stops everything.");
+        }
+        out.println();
+    }
+
+    /**
+     * Until interrupted: prints Prometheus' alert states as they change and every Slack message as it arrives
+     * or is updated; once the first alert is in Slack, clears the fault after {@code resolve}.
+     */
+    private void watch(LocalStack stack, Duration fault, Duration resolve) throws InterruptedException {
+        Map<String, String> alertStates = new HashMap<>();
+        Map<String, Integer> seen = new HashMap<>();
+        long firstMessageAt = -1;
+        boolean cleared = false;
+        while (!Thread.currentThread().isInterrupted()) {
+            Http.get(stack.urls().prometheus() + "/api/v1/alerts").ifPresent(json -> {
+                for (PromAlerts.Alert a : PromAlerts.parse(json)) {
+                    if (!a.state().equals(alertStates.put(a.key(), a.state()))) {
+                        out.println("[prometheus] " + a.name() + " " + a.labels() + " is " + a.state());
+                    }
+                }
+            });
+            for (LocalSlackServer.Message m : stack.slack().messages()) {
+                String key = m.channel() + "/" + m.ts();
+                Integer before = seen.put(key, m.updates());
+                if (before == null || before != m.updates()) {
+                    out.println();
+                    out.println(m.threadTs().isPresent() ? "[slack] thread reply:" : before == null
+                            ? "[slack] new message ts=" + m.ts() + ":" : "[slack] message ts=" + m.ts() + " updated in place:");
+                    m.visibleText().lines().forEach(l -> out.println("    " + l));
+                    out.println();
+                    if (firstMessageAt < 0) {
+                        firstMessageAt = System.nanoTime();
+                        if (!resolve.isZero() && !scenario.equals("steady")) {
+                            out.println("[stack] the fault clears in " + resolve.toSeconds() + "s; watch the message"
+                                    + " above turn green in place at " + stack.urls().slack() + "/");
+                        }
+                    }
+                }
+            }
+            if (!cleared && firstMessageAt >= 0 && !resolve.isZero() && !scenario.equals("steady")
+                    && System.nanoTime() - firstMessageAt > resolve.toNanos()) {
+                cleared = true;
+                try {
+                    stack.switchScenario("steady", fault);
+                } catch (StackException e) {
+                    System.err.println("gpuwatch-stack: " + e.getMessage());
+                }
+            }
+            Thread.sleep(2000);
+        }
+    }
+
+    private Optional<Binaries> binaries() throws InterruptedException {
+        Optional<Binaries> found = Binaries.find();
+        if (found.isPresent()) {
+            return found;
+        }
+        boolean root = "root".equals(System.getProperty("user.name"));
+        if (!install || !root) {
+            System.err.println("gpuwatch-stack: Prometheus and Alertmanager are needed; install them with:");
+            System.err.println("  sudo apt-get update && sudo " + Binaries.INSTALL_COMMAND);
+            return Optional.empty();
+        }
+        out.println("[stack] Prometheus or Alertmanager is missing: " + Binaries.INSTALL_COMMAND);
+        for (List<String> command : List.of(List.of("apt-get", "update"),
+                List.of("apt-get", "install", "-y", Binaries.PACKAGES.get(0), Binaries.PACKAGES.get(1)))) {
+            try {
+                ProcessBuilder pb = new ProcessBuilder(command).inheritIO();
+                // Debian's packages start their own services when they can; the stack runs its own instances.
+                pb.environment().put("DEBIAN_FRONTEND", "noninteractive");
+                int code = pb.start().waitFor();
+                if (code != 0) {
+                    System.err.println("gpuwatch-stack: " + String.join(" ", command) + " failed (exit " + code + ")");
+                    return Optional.empty();
+                }
+            } catch (IOException e) {
+                System.err.println("gpuwatch-stack: cannot run apt-get: " + e.getMessage()
+                        + "; install them with: " + Binaries.INSTALL_COMMAND);
+                return Optional.empty();
+            }
+        }
+        found = Binaries.find();
+        if (found.isEmpty()) {
+            System.err.println("gpuwatch-stack: still no prometheus and prometheus-alertmanager after apt-get");
+        }
+        return found;
+    }
+
+    static Optional<Path> findRepoRoot() {
+        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
+            if (Files.isDirectory(p.resolve("rules")) && Files.isRegularFile(p.resolve("pom.xml"))) {
+                return Optional.of(p);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** {@code 90s}, {@code 2m}, {@code 0s}: Prometheus-style, whole seconds or minutes. */
+    static Duration duration(String flag, String text) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)(s|m)").matcher(text.strip());
+        if (!m.matches()) {
+            throw new IllegalArgumentException(flag + ": expected a duration like 30s or 2m, got '" + text + "'");
+        }
+        long n = Long.parseLong(m.group(1));
+        return m.group(2).equals("m") ? Duration.ofMinutes(n) : Duration.ofSeconds(n);
+    }
+}

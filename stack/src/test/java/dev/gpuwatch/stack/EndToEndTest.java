@@ -1,0 +1,156 @@
+package dev.gpuwatch.stack;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.icegreen.greenmail.junit5.GreenMailExtension;
+import com.icegreen.greenmail.util.GreenMailUtil;
+import com.icegreen.greenmail.util.ServerSetupTest;
+import dev.gpuwatch.receiver.sandbox.LocalPagerDutyServer;
+import dev.gpuwatch.receiver.sandbox.LocalSlackServer;
+import jakarta.mail.MessagingException;
+import jakarta.mail.internet.MimeMessage;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The whole chain on loopback, as the demo runs it: the simulated fleet loses a GPU (Xid 79, then off the bus),
+ * the exporter shows it, real Prometheus evaluates the shipped rules, real Alertmanager routes with the shipped
+ * example, the receiver enriches and delivers to the local Slack and PagerDuty and to GreenMail; then the fault
+ * clears and every channel resolves in place.
+ */
+class EndToEndTest {
+
+    private static final String ALERT = "GpuFellOffTheBus";
+    private static final String RUNBOOK =
+            "https://github.com/gpuwatch/gpuwatch/blob/main/docs/runbooks/" + ALERT.toLowerCase(Locale.ROOT) + ".md";
+    /** Generous: the fault, the rule's for: 30s and Alertmanager's group_wait take about a minute and a half. */
+    private static final Duration FIRING_DEADLINE = Duration.ofMinutes(3);
+    private static final Duration RESOLVED_DEADLINE = Duration.ofMinutes(2);
+
+    @RegisterExtension
+    static final GreenMailExtension MAIL = new GreenMailExtension(ServerSetupTest.SMTP.dynamicPort());
+
+    @Test
+    void lostGpuAlertArrivesEnrichedEverywhereAndResolvesInPlace(@TempDir Path work) throws Exception {
+        Binaries binaries = Binaries.find().orElseThrow(() -> new AssertionError(
+                "prometheus and prometheus-alertmanager must be installed: " + Binaries.INSTALL_COMMAND));
+        Path root = StackMain.findRepoRoot().orElseThrow();
+        LocalStack.Options options = LocalStack.Options.of(work, root, Ports.free(), binaries)
+                .withGpus("simulated", "xid79-gpu-lost", Duration.ofSeconds(5))
+                .withSmtp(new LocalStack.Smtp("127.0.0.1", MAIL.getSmtp().getPort(), "gpuwatch@localhost",
+                        "oncall@localhost"))
+                .withProgress(line -> System.out.println("[stack] " + line));
+
+        try (LocalStack stack = LocalStack.start(options)) {
+            // (1) firing: Slack, PagerDuty and email, each enriched with the runbook
+            LocalSlackServer.Message posted = await(stack, "a Slack message for " + ALERT, FIRING_DEADLINE,
+                    () -> stack.slack().messages().stream()
+                            .filter(m -> m.threadTs().isEmpty() && m.visibleText().contains(ALERT))
+                            .findFirst());
+            String text = posted.visibleText();
+            assertTrue(text.contains("firing"), text);
+            assertTrue(text.contains("critical"), text);
+            assertTrue(text.contains("<" + RUNBOOK + "|Runbook>"), "runbook link in:\n" + text);
+            assertTrue(text.contains("gpu=\"7\"") || text.contains("gpu=7"), "the lost GPU's label in:\n" + text);
+            // the links the receiver renders: the alert's graph in Prometheus and a silence in Alertmanager
+            assertTrue(text.contains(stack.urls().prometheus()), "Prometheus link in:\n" + text);
+            assertTrue(text.contains(stack.urls().alertmanager()), "Alertmanager link in:\n" + text);
+
+            LocalPagerDutyServer.Event trigger = await(stack, "a PagerDuty trigger for " + ALERT, FIRING_DEADLINE,
+                    () -> stack.pagerDuty().events().stream()
+                            .filter(e -> e.action().equals("trigger") && e.json().contains(ALERT))
+                            .findFirst());
+            assertEquals(LocalStack.ROUTING_KEY, trigger.routingKey());
+            assertEquals("critical", trigger.body().path("payload").path("severity").asText());
+            assertTrue(trigger.json().contains(RUNBOOK), "runbook link in the PagerDuty event:\n" + trigger.json());
+
+            MimeMessage firstMail = await(stack, "an email for " + ALERT, FIRING_DEADLINE,
+                    () -> mails().stream().filter(m -> subject(m).contains(ALERT) && !subject(m).startsWith("Re:"))
+                            .findFirst());
+            assertTrue(GreenMailUtil.getBody(firstMail).contains(RUNBOOK) || body(firstMail).contains(RUNBOOK),
+                    "runbook link in the email");
+            String firstId = header(firstMail, "Message-ID");
+
+            // (2) the fault clears: the same message turns resolved, with a thread reply; PagerDuty resolves the
+            // same incident; the email is a reply in the same thread
+            stack.switchScenario("steady", Duration.ofSeconds(5));
+
+            LocalSlackServer.Message updated = await(stack, "the Slack message of " + ALERT + " resolved in place",
+                    RESOLVED_DEADLINE, () -> stack.slack().messages().stream()
+                            .filter(m -> m.ts().equals(posted.ts()) && m.updates() > 0
+                                    && m.visibleText().contains("resolved"))
+                            .findFirst());
+            assertEquals(posted.channel(), updated.channel());
+            assertTrue(updated.visibleText().contains(ALERT), updated.visibleText());
+            List<LocalSlackServer.Message> replies = await(stack, "a thread reply under the resolved message",
+                    RESOLVED_DEADLINE, () -> Optional.of(stack.slack().thread(posted.channel(), posted.ts()))
+                            .filter(r -> !r.isEmpty()));
+            assertTrue(replies.getFirst().text().contains("Resolved"), replies.getFirst().text());
+
+            LocalPagerDutyServer.Event resolve = await(stack, "a PagerDuty resolve for " + ALERT, RESOLVED_DEADLINE,
+                    () -> stack.pagerDuty().events().stream()
+                            .filter(e -> e.action().equals("resolve") && e.dedupKey().equals(trigger.dedupKey()))
+                            .findFirst());
+            assertEquals(trigger.routingKey(), resolve.routingKey());
+            assertEquals("resolved", stack.pagerDuty().incident(trigger.dedupKey()).orElseThrow().status());
+
+            MimeMessage reply = await(stack, "an email reply resolving " + ALERT, RESOLVED_DEADLINE,
+                    () -> mails().stream().filter(m -> firstId.equals(header(m, "In-Reply-To"))).findFirst());
+            assertTrue(subject(reply).startsWith("Re: "), subject(reply));
+            assertTrue(header(reply, "References").contains(firstId));
+            assertFalse(header(reply, "Message-ID").equals(firstId));
+        }
+    }
+
+    /** Polls every second until {@code probe} finds something; fails with everything the stack knows. */
+    private static <T> T await(LocalStack stack, String what, Duration limit, Supplier<Optional<T>> probe)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (true) {
+            Optional<T> found = probe.get();
+            if (found.isPresent()) {
+                System.out.println("[test] got " + what);
+                return found.get();
+            }
+            if (System.nanoTime() > deadline) {
+                fail("no " + what + " within " + limit.toSeconds() + "s. What the stack knows:\n" + stack.dump());
+            }
+            Thread.sleep(1000);
+        }
+    }
+
+    private static List<MimeMessage> mails() {
+        return Arrays.asList(MAIL.getReceivedMessages());
+    }
+
+    private static String subject(MimeMessage m) {
+        try {
+            return Optional.ofNullable(m.getSubject()).orElse("");
+        } catch (MessagingException e) {
+            return "";
+        }
+    }
+
+    private static String header(MimeMessage m, String name) {
+        try {
+            return Optional.ofNullable(m.getHeader(name, ",")).orElse("");
+        } catch (MessagingException e) {
+            return "";
+        }
+    }
+
+    private static String body(MimeMessage m) {
+        return GreenMailUtil.getWholeMessage(m);
+    }
+}

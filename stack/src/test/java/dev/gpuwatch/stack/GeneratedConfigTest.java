@@ -1,0 +1,146 @@
+package dev.gpuwatch.stack;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.gpuwatch.receiver.config.ConfigLoader;
+import dev.gpuwatch.receiver.config.ReceiverConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The configurations the stack generates are valid for the real programs and keep what is shipped. */
+class GeneratedConfigTest {
+
+    private static final Path ROOT = StackMain.findRepoRoot().orElseThrow();
+    private static final Ports PORTS = new Ports(19445, 19095, 19090, 19093, 19101, 19102);
+    private static final YAMLMapper YAML = new YAMLMapper();
+
+    @Test
+    void prometheusConfigPassesPromtoolWithTheShippedRulesInPlace(@TempDir Path dir) throws Exception {
+        String yaml = PrometheusConfig.render(ROOT.resolve("rules"), PORTS, Duration.ofSeconds(2));
+        Path file = Files.writeString(dir.resolve("prometheus.yml"), yaml);
+
+        // promtool also loads every rule file the config names: the shipped rules, not copies
+        Process p = new ProcessBuilder("promtool", "check", "config", file.toString()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), out);
+        assertTrue(out.contains(ROOT.resolve("rules/gpu.rules.yml").toString()), out);
+
+        JsonNode config = YAML.readTree(yaml);
+        assertEquals("127.0.0.1:19445", config.at("/scrape_configs/0/static_configs/0/targets/0").asText());
+        assertEquals("gpuwatch-exporter", config.at("/scrape_configs/0/job_name").asText());
+        assertEquals("gpuwatch-receiver", config.at("/scrape_configs/1/job_name").asText());
+        assertEquals("127.0.0.1:19093", config.at("/alerting/alertmanagers/0/static_configs/0/targets/0").asText());
+    }
+
+    @Test
+    void alertmanagerConfigKeepsRoutesAndInhibitionsAndOnlyRepointsTheWebhookAndTimers() throws Exception {
+        String example = """
+                global:
+                  resolve_timeout: 5m
+                route:
+                  receiver: bridge
+                  group_by: [alertname, instance, gpu]
+                  group_wait: 30s
+                  group_interval: 5m
+                  repeat_interval: 4h
+                  routes:
+                    - matchers: ['severity="critical"']
+                      receiver: pager
+                      group_wait: 10s
+                    - matchers: ['severity="info"']
+                      receiver: blackhole
+                receivers:
+                  - name: bridge
+                    webhook_configs:
+                      - url: http://gpuwatch-receiver:9095/api/v1/alerts
+                        send_resolved: true
+                  - name: pager
+                    webhook_configs:
+                      - url: http://gpuwatch-receiver:9095/api/v1/alerts
+                      - url: http://elsewhere.example/hook
+                  - name: blackhole
+                inhibit_rules:
+                  - source_matchers: ['severity="critical"']
+                    target_matchers: ['severity="warning"']
+                    equal: [instance, gpu]
+                """;
+        AlertmanagerConfig.Rendered r = AlertmanagerConfig.render(example, "example", 19095,
+                new AlertmanagerConfig.Timers(Duration.ofSeconds(5), Duration.ofSeconds(10)));
+        JsonNode before = YAML.readTree(example);
+        JsonNode after = YAML.readTree(r.yaml());
+
+        assertEquals("http://127.0.0.1:19095/api/v1/alerts", after.at("/receivers/0/webhook_configs/0/url").asText());
+        assertEquals("http://127.0.0.1:19095/api/v1/alerts", after.at("/receivers/1/webhook_configs/0/url").asText());
+        assertEquals("http://elsewhere.example/hook", after.at("/receivers/1/webhook_configs/1/url").asText());
+        assertEquals("5s", after.at("/route/group_wait").asText());
+        assertEquals("10s", after.at("/route/group_interval").asText());
+        assertEquals("5s", after.at("/route/routes/0/group_wait").asText());
+        assertTrue(after.at("/route/routes/1/group_wait").isMissingNode(), "a route that inherits keeps inheriting");
+        assertEquals(before.at("/route/repeat_interval"), after.at("/route/repeat_interval"));
+        assertEquals(before.at("/route/group_by"), after.at("/route/group_by"));
+        assertEquals(before.at("/inhibit_rules"), after.at("/inhibit_rules"));
+        assertEquals(before.at("/global"), after.at("/global"));
+        for (String matcherPath : List.of("/route/routes/0/matchers", "/route/routes/1/matchers")) {
+            assertEquals(before.at(matcherPath), after.at(matcherPath));
+        }
+        assertEquals(5, r.changes().size(), String.join("\n", r.changes()));
+    }
+
+    @Test
+    void alertmanagerConfigWithoutTheReceiversWebhookIsRefused() {
+        StackException e = assertThrows(StackException.class, () -> AlertmanagerConfig.render("""
+                route: {receiver: a}
+                receivers: [{name: a, webhook_configs: [{url: 'http://x.example/hook'}]}]
+                """, "example", 1, new AlertmanagerConfig.Timers(Duration.ofSeconds(5), Duration.ofSeconds(10))));
+        assertTrue(e.getMessage().contains("/api/v1/alerts"), e.getMessage());
+    }
+
+    @Test
+    void theShippedAlertmanagerExampleOrTheFallbackPassesAmtool(@TempDir Path dir) throws Exception {
+        Path example = ROOT.resolve(LocalStack.EXAMPLE_ALERTMANAGER);
+        String source = Files.isRegularFile(example) ? Files.readString(example)
+                : new String(LocalStack.class.getResourceAsStream("fallback-alertmanager.yml").readAllBytes());
+        AlertmanagerConfig.Rendered r = AlertmanagerConfig.render(source, "example", 19095,
+                new AlertmanagerConfig.Timers(Duration.ofSeconds(5), Duration.ofSeconds(10)));
+        Path file = Files.writeString(dir.resolve("alertmanager.yml"), r.yaml());
+        // amtool comes with Debian's prometheus-alertmanager, which the stack needs anyway
+        Process p = new ProcessBuilder("amtool", "check-config", file.toString()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), out);
+        assertTrue(r.yaml().contains("http://127.0.0.1:19095/api/v1/alerts"), r.yaml());
+    }
+
+    @Test
+    void receiverConfigPagesCriticalAlertsAndPostsEverythingToSlackAndEmail(@TempDir Path dir) throws Exception {
+        String yaml = ReceiverConfigFile.render("http://127.0.0.1:19101/api/", "alerts", dir.resolve("token"),
+                "http://127.0.0.1:19102/v2/enqueue", dir.resolve("key"),
+                Optional.of(new LocalStack.Smtp("127.0.0.1", 2525, "gpuwatch@localhost", "oncall@localhost")),
+                dir.resolve("deliveries.log"));
+        ReceiverConfig config = ConfigLoader.load(Files.writeString(dir.resolve("receiver.yml"), yaml));
+
+        assertEquals(List.of("oncall"), config.routingTree().receivers(Map.of("severity", "critical"), Map.of()));
+        assertEquals(List.of("team"), config.routingTree().receivers(Map.of("severity", "warning"), Map.of()));
+        ReceiverConfig.ReceiverEntry team = config.receivers().get(0);
+        ReceiverConfig.ReceiverEntry oncall = config.receivers().get(1);
+        assertEquals(1, team.slackConfigs().size());
+        assertEquals(1, team.emailConfigs().size());
+        assertEquals(0, team.pagerdutyConfigs().size());
+        assertEquals(1, oncall.slackConfigs().size());
+        assertEquals(1, oncall.pagerdutyConfigs().size());
+        assertEquals(1, oncall.emailConfigs().size());
+        assertEquals(1, oncall.logConfigs().size());
+    }
+}
