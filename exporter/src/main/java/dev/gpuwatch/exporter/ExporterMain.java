@@ -5,6 +5,8 @@ import dev.gpuwatch.exporter.collector.NamedCollector;
 import dev.gpuwatch.exporter.config.ConfigException;
 import dev.gpuwatch.exporter.config.ExporterConfig;
 import dev.gpuwatch.exporter.config.WebConfig;
+import dev.gpuwatch.exporter.inference.InferenceModule;
+import dev.gpuwatch.exporter.inference.InferenceSettings;
 import dev.gpuwatch.probe.GpuProbes;
 import dev.gpuwatch.probe.cuda.CudaOptions;
 import dev.gpuwatch.probe.nvml.NvmlOptions;
@@ -84,7 +86,7 @@ public final class ExporterMain implements Callable<Integer> {
         Exporter exporter;
         try {
             exporter = Exporter.start(config, web, ExporterMain::openBackend, ExporterMain::collectors, InstantSource.system());
-        } catch (ConfigException e) {
+        } catch (ConfigException | IllegalArgumentException e) { // IllegalArgumentException: model_servers sections
             err.println("gpuwatch-exporter: " + e.getMessage());
             return 1;
         } catch (IOException e) {
@@ -118,6 +120,9 @@ public final class ExporterMain implements Callable<Integer> {
                 collectors.add(new NamedCollector(c.label(), c.create(context.gpus(), context.config().processesTopN())));
             }
         }
+        InferenceModule inference = InferenceModule.open(InferenceSettings.load(context.config().configFile()), context.gpus());
+        collectors.add(new NamedCollector("inference", inference.collector()));
+        resources.add(inference);
         return new Exporter.Extension(collectors, resources);
     }
 
