@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Scrape latency of the gpuwatch exporter (8 simulated GPUs) polling 4 model-server targets of about 2,000 series
+# each (simulated vLLM servers, 47 models each), next to the same exporter with no model-server target, in one
+# run. Polls are cached in the background, so the scrape should cost little more than rendering the extra series.
+# Prints a markdown table for docs/benchmarks.md ("Exporter scrape with 4 model-server targets").
+#
+#   bench/inference-scrape.sh                  # defaults: wrk -t2 -c4 -d20s after a 5 s warm-up
+#   BUILD_DIR=target-inference DURATION=30s bench/inference-scrape.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+select_jdk25
+ensure_packages wrk:wrk curl:curl
+
+build_dir="${BUILD_DIR:-target}"
+jar="exporter/$build_dir/gpuwatch-exporter.jar"
+if [ ! -f "$jar" ]; then
+  echo "bench: building the exporter..." >&2
+  mvn -B -q -ntp -DskipTests -Dbuild.dir.name="$build_dir" -pl exporter -am package
+fi
+
+THREADS="${THREADS:-2}" CONNECTIONS="${CONNECTIONS:-4}" DURATION="${DURATION:-20s}" WARMUP="${WARMUP:-5s}"
+MODELS="${MODELS:-47}" BASE_PORT="${BASE_PORT:-18800}"
+WITH_PORT="${WITH_PORT:-19446}" WITHOUT_PORT="${WITHOUT_PORT:-19447}"
+mapfile -t jvm_options < <(grep -v '^#' exporter/jvm.options)
+work=$(mktemp -d)
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+wait_ready() { # url
+  for _ in $(seq 1 150); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.2; done
+  echo "bench: $1 did not answer" >&2; return 1
+}
+
+# Four simulated vLLM servers; each model adds 43 series, so 47 models make about 2,000 per target.
+{
+  echo "model_servers:"
+  for i in 1 2 3 4; do
+    port=$((BASE_PORT + i))
+    "$JAVA_HOME/bin/java" -Xmx64m -cp "$jar" dev.gpuwatch.exporter.inference.simulated.SimulatedModelServer \
+      --web.listen-address="127.0.0.1:$port" --kind=vllm --models="$MODELS" --model="model-$i" \
+      >"$work/sim-$i.log" 2>&1 &
+    pids+=("$!")
+    printf '  - {name: vllm-%s, type: vllm, url: "http://127.0.0.1:%s"}\n' "$i" "$port"
+  done
+  echo "model_server_discovery: {enabled: false}"
+} >"$work/exporter.yml"
+for i in 1 2 3 4; do wait_ready "http://127.0.0.1:$((BASE_PORT + i))/metrics"; done
+target_series=$(curl -fsS "http://127.0.0.1:$((BASE_PORT + 1))/metrics" | grep -vc '^#')
+
+start_exporter() { # port [config]
+  local args=(--gpu.backend=simulated --gpu.simulated.devices=8 --web.listen-address="127.0.0.1:$1")
+  [ -n "${2:-}" ] && args+=(--config.file="$2")
+  "$JAVA_HOME/bin/java" "${jvm_options[@]}" --enable-native-access=ALL-UNNAMED -jar "$jar" "${args[@]}" \
+    >"$work/exporter-$1.log" 2>&1 &
+  pids+=("$!")
+  echo "$!"
+}
+with_pid=$(start_exporter "$WITH_PORT" "$work/exporter.yml")
+without_pid=$(start_exporter "$WITHOUT_PORT")
+wait_ready "http://127.0.0.1:$WITH_PORT/-/ready"
+wait_ready "http://127.0.0.1:$WITHOUT_PORT/-/ready"
+for _ in $(seq 1 100); do # until all four targets have been polled
+  [ "$(curl -fsS "http://127.0.0.1:$WITH_PORT/metrics" | grep -c '^inference_target_up{.*} 1.0$')" = 4 ] && break
+  sleep 0.2
+done
+
+rss_mib() { awk '/^VmRSS:/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
+latency_ms() { # file percentile
+  awk -v p="$2" '$1 == p {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; printf "%.3f", v}' "$1"
+}
+
+declare -A rps p50 p90 p99 rss bytes series
+for name in with without; do
+  if [ "$name" = with ]; then port=$WITH_PORT pid=$with_pid; else port=$WITHOUT_PORT pid=$without_pid; fi
+  url="http://127.0.0.1:$port/metrics"
+  body=$(curl -fsS "$url")
+  bytes[$name]=$(printf '%s' "$body" | wc -c)
+  series[$name]=$(printf '%s\n' "$body" | grep -vc '^#')
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "$url" >/dev/null
+  out="$work/wrk-$name.txt"
+  wrk --latency -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" "$url" >"$out"
+  cat "$out" >&2
+  rps[$name]=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$out")
+  p50[$name]=$(latency_ms "$out" 50%); p90[$name]=$(latency_ms "$out" 90%); p99[$name]=$(latency_ms "$out" 99%)
+  rss[$name]=$(rss_mib "$pid")
+done
+
+echo
+echo "wrk --latency -t$THREADS -c$CONNECTIONS -d$DURATION (after a $WARMUP warm-up), one exporter at a time; 4 simulated vLLM targets of $target_series series each, polled every 5 s; $(nproc) CPUs; $("$JAVA_HOME/bin/java" -version 2>&1 | head -n1)"
+echo
+echo "| exporter | series | bytes | scrapes/s | p50 ms | p90 ms | p99 ms | RSS MiB after |"
+echo "|---|---|---|---|---|---|---|---|"
+echo "| 8 simulated GPUs + 4 model-server targets | ${series[with]} | ${bytes[with]} | ${rps[with]} | ${p50[with]} | ${p90[with]} | ${p99[with]} | ${rss[with]} |"
+echo "| 8 simulated GPUs, no model-server target | ${series[without]} | ${bytes[without]} | ${rps[without]} | ${p50[without]} | ${p90[without]} | ${p99[without]} | ${rss[without]} |"
+
+# The module's own share, in-process and without HTTP: collect() of the cached series plus the text rendering.
+cat >"$work/CollectCost.java" <<'JAVA'
+import dev.gpuwatch.exporter.inference.*;
+import dev.gpuwatch.exporter.inference.adapter.ServerType;
+import dev.gpuwatch.exporter.inference.simulated.SimulatedModelServer;
+import dev.gpuwatch.probe.simulated.*;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import java.io.ByteArrayOutputStream;
+import java.net.*;
+import java.nio.file.Path;
+import java.time.*;
+import java.util.*;
+
+public class CollectCost {
+    public static void main(String[] a) throws Exception {
+        List<TargetSettings> targets = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            SimulatedModelServer s = SimulatedModelServer.start(SimulatedModelServer.Kind.VLLM,
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), names(i), Scenario.STEADY, InstantSource.system());
+            URI u = URI.create("http://127.0.0.1:" + s.port());
+            targets.add(new TargetSettings("t" + i, ServerType.VLLM, u, Optional.of(u.resolve("/metrics")), Duration.ofSeconds(3), Optional.empty(), Map.of(), false, false));
+        }
+        SimulatedFleet fleet = SimulatedFleet.open(SimulationOptions.defaults());
+        InferenceSettings st = new InferenceSettings(targets, new InferenceSettings.Discovery(false, Duration.ofSeconds(30), Path.of("/proc")),
+            new InferenceSettings.Polling(Duration.ofSeconds(5), Duration.ofSeconds(3), 16L << 20, 10000, false),
+            new InferenceSettings.Attribution(true, Optional.empty()));
+        try (InferenceModule m = InferenceModule.open(st, fleet::sample)) {
+            Thread.sleep(3000);
+            PrometheusTextFormatWriter w = PrometheusTextFormatWriter.create();
+            int n = 3000; long[] t = new long[n]; int bytes = 0;
+            for (int i = 0; i < n + 500; i++) {
+                long s0 = System.nanoTime();
+                ByteArrayOutputStream out = new ByteArrayOutputStream(1 << 20);
+                w.write(out, m.collector().collect());
+                long d = System.nanoTime() - s0;
+                if (i >= 500) { t[i - 500] = d; bytes = out.size(); }
+            }
+            Arrays.sort(t);
+            System.out.printf("collect+render of %d bytes: p50 %.3f ms, p90 %.3f ms, p99 %.3f ms%n", bytes, t[n/2]/1e6, t[n*9/10]/1e6, t[n*99/100]/1e6);
+            long c0 = System.nanoTime(); for (int i = 0; i < 2000; i++) m.collector().collect(); 
+            System.out.printf("collect only: mean %.3f ms%n", (System.nanoTime() - c0) / 2000 / 1e6);
+        }
+        System.exit(0);
+    }
+    static List<String> names(int i) { List<String> l = new ArrayList<>(); for (int k = 0; k < 47; k++) l.add("model-" + i + "-" + k); return l; }
+}
+JAVA
+echo
+"$JAVA_HOME/bin/java" -Xmx256m -cp "$jar" "$work/CollectCost.java" 2>/dev/null | grep -E '^(collect)'
