@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Receiver ingest vs Alertmanager, on this machine, over loopback:
+#  1. notifications/s acknowledged durably by the receiver and p99 acknowledge latency (wrk, 10 alerts per
+#     notification, a new groupKey per request so nothing is a duplicate), with the dispatcher delivering
+#     everything to the log sink at the same time;
+#  2. the same alerts into a real Alertmanager's POST /api/v2/alerts (in memory, no fsync);
+#  3. end-to-end delivery latency (receipt to delivered) to the local Slack server at a calm rate.
+# Usage: bench/receiver-ingest.sh [seconds per wrk run, default 30] [connections, default 32]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+select_jdk25
+ensure_packages wrk:wrk prometheus-alertmanager:prometheus-alertmanager
+
+DURATION="${1:-30}"
+CONNECTIONS="${2:-32}"
+BUILD_DIR="${BUILD_DIR:-target}"
+JAR="webhook-receiver/$BUILD_DIR/gpuwatch-receiver.jar"
+RECEIVER_PORT=19095
+SLACK_PORT=19101
+AM_PORT=19093
+WORK="$(mktemp -d)"
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if [ "${KEEP_WORK:-}" = 1 ]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+
+echo "building $JAR ..." >&2
+mvn -B -q -ntp -Dbuild.dir.name="$BUILD_DIR" -Dmaven.test.skip=true -pl webhook-receiver -am package >&2
+
+await() { # url
+  for _ in $(seq 1 150); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.2; done
+  echo "not up: $1" >&2; return 1
+}
+metric() { # name-with-labels
+  curl -fsS "http://127.0.0.1:$RECEIVER_PORT/metrics" | awk -v m="$1" '$1 == m {print $2}'
+}
+wrk_run() { # script url -> "requests/s p99"
+  wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$1" "$2" > "$WORK/wrk.out"
+  cat "$WORK/wrk.out" >&2
+  awk '/Requests\/sec/ {rps=$2} $1 == "99%" {p99=$2} /Non-2xx/ {bad=$NF} END {print rps, p99, (bad == "" ? 0 : bad)}' "$WORK/wrk.out"
+}
+
+# --- the local Slack server (from the channels' sandbox) and the receiver -------------------------------
+"$JAVA_HOME/bin/java" -cp "$JAR" dev.gpuwatch.receiver.sandbox.Sandbox --slack-port "$SLACK_PORT" --pagerduty-port 0 \
+  > "$WORK/sandbox.out" 2>&1 &
+PIDS+=($!)
+await "http://127.0.0.1:$SLACK_PORT/"
+printf '%s\n' "xoxb-local-sandbox-token" > "$WORK/slack-token"
+cat > "$WORK/receiver.yml" <<YAML
+route:
+  receiver: bench-log
+  routes:
+    - matchers: ['bench="e2e"']
+      receiver: bench-slack
+dispatch:
+  rate_limits: {slack: 0}   # the local server does not rate limit: measure the receiver, not Slack's limit
+receivers:
+  - name: bench-log
+    log_configs: [{file: $WORK/deliveries.log}]
+  - name: bench-slack
+    slack_configs:
+      - bot_token_file: $WORK/slack-token
+        channel: alerts
+        api_url: http://127.0.0.1:$SLACK_PORT/api/
+YAML
+"$JAVA_HOME/bin/java" -jar "$JAR" --web.listen-address="127.0.0.1:$RECEIVER_PORT" --config.file="$WORK/receiver.yml" \
+  --storage.path="$WORK/receiver.db" --log.level=warn > "$WORK/receiver.out" 2>&1 &
+PIDS+=($!)
+await "http://127.0.0.1:$RECEIVER_PORT/readyz"
+
+echo "warming up the receiver (10 s, not counted) ..." >&2
+wrk -t2 -c"$CONNECTIONS" -d10s -s bench/receiver/webhook.lua "http://127.0.0.1:$RECEIVER_PORT/api/v1/alerts" >/dev/null
+before=$(metric 'gpuwatch_receiver_notifications_total{outcome="accepted"}')
+read -r r_rps r_p99 r_bad < <(wrk_run bench/receiver/webhook.lua "http://127.0.0.1:$RECEIVER_PORT/api/v1/alerts")
+after=$(metric 'gpuwatch_receiver_notifications_total{outcome="accepted"}')
+unavailable=$(metric 'gpuwatch_receiver_notifications_total{outcome="unavailable"}')
+r_accepted=$(awk -v a="$after" -v b="$before" -v d="$DURATION" 'BEGIN {printf "%.0f", (a - b) / d}')
+
+# --- end to end to the local Slack server, at a calm 20 notifications/s --------------------------------
+for i in $(seq 1 200); do
+  curl -fsS -o /dev/null -H 'Content-Type: application/json' "http://127.0.0.1:$RECEIVER_PORT/api/v1/alerts" --data-binary \
+    "{\"version\":\"4\",\"groupKey\":\"e2e-$i\",\"status\":\"firing\",\"receiver\":\"gpuwatch\",\"groupLabels\":{\"alertname\":\"E2E$i\"},\"commonLabels\":{\"alertname\":\"E2E$i\",\"bench\":\"e2e\"},\"commonAnnotations\":{},\"externalURL\":\"http://am:9093\",\"alerts\":[{\"status\":\"firing\",\"labels\":{\"alertname\":\"E2E$i\",\"bench\":\"e2e\"},\"annotations\":{},\"startsAt\":\"2025-06-01T12:00:00Z\",\"endsAt\":\"0001-01-01T00:00:00Z\",\"generatorURL\":\"\",\"fingerprint\":\"e2e$i\"}]}"
+  sleep 0.05
+done
+sleep 2
+slack_total=$(metric 'gpuwatch_receiver_delivery_latency_seconds_count{integration="slack"}')
+slack_100ms=$(metric 'gpuwatch_receiver_delivery_latency_seconds_bucket{integration="slack",le="0.1"}')
+slack_50ms=$(metric 'gpuwatch_receiver_delivery_latency_seconds_bucket{integration="slack",le="0.05"}')
+slack_25ms=$(metric 'gpuwatch_receiver_delivery_latency_seconds_bucket{integration="slack",le="0.025"}')
+kill "${PIDS[1]}"; wait "${PIDS[1]}" 2>/dev/null || true
+
+# --- Alertmanager's own ingest, same machine, same alerts ----------------------------------------------
+cat > "$WORK/alertmanager.yml" <<YAML
+route:
+  receiver: none
+  group_by: [alertname, instance]
+receivers:
+  - name: none
+YAML
+/usr/bin/prometheus-alertmanager --config.file="$WORK/alertmanager.yml" --storage.path="$WORK/am" \
+  --web.listen-address="127.0.0.1:$AM_PORT" --cluster.listen-address= > "$WORK/am.out" 2>&1 &
+PIDS+=($!)
+await "http://127.0.0.1:$AM_PORT/-/ready"
+wrk -t2 -c"$CONNECTIONS" -d10s -s bench/receiver/alertmanager.lua "http://127.0.0.1:$AM_PORT/api/v2/alerts" >/dev/null
+read -r a_rps a_p99 a_bad < <(wrk_run bench/receiver/alertmanager.lua "http://127.0.0.1:$AM_PORT/api/v2/alerts")
+
+cat <<TABLE
+
+| what (10 alerts per request, wrk -t2 -c$CONNECTIONS -d${DURATION}s, loopback) | requests/s | p99 latency | non-2xx |
+|---|---|---|---|
+| gpuwatch receiver POST /api/v1/alerts (durable: SQLite WAL, synchronous=FULL) | $r_rps ($r_accepted accepted/s by the metric) | $r_p99 | $r_bad (503 overload: $unavailable in total) |
+| Alertmanager $(/usr/bin/prometheus-alertmanager --version 2>&1 | awk 'NR==1 {print $3}') POST /api/v2/alerts (in memory) | $a_rps | $a_p99 | $a_bad |
+
+End to end, receipt to delivered at the local Slack server (200 notifications at ~20/s): $slack_total delivered;
+$slack_25ms within 25 ms, $slack_50ms within 50 ms, $slack_100ms within 100 ms.
+TABLE
