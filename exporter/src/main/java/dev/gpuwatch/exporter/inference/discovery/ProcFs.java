@@ -10,8 +10,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
-import java.util.OptionalInt;
-import java.util.OptionalLong;
 import java.util.Set;
 
 /**
@@ -156,14 +154,5 @@ public final class ProcFs {
         } catch (IOException | RuntimeException e) {
             return Optional.empty();
         }
-    }
-
-    /** For tests and callers that only need the parent. */
-    public OptionalInt parent(int pid) {
-        return stat(pid).map(s -> OptionalInt.of(s.ppid())).orElse(OptionalInt.empty());
-    }
-
-    public OptionalLong startTime(int pid) {
-        return stat(pid).map(s -> OptionalLong.of(s.startTime())).orElse(OptionalLong.empty());
     }
 }
