@@ -32,7 +32,7 @@ public final class RuleFiles {
 
     private RuleFiles() {}
 
-    static List<Path> ruleFiles() {
+    public static List<Path> ruleFiles() {
         return Repository.files("rules", ".rules.yml").stream()
                 .filter(p -> p.getParent().equals(Repository.path("rules")))
                 .toList();
