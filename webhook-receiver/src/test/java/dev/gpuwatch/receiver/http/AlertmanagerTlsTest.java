@@ -1,0 +1,142 @@
+package dev.gpuwatch.receiver.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.gpuwatch.receiver.Receiver;
+import dev.gpuwatch.receiver.config.ConfigLoader;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A real Alertmanager 0.25 posting to the receiver over HTTPS, the way users configure it: the receiver has a
+ * toolkit web config that requires a client certificate, Alertmanager's webhook {@code http_config.tls_config}
+ * names the CA that signed the receiver's certificate and its own client certificate. Go verifies the server
+ * (chain and IP SAN), the receiver verifies the client, and the alert arrives.
+ */
+class AlertmanagerTlsTest {
+
+    private static final Path ALERTMANAGER = Path.of("/usr/bin/prometheus-alertmanager");
+
+    @TempDir
+    Path dir;
+
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    @Test
+    void alertmanagerDeliversOverMutualTls() throws Exception {
+        assertTrue(Files.isExecutable(ALERTMANAGER), "scripts/test installs prometheus-alertmanager");
+        TestPki pki = TestPki.create(Files.createDirectory(dir.resolve("pki")));
+        Path web = dir.resolve("web.yml");
+        Files.writeString(web, """
+                tls_server_config:
+                  cert_file: pki/server.crt
+                  key_file: pki/server.key
+                  client_auth_type: RequireAndVerifyClientCert
+                  client_ca_file: pki/ca.crt
+                """);
+        Path sink = dir.resolve("deliveries.log");
+        var config = ConfigLoader.parse("receiver.yml", """
+                receivers:
+                  - name: default
+                    log_configs: [{file: %s}]
+                """.formatted(sink));
+        var base = Receiver.Options.of(dir.resolve("r.db"), "127.0.0.1", 0);
+        try (Receiver receiver = Receiver.start(config, new Receiver.Options(base.storagePath(), base.host(), 0,
+                base.maxPageCount(), Tls.fromWebConfig(web), base.enricher(), base.clock(), base.dispatchOverride()))) {
+            int amPort = freePort();
+            Path amConfig = dir.resolve("alertmanager.yml");
+            Files.writeString(amConfig, """
+                    route:
+                      receiver: gpuwatch
+                      group_by: [alertname]
+                      group_wait: 1s
+                      group_interval: 1s
+                      repeat_interval: 24h
+                    receivers:
+                      - name: gpuwatch
+                        webhook_configs:
+                          - url: https://127.0.0.1:%d/api/v1/alerts
+                            send_resolved: true
+                            http_config:
+                              tls_config:
+                                ca_file: %s
+                                cert_file: %s
+                                key_file: %s
+                    """.formatted(receiver.port(), pki.caCert(), pki.cert("client"), pki.key("client")));
+            Process am = new ProcessBuilder(ALERTMANAGER.toString(), "--config.file=" + amConfig,
+                    "--storage.path=" + dir.resolve("am-data"), "--web.listen-address=127.0.0.1:" + amPort,
+                    "--cluster.listen-address=")
+                    .redirectErrorStream(true).redirectOutput(dir.resolve("alertmanager.out").toFile()).start();
+            try {
+                await("Alertmanager ready", () -> get(URI.create("http://127.0.0.1:" + amPort + "/-/ready")) == 200);
+                String startsAt = Instant.now().truncatedTo(ChronoUnit.SECONDS).minusSeconds(60).toString();
+                var pushed = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + amPort + "/api/v2/alerts"))
+                        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("""
+                                [{"labels":{"alertname":"GpuEccErrors","severity":"warning","gpu":"3"},\
+                                "annotations":{"summary":"ECC errors on GPU 3"},"startsAt":"%s"}]""".formatted(startsAt)))
+                        .build(), HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, pushed.statusCode(), pushed.body());
+                await("delivered over HTTPS", () -> lines(sink).stream().anyMatch(l -> l.contains("GpuEccErrors firing")));
+                String log = Files.readString(dir.resolve("alertmanager.out"));
+                assertTrue(!log.contains("Notify for alerts failed"), "Alertmanager retried: " + log);
+            } finally {
+                am.destroyForcibly().waitFor();
+            }
+        }
+    }
+
+    private int get(URI uri) {
+        try {
+            return http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (IOException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+
+    private static List<String> lines(Path sink) {
+        try {
+            return Files.exists(sink) ? Files.readAllLines(sink) : List.of();
+        } catch (IOException e) {
+            return List.of();
+        }
+    }
+
+    private void await(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(40).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                String am;
+                try {
+                    am = Files.readString(dir.resolve("alertmanager.out"));
+                } catch (IOException e) {
+                    am = "";
+                }
+                throw new AssertionError("timed out waiting for " + what + "; Alertmanager said:\n" + am);
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}
