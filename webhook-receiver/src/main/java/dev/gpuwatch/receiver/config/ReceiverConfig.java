@@ -140,8 +140,8 @@ public record ReceiverConfig(
             if (rateLimits != null) {
                 for (var e : rateLimits.entrySet()) {
                     if (!DEFAULT_RATE_LIMITS.containsKey(e.getKey())) {
-                        throw new IllegalArgumentException("rate_limits: unknown integration " + e.getKey()
-                                + " (slack, pagerduty, email, log)");
+                        throw new IllegalArgumentException("rate_limits." + e.getKey()
+                                + ": unknown integration (slack, pagerduty, email, log)");
                     }
                     if (e.getValue() == null || e.getValue() < 0) {
                         throw new IllegalArgumentException("rate_limits." + e.getKey() + " must be >= 0");

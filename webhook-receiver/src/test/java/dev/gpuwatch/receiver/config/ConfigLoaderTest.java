@@ -44,7 +44,7 @@ class ConfigLoaderTest {
                 dispatch:
                   max_age: soon
                 """));
-        assertEquals("r.yml: line 3: dispatch: max_age must be at least 1h: a target down for an hour must lose"
+        assertEquals("r.yml: line 2: dispatch.max_age: must be at least 1h: a target down for an hour must lose"
                 + " nothing", error("""
                 dispatch:
                   max_age: 30m
@@ -60,7 +60,8 @@ class ConfigLoaderTest {
 
     @Test
     void routeToAnUndefinedReceiverIsRefused() {
-        assertEquals("r.yml: route: receiver \"pager\" is not defined in receivers", error("""
+        assertEquals("r.yml: line 4: route.routes[0].receiver: receiver \"pager\" is not defined in receivers",
+                error("""
                 route:
                   receiver: default
                   routes:
@@ -72,9 +73,76 @@ class ConfigLoaderTest {
 
     @Test
     void duplicateReceiverIsRefused() {
-        assertEquals("r.yml: receivers[1].name: duplicate receiver a", error("""
+        assertEquals("r.yml: line 2: receivers[1].name: duplicate receiver a", error("""
                 route: {receiver: a}
                 receivers: [{name: a}, {name: a}]
+                """));
+    }
+
+    /**
+     * A value a record rejects in its constructor is seen by Jackson only when the whole section ends, one line
+     * past it; the error names the line of the key itself, with its full path.
+     */
+    @Test
+    void valuesRejectedWithTheirSectionNameTheLineOfTheKey() {
+        assertEquals("r.yml: line 4: dispatch.max_age: must be at least 1h: a target down for an hour must lose"
+                + " nothing", error("""
+                storage:
+                  retention: 7d
+                dispatch:
+                  max_age: 30m
+                  backoff_initial: 1s
+                  lease: 2m
+                route: {receiver: default}
+                """));
+        assertEquals("r.yml: line 1: dispatch.max_age: must be at least 1h: a target down for an hour must lose"
+                + " nothing", error("dispatch: {lease: 2m, max_age: 30m}\n"));
+        assertEquals("r.yml: line 5: dispatch.rate_limits.sms: unknown integration (slack, pagerduty, email, log)",
+                error("""
+                        dispatch:
+                          rate_limits:
+                            slack: 1
+                            email: 5
+                            sms: 2
+                          lease: 2m
+                        """));
+        assertEquals("r.yml: line 3: dispatch.digest_threshold: must be at least 2", error("""
+                dispatch:
+                  lease: 2m
+                  digest_threshold: 1
+                  backoff_max: 5m
+                """));
+        // only backoff_max is set, and the message names it too
+        assertEquals("r.yml: line 3: dispatch.backoff_max: backoff_initial must be > 0 and <= backoff_max", error("""
+                dispatch:
+                  lease: 2m
+                  backoff_max: 100ms
+                """));
+        assertEquals("r.yml: line 2: ingest.max_body_bytes: must be at least 1024", error("""
+                ingest:
+                  max_body_bytes: 10
+                  queue_capacity: 5
+                """));
+    }
+
+    @Test
+    void channelSettingsRejectedInTheirConstructorNameTheLineOfTheKey() {
+        assertEquals("r.yml: line 6: receivers[0].slack_configs[0].api_url: must be an http(s) URL, got ftp://slack",
+                error("""
+                        receivers:
+                          - name: default
+                            slack_configs:
+                              - bot_token_env: SLACK_TOKEN
+                                channel: C0123
+                                api_url: ftp://slack
+                                title: hi
+                        """));
+        // no key to point at: the line of the entry that lacks it
+        assertEquals("r.yml: line 3: receivers[1]: name is required", error("""
+                receivers:
+                  - name: default
+                  - log_configs: [{}]
+                    slack_configs: []
                 """));
     }
 }

@@ -156,6 +156,18 @@ class TlsTest {
     }
 
     @Test
+    void requireAnyClientCertWantsACertificateButDoesNotVerifyItAsInGo() throws Exception {
+        start(webConfig("""
+                tls_server_config:
+                  cert_file: PKI/server.crt
+                  key_file: PKI/server.key
+                  client_auth_type: RequireAnyClientCert
+                """));
+        assertEquals(200, post(pki.client(Optional.of("stranger")), "https", "localhost", "Stranger").statusCode());
+        assertThrows(IOException.class, () -> post(pki.client(Optional.empty()), "https", "localhost", "NoCert"));
+    }
+
+    @Test
     void relativePathsAreRelativeToTheWebConfigFile() throws Exception {
         Path file = pkiDir.resolve("relative-web.yml");
         Files.writeString(file, "tls_server_config: {cert_file: server.crt, key_file: server.key}\n");
