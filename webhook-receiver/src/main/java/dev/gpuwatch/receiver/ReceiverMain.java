@@ -34,7 +34,7 @@ public final class ReceiverMain implements Callable<Integer> {
     Path storagePath;
 
     @Option(names = "--web.config.file", description = "TLS configuration in Prometheus' web-config format"
-            + " (tls_server_config: cert_file, key_file).")
+            + " in exporter-toolkit format (tls_server_config: cert_file, key_file, client_auth_type, client_ca_file, min_version, max_version, cipher_suites).")
     Optional<Path> webConfigFile;
 
     @Option(names = "--log.level", defaultValue = "info",
