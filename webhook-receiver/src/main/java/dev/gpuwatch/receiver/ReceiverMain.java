@@ -33,8 +33,8 @@ public final class ReceiverMain implements Callable<Integer> {
             description = "SQLite database file, created on first start (default: ${DEFAULT-VALUE}).")
     Path storagePath;
 
-    @Option(names = "--web.config.file", description = "TLS configuration in Prometheus' web-config format"
-            + " in exporter-toolkit format (tls_server_config: cert_file, key_file, client_auth_type, client_ca_file, min_version, max_version, cipher_suites).")
+    @Option(names = "--web.config.file", description = "TLS configuration in Prometheus' exporter-toolkit web-config format (tls_server_config:"
+            + " cert_file, key_file, client_auth_type, client_ca_file, min_version, max_version, cipher_suites).")
     Optional<Path> webConfigFile;
 
     @Option(names = "--log.level", defaultValue = "info",
