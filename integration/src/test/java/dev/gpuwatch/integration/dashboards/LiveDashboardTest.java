@@ -26,7 +26,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * Every query of every shipped dashboard, run through a real Prometheus that scrapes the {@link LiveFleet}
  * every second under the job names the rules expect, with every rules/*.rules.yml loaded: each must parse and
- * return data. Variables are set as Grafana's "All" would set them ({@code .*}); {@code $__rate_interval} is
+ * return data (at least one sample that is not NaN). Variables are set as Grafana's "All" would set them ({@code .*}); {@code $__rate_interval} is
  * {@value Dashboards#RATE_INTERVAL}, which Grafana would never pick below four scrape intervals, and which holds
  * enough samples for rate() a few seconds after a series first appears.
  */
@@ -35,6 +35,9 @@ class LiveDashboardTest {
 
     /** Long enough for the slowest series (the receiver's digest, a model server's first poll) on 2 busy cores. */
     private static final Duration DEADLINE = Duration.ofSeconds(120);
+
+    /** Well inside the rate window of {@value Dashboards#RATE_INTERVAL}. */
+    private static final Duration BURST_EVERY = Duration.ofSeconds(15);
 
     private static Prometheus prometheus;
     private static LiveFleet fleet;
@@ -47,7 +50,15 @@ class LiveDashboardTest {
         // Poll until every query has data and every rule has been evaluated, or the deadline passes; the tests
         // then judge the last answers.
         long deadline = System.nanoTime() + DEADLINE.toNanos();
+        long lastBurst = 0;
+        int bursts = 0;
         do {
+            // The receipt-to-delivery quantiles need deliveries inside the rate window, not only at the fleet's
+            // start: a fresh burst of notifications while Prometheus watches, again if the polling takes long.
+            if (bursts == 0 || System.nanoTime() - lastBurst > BURST_EVERY.toNanos()) {
+                fleet.notifyReceiver("dashboards-" + ++bursts);
+                lastBurst = System.nanoTime();
+            }
             Thread.sleep(Prometheus.SCRAPE_INTERVAL.multipliedBy(2));
             boolean complete = rulesEvaluated();
             for (Dashboards.Query query : Dashboards.queries()) {
@@ -100,6 +111,9 @@ class LiveDashboardTest {
             }
             assertFalse(answer.path("data").path("result").isEmpty(),
                     () -> query.exprWithVariablesReplaced() + "\n  returns no data; " + whyEmpty(query));
+            // NaN (e.g. a quantile of a histogram that did not move in the window) is no data on a panel either.
+            assertTrue(hasData(answer), () -> query.exprWithVariablesReplaced() + "\n  returns only NaN: "
+                    + answer.path("data").path("result"));
         }));
     }
 
@@ -139,8 +153,17 @@ class LiveDashboardTest {
                 .anyMatch(NotProducedHere.METRICS::containsKey);
     }
 
+    /** A successful answer with at least one sample that is a number (not NaN). */
     private static boolean hasData(JsonNode answer) {
-        return answer.path("status").asText().equals("success") && !answer.path("data").path("result").isEmpty();
+        if (!answer.path("status").asText().equals("success")) {
+            return false;
+        }
+        for (JsonNode sample : answer.path("data").path("result")) {
+            if (!sample.path("value").path(1).asText("NaN").equals("NaN")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** For an empty answer: how many series each metric it uses has, without and with the query's matchers. */

@@ -119,7 +119,7 @@ public final class LiveFleet implements AutoCloseable {
         receiver = "127.0.0.1:" + receiverProcess.await(RECEIVER_PORT, START_TIMEOUT);
         cudaExporter = "127.0.0.1:" + cudaProcess.await(EXPORTER_PORT, START_TIMEOUT);
         exporter = "127.0.0.1:" + exporterProcess.await(EXPORTER_PORT, START_TIMEOUT);
-        postNotifications();
+        notifyReceiver("start");
     }
 
     private static final String EXPORTER_MAIN = "dev.gpuwatch.exporter.ExporterMain";
@@ -160,17 +160,22 @@ public final class LiveFleet implements AutoCloseable {
                     api_url: http://127.0.0.1:1/api/
             """;
 
-    private void postNotifications() {
+    /**
+     * Posts a burst of six notifications, as Alertmanager would: delivered to the log (the burst folded into a
+     * digest), retried on the unreachable Slack, each alert without a runbook. {@code batch} makes the group keys
+     * new, so a later burst is not a duplicate of an earlier one.
+     */
+    public void notifyReceiver(String batch) {
         for (int i = 1; i <= 6; i++) {
             // No runbook_url, and a name no catalog knows: delivered "without a runbook".
             String body = """
-                    {"version":"4","status":"firing","receiver":"ops","groupKey":"{}:{alertname=\\"LiveTestAlert\\", n=\\"%d\\"}",
+                    {"version":"4","status":"firing","receiver":"ops","groupKey":"{}:{alertname=\\"LiveTestAlert\\", n=\\"%s-%d\\"}",
                      "groupLabels":{"alertname":"LiveTestAlert"},"commonLabels":{},"commonAnnotations":{},
                      "externalURL":"http://alertmanager.invalid","truncatedAlerts":0,
-                     "alerts":[{"status":"firing","labels":{"alertname":"LiveTestAlert","severity":"warning","n":"%d"},
+                     "alerts":[{"status":"firing","labels":{"alertname":"LiveTestAlert","severity":"warning","n":"%s-%d"},
                                 "annotations":{"summary":"live test"},"startsAt":"2025-01-01T00:00:00Z",
-                                "endsAt":"0001-01-01T00:00:00Z","fingerprint":"00000000000000%02d"}]}
-                    """.formatted(i, i, i);
+                                "endsAt":"0001-01-01T00:00:00Z"}]}
+                    """.formatted(batch, i, batch, i);
             HttpResponse<String> response = send(HttpRequest.newBuilder(URI.create("http://" + receiver + "/api/v1/alerts"))
                     .header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString(body)).build());
