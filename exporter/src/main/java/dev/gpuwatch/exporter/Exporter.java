@@ -89,7 +89,17 @@ public final class Exporter implements AutoCloseable {
         notes.addAll(opened.notes());
 
         Supplier<List<GpuSnapshot>> gpus = sampler.<Supplier<List<GpuSnapshot>>>map(Sampler::snapshots).orElse(List::of);
-        Extension extension = collectors.apply(new Context(config, gpus, clock));
+        Extension extension;
+        try {
+            extension = collectors.apply(new Context(config, gpus, clock));
+        } catch (IllegalArgumentException e) {
+            // a collector's own configuration (e.g. model_servers) is bad: the message names file, line and field
+            probe.ifPresent(GpuProbe::close);
+            throw new ConfigException(e.getMessage());
+        } catch (RuntimeException e) {
+            probe.ifPresent(GpuProbe::close);
+            throw e;
+        }
         List<AutoCloseable> resources = new ArrayList<>(extension.resources());
         PrometheusRegistry registry = new PrometheusRegistry();
         Optional<Sampler> sampled = sampler;

@@ -104,6 +104,20 @@ class FlagsTest {
     }
 
     @Test
+    void aBadCollectorConfigurationStopsStartUpWithItsMessageAndClosesTheProbe() {
+        TestGpus.FakeProbe probe = new TestGpus.FakeProbe(java.util.List.of());
+        ConfigException e = assertThrows(ConfigException.class, () -> Exporter.start(TestExporters.loopback(),
+                dev.gpuwatch.exporter.config.WebConfig.none(),
+                c -> new GpuProbes.Result(new dev.gpuwatch.probe.ProbeOpening.Opened(probe), java.util.List.of()),
+                context -> {
+                    throw new IllegalArgumentException("exporter.yml:9: model_servers.0.url: expected a URL");
+                },
+                java.time.InstantSource.system()));
+        assertEquals("exporter.yml:9: model_servers.0.url: expected a URL", e.getMessage());
+        assertTrue(probe.closed());
+    }
+
+    @Test
     void helpListsEveryFlag() {
         StringWriter out = new StringWriter();
         int code = ExporterMain.commandLine(new ExporterMain(new PrintWriter(out, true), new PrintWriter(new StringWriter(), true)))
