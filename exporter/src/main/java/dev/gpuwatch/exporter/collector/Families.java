@@ -23,7 +23,7 @@ final class Families {
     private static final List<String> UNITS =
             List.of("bytes_per_second", "bytes", "seconds", "celsius", "joules", "watts", "hertz", "ratio");
 
-    private final List<Family> families = new ArrayList<>();
+    private final List<Family<?>> families = new ArrayList<>();
 
     Gauge gauge(String name, String help) {
         Gauge g = new Gauge(name, help);
@@ -47,7 +47,7 @@ final class Families {
 
     MetricSnapshots build() {
         MetricSnapshots.Builder out = MetricSnapshots.builder();
-        for (Family f : families) {
+        for (Family<?> f : families) {
             if (!f.isEmpty()) {
                 out.metricSnapshot(f.build());
             }
@@ -73,18 +73,25 @@ final class Families {
         return new MetricMetadata(name, help);
     }
 
-    private sealed interface Family permits Gauge, Counter, Info {
-        boolean isEmpty();
+    /** One family's metadata and the data points added to it in this run. */
+    private abstract static sealed class Family<P> permits Gauge, Counter, Info {
+        final MetricMetadata metadata;
+        final List<P> points = new ArrayList<>();
 
-        MetricSnapshot build();
+        Family(MetricMetadata metadata) {
+            this.metadata = metadata;
+        }
+
+        final boolean isEmpty() {
+            return points.isEmpty();
+        }
+
+        abstract MetricSnapshot build();
     }
 
-    static final class Gauge implements Family {
-        private final MetricMetadata metadata;
-        private final List<GaugeDataPointSnapshot> points = new ArrayList<>();
-
+    static final class Gauge extends Family<GaugeDataPointSnapshot> {
         private Gauge(String name, String help) {
-            this.metadata = metadata(name, help);
+            super(metadata(name, help));
         }
 
         Gauge add(Labels labels, double value) {
@@ -93,22 +100,14 @@ final class Families {
         }
 
         @Override
-        public boolean isEmpty() {
-            return points.isEmpty();
-        }
-
-        @Override
-        public MetricSnapshot build() {
+        MetricSnapshot build() {
             return new GaugeSnapshot(metadata, points);
         }
     }
 
-    static final class Counter implements Family {
-        private final MetricMetadata metadata;
-        private final List<CounterDataPointSnapshot> points = new ArrayList<>();
-
+    static final class Counter extends Family<CounterDataPointSnapshot> {
         private Counter(String name, String help) {
-            this.metadata = metadata(name, help);
+            super(metadata(name, help));
         }
 
         Counter add(Labels labels, double value) {
@@ -117,22 +116,14 @@ final class Families {
         }
 
         @Override
-        public boolean isEmpty() {
-            return points.isEmpty();
-        }
-
-        @Override
-        public MetricSnapshot build() {
+        MetricSnapshot build() {
             return new CounterSnapshot(metadata, points);
         }
     }
 
-    static final class Info implements Family {
-        private final MetricMetadata metadata;
-        private final List<InfoDataPointSnapshot> points = new ArrayList<>();
-
+    static final class Info extends Family<InfoDataPointSnapshot> {
         private Info(String name, String help) {
-            this.metadata = new MetricMetadata(name, help);
+            super(new MetricMetadata(name, help));
         }
 
         Info add(Labels labels) {
@@ -141,12 +132,7 @@ final class Families {
         }
 
         @Override
-        public boolean isEmpty() {
-            return points.isEmpty();
-        }
-
-        @Override
-        public MetricSnapshot build() {
+        MetricSnapshot build() {
             return new InfoSnapshot(metadata, points);
         }
     }
