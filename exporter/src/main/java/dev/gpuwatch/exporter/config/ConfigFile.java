@@ -28,7 +28,7 @@ public final class ConfigFile {
     /** Reads {@code path} over {@code base} (the defaults). */
     public static ExporterConfig load(Path path, ExporterConfig base) throws ConfigException {
         YamlFile.Bound<FileRoot> bound = YamlFile.read(path, FileRoot.class);
-        return apply(bound.value(), bound.file(), base).withConfigFile(Optional.of(path), inferenceSections(bound.value()));
+        return apply(bound.value(), bound.file(), base).withConfigFile(Optional.of(path));
     }
 
     private static ExporterConfig apply(FileRoot root, YamlFile file, ExporterConfig base) throws ConfigException {
@@ -103,17 +103,6 @@ public final class ConfigFile {
             c = c.withLogLevel(root.log().level());
         }
         return c;
-    }
-
-    private static Map<String, JsonNode> inferenceSections(FileRoot root) {
-        Map<String, JsonNode> sections = new LinkedHashMap<>();
-        if (root.modelServers() != null) {
-            sections.put("model_servers", root.modelServers());
-        }
-        if (root.modelServerDiscovery() != null) {
-            sections.put("model_server_discovery", root.modelServerDiscovery());
-        }
-        return sections;
     }
 
     private static Duration positive(YamlFile file, String path, Duration d) throws ConfigException {

@@ -1,6 +1,5 @@
 package dev.gpuwatch.exporter.config;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.gpuwatch.exporter.collector.GpuCollector;
 import dev.gpuwatch.probe.GpuProbes.Backend;
 import dev.gpuwatch.probe.simulated.GpuModel;
@@ -8,7 +7,6 @@ import dev.gpuwatch.probe.simulated.Scenario;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumSet;
-import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
@@ -19,8 +17,8 @@ import java.util.Set;
  * empty ({@code Optional.empty()}) mean "the backend's own default" (NvmlOptions/SimulationOptions/CudaOptions),
  * so those defaults live in one place.
  *
- * @param inferenceSections the raw {@code model_servers} and {@code model_server_discovery} sections of the
- *     config file, for the model-server collectors; this class does not interpret them
+ * <p>The file's {@code model_servers} and {@code model_server_discovery} sections are read by the inference
+ * module itself ({@code InferenceSettings.load}); this class only accepts them.
  */
 public record ExporterConfig(
         ListenAddress listenAddress,
@@ -33,8 +31,7 @@ public record ExporterConfig(
         int processesTopN,
         Cuda cuda,
         LogLevel logLevel,
-        Optional<Path> configFile,
-        Map<String, JsonNode> inferenceSections) {
+        Optional<Path> configFile) {
 
     public static final int DEFAULT_PORT = 9445;
     public static final Duration DEFAULT_SAMPLE_INTERVAL = Duration.ofSeconds(5);
@@ -42,7 +39,6 @@ public record ExporterConfig(
 
     public ExporterConfig {
         collectors = Set.copyOf(collectors);
-        inferenceSections = Map.copyOf(inferenceSections);
     }
 
     /** NVML backend settings; empty values take {@code NvmlOptions.defaults()}. */
@@ -79,51 +75,50 @@ public record ExporterConfig(
                 DEFAULT_TOP_N,
                 Cuda.defaults(),
                 LogLevel.INFO,
-                Optional.empty(),
-                Map.of());
+                Optional.empty());
     }
 
     public ExporterConfig withListenAddress(ListenAddress v) {
-        return new ExporterConfig(v, webConfigFile, backend, sampleInterval, nvml, simulated, collectors, processesTopN, cuda, logLevel, configFile, inferenceSections);
+        return new ExporterConfig(v, webConfigFile, backend, sampleInterval, nvml, simulated, collectors, processesTopN, cuda, logLevel, configFile);
     }
 
     public ExporterConfig withWebConfigFile(Optional<Path> v) {
-        return new ExporterConfig(listenAddress, v, backend, sampleInterval, nvml, simulated, collectors, processesTopN, cuda, logLevel, configFile, inferenceSections);
+        return new ExporterConfig(listenAddress, v, backend, sampleInterval, nvml, simulated, collectors, processesTopN, cuda, logLevel, configFile);
     }
 
     public ExporterConfig withBackend(Backend v) {
-        return new ExporterConfig(listenAddress, webConfigFile, v, sampleInterval, nvml, simulated, collectors, processesTopN, cuda, logLevel, configFile, inferenceSections);
+        return new ExporterConfig(listenAddress, webConfigFile, v, sampleInterval, nvml, simulated, collectors, processesTopN, cuda, logLevel, configFile);
     }
 
     public ExporterConfig withSampleInterval(Duration v) {
-        return new ExporterConfig(listenAddress, webConfigFile, backend, v, nvml, simulated, collectors, processesTopN, cuda, logLevel, configFile, inferenceSections);
+        return new ExporterConfig(listenAddress, webConfigFile, backend, v, nvml, simulated, collectors, processesTopN, cuda, logLevel, configFile);
     }
 
     public ExporterConfig withNvml(Nvml v) {
-        return new ExporterConfig(listenAddress, webConfigFile, backend, sampleInterval, v, simulated, collectors, processesTopN, cuda, logLevel, configFile, inferenceSections);
+        return new ExporterConfig(listenAddress, webConfigFile, backend, sampleInterval, v, simulated, collectors, processesTopN, cuda, logLevel, configFile);
     }
 
     public ExporterConfig withSimulated(Simulated v) {
-        return new ExporterConfig(listenAddress, webConfigFile, backend, sampleInterval, nvml, v, collectors, processesTopN, cuda, logLevel, configFile, inferenceSections);
+        return new ExporterConfig(listenAddress, webConfigFile, backend, sampleInterval, nvml, v, collectors, processesTopN, cuda, logLevel, configFile);
     }
 
     public ExporterConfig withCollectors(Set<GpuCollector> v) {
-        return new ExporterConfig(listenAddress, webConfigFile, backend, sampleInterval, nvml, simulated, v, processesTopN, cuda, logLevel, configFile, inferenceSections);
+        return new ExporterConfig(listenAddress, webConfigFile, backend, sampleInterval, nvml, simulated, v, processesTopN, cuda, logLevel, configFile);
     }
 
     public ExporterConfig withProcessesTopN(int v) {
-        return new ExporterConfig(listenAddress, webConfigFile, backend, sampleInterval, nvml, simulated, collectors, v, cuda, logLevel, configFile, inferenceSections);
+        return new ExporterConfig(listenAddress, webConfigFile, backend, sampleInterval, nvml, simulated, collectors, v, cuda, logLevel, configFile);
     }
 
     public ExporterConfig withCuda(Cuda v) {
-        return new ExporterConfig(listenAddress, webConfigFile, backend, sampleInterval, nvml, simulated, collectors, processesTopN, v, logLevel, configFile, inferenceSections);
+        return new ExporterConfig(listenAddress, webConfigFile, backend, sampleInterval, nvml, simulated, collectors, processesTopN, v, logLevel, configFile);
     }
 
     public ExporterConfig withLogLevel(LogLevel v) {
-        return new ExporterConfig(listenAddress, webConfigFile, backend, sampleInterval, nvml, simulated, collectors, processesTopN, cuda, v, configFile, inferenceSections);
+        return new ExporterConfig(listenAddress, webConfigFile, backend, sampleInterval, nvml, simulated, collectors, processesTopN, cuda, v, configFile);
     }
 
-    ExporterConfig withConfigFile(Optional<Path> v, Map<String, JsonNode> sections) {
-        return new ExporterConfig(listenAddress, webConfigFile, backend, sampleInterval, nvml, simulated, collectors, processesTopN, cuda, logLevel, v, sections);
+    ExporterConfig withConfigFile(Optional<Path> v) {
+        return new ExporterConfig(listenAddress, webConfigFile, backend, sampleInterval, nvml, simulated, collectors, processesTopN, cuda, logLevel, v);
     }
 }
