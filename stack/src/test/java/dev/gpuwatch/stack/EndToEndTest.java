@@ -59,6 +59,7 @@ class EndToEndTest {
                             .filter(m -> m.threadTs().isEmpty() && m.visibleText().contains(ALERT))
                             .findFirst());
             String text = posted.visibleText();
+            System.out.println("[test] the firing Slack message:\n" + text);
             assertTrue(text.contains("firing"), text);
             assertTrue(text.contains("critical"), text);
             assertTrue(text.contains("<" + RUNBOOK + "|Runbook>"), "runbook link in:\n" + text);
