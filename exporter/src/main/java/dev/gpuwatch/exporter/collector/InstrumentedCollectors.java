@@ -2,6 +2,7 @@ package dev.gpuwatch.exporter.collector;
 
 import dev.gpuwatch.exporter.sampling.Sampler;
 import io.prometheus.metrics.model.registry.MultiCollector;
+import io.prometheus.metrics.model.registry.PrometheusScrapeRequest;
 import io.prometheus.metrics.model.snapshots.Labels;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
@@ -13,6 +14,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
@@ -61,6 +63,19 @@ public final class InstrumentedCollectors implements MultiCollector {
 
     @Override
     public MetricSnapshots collect() {
+        return collectAll(MultiCollector::collect);
+    }
+
+    /**
+     * The HTTP server calls this one; the request is handed on so that a collector can honour
+     * {@code X-Prometheus-Scrape-Timeout-Seconds} (the model-server pollers keep their deadline below it).
+     */
+    @Override
+    public MetricSnapshots collect(PrometheusScrapeRequest request) {
+        return collectAll(c -> c.collect(request));
+    }
+
+    private MetricSnapshots collectAll(Function<MultiCollector, MetricSnapshots> run) {
         Families health = new Families();
         health.info("gpuwatch_exporter_build", "Build of the gpuwatch exporter and the GPU backend in use; value 1.")
                 .add(Labels.of("version", buildInfo.version(), "java_version", buildInfo.javaVersion(), "backend", buildInfo.backend()));
@@ -76,7 +91,7 @@ public final class InstrumentedCollectors implements MultiCollector {
             boolean ok;
             try {
                 List<MetricSnapshot> produced = new ArrayList<>();
-                for (MetricSnapshot m : c.collector().collect()) {
+                for (MetricSnapshot m : run.apply(c.collector())) {
                     if (names.contains(m.getMetadata().getPrometheusName())) {
                         throw new IllegalStateException("metric " + m.getMetadata().getPrometheusName() + " is emitted by another collector too");
                     }

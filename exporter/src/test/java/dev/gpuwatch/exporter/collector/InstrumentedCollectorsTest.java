@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gpuwatch.exporter.TestGpus;
+import io.prometheus.metrics.model.registry.MultiCollector;
+import io.prometheus.metrics.model.registry.PrometheusScrapeRequest;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
+import java.util.ArrayList;
 import java.time.InstantSource;
 import java.util.List;
 import java.util.Optional;
@@ -55,5 +58,36 @@ class InstrumentedCollectorsTest {
     void collectorNamesAreUnique() {
         NamedCollector a = new NamedCollector("sampler", GpuCollector.MIG.create(List::of, 1));
         assertThrows(IllegalArgumentException.class, () -> with(List.of(a)));
+    }
+
+    @Test
+    void theScrapeRequestReachesEveryCollector() {
+        List<PrometheusScrapeRequest> seen = new ArrayList<>();
+        MultiCollector recording = new MultiCollector() {
+            @Override
+            public MetricSnapshots collect() {
+                throw new AssertionError("the scrape request was dropped on the way");
+            }
+
+            @Override
+            public MetricSnapshots collect(PrometheusScrapeRequest request) {
+                seen.add(request);
+                return new MetricSnapshots();
+            }
+        };
+        PrometheusScrapeRequest request = new PrometheusScrapeRequest() {
+            @Override
+            public String getRequestPath() {
+                return "/metrics";
+            }
+
+            @Override
+            public String[] getParameterValues(String name) {
+                return new String[0];
+            }
+        };
+        String text = TestGpus.text(with(List.of(new NamedCollector("inference", recording))).collect(request));
+        assertEquals(List.of(request), seen);
+        assertTrue(text.contains("gpuwatch_exporter_collector_success{collector=\"inference\"} 1.0"));
     }
 }
