@@ -4,7 +4,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 
 /**
- * The generated prometheus.yml: scrapes the stack's parts under the job names the shipped rules expect, loads
+ * The generated prometheus.yml: scrapes the stack's parts (the model server too, for its native series)
+ * under the job names the shipped rules expect, loads
  * the shipped rule files in place (never copies), and sends alerts to the stack's Alertmanager.
  */
 final class PrometheusConfig {
@@ -36,6 +37,9 @@ final class PrometheusConfig {
                   - job_name: gpuwatch-receiver
                     static_configs:
                       - targets: ['127.0.0.1:%5$d']
+                  - job_name: model-server
+                    static_configs:
+                      - targets: ['127.0.0.1:%7$d']
                   - job_name: prometheus
                     static_configs:
                       - targets: ['127.0.0.1:%6$d']
@@ -43,6 +47,6 @@ final class PrometheusConfig {
                     static_configs:
                       - targets: ['127.0.0.1:%3$d']
                 """.formatted(every, rulesDir.toAbsolutePath().normalize(), ports.alertmanager(), ports.exporter(),
-                ports.receiver(), ports.prometheus());
+                ports.receiver(), ports.prometheus(), ports.modelServer());
     }
 }

@@ -83,6 +83,10 @@ public final class StackMain implements Callable<Integer> {
             description = "Loopback port of the local PagerDuty (default: ${DEFAULT-VALUE}).")
     int pagerDutyPort;
 
+    @Option(names = "--port.model-server", defaultValue = "8000", paramLabel = "PORT",
+            description = "Loopback port of the simulated vLLM model server (default: ${DEFAULT-VALUE}).")
+    int modelServerPort;
+
     private final PrintStream out = System.out;
 
     public static void main(String[] args) {
@@ -121,7 +125,8 @@ public final class StackMain implements Callable<Integer> {
             return 1;
         }
 
-        Ports ports = new Ports(exporterPort, receiverPort, prometheusPort, alertmanagerPort, slackPort, pagerDutyPort);
+        Ports ports = new Ports(exporterPort, receiverPort, prometheusPort, alertmanagerPort, slackPort, pagerDutyPort,
+                modelServerPort);
         LocalStack.Options options = LocalStack.Options.of(work, root.get(), ports, binaries.get())
                 .withGpus(backend, scenario, fault)
                 .withProgress(line -> out.println("[stack] " + line));
@@ -148,6 +153,7 @@ public final class StackMain implements Callable<Integer> {
         out.println("  Alertmanager    " + u.alertmanager());
         out.println("  exporter        " + u.exporter() + "/metrics");
         out.println("  receiver        " + u.receiver() + "/metrics");
+        out.println("  model server    " + u.modelServer() + "/metrics   (simulated vLLM; the exporter polls it)");
         out.println("  Slack messages  " + u.slack() + "/   <- the enriched alerts land here");
         out.println("  PagerDuty       " + u.pagerDuty() + "/");
         out.println("  logs            " + stack.workDir().resolve("logs"));

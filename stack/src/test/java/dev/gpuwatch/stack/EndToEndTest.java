@@ -53,6 +53,11 @@ class EndToEndTest {
                 .withProgress(line -> System.out.println("[stack] " + line));
 
         try (LocalStack stack = LocalStack.start(options)) {
+            // the model server is part of the chain: the exporter polls it and Prometheus has its series
+            await(stack, "the model server's series in Prometheus", FIRING_DEADLINE,
+                    () -> Http.get(stack.urls().prometheus() + "/api/v1/query?query=inference_target_up%7Btarget%3D%22llama-70b%22%7D%3D%3D1")
+                            .filter(body -> body.contains("\"llama-70b\"")));
+
             // (1) firing: Slack, PagerDuty and email, each enriched with the runbook
             LocalSlackServer.Message posted = await(stack, "a Slack message for " + ALERT, FIRING_DEADLINE,
                     () -> stack.slack().messages().stream()

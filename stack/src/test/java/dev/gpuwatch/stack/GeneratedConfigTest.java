@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 class GeneratedConfigTest {
 
     private static final Path ROOT = StackMain.findRepoRoot().orElseThrow();
-    private static final Ports PORTS = new Ports(19445, 19095, 19090, 19093, 19101, 19102);
+    private static final Ports PORTS = new Ports(19445, 19095, 19090, 19093, 19101, 19102, 18000);
     private static final YAMLMapper YAML = new YAMLMapper();
 
     @Test
