@@ -16,7 +16,7 @@ final class PromAlerts {
     /** One pending or firing alert; {@code labels} without {@code alertname}, sorted. */
     record Alert(String name, Map<String, String> labels, String state) {
         String key() {
-            return name + labels;
+            return name + " " + labels;
         }
     }
 
