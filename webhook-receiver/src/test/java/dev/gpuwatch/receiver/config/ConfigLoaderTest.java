@@ -26,6 +26,23 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void optionalChannelKeysMayBeLeftOut() throws Exception {
+        ReceiverConfig config = ConfigLoader.parse("r.yml", """
+                route:
+                  receiver: mail
+                receivers:
+                  - name: mail
+                    email_configs:
+                      - smarthost: smtp.example:587
+                        from: gpuwatch@alerts.example
+                        to: [oncall@team.example]
+                """);
+        var email = config.receivers().getFirst().emailConfigs().getFirst();
+        assertEquals(false, email.tlsInsecureSkipVerify());
+        assertEquals("starttls", email.tls());
+    }
+
+    @Test
     void unknownKeyNamesKeyPathAndLine() {
         assertEquals("r.yml: line 4: receivers[0].log_configs[0]: unknown key \"fiel\"", error("""
                 receivers:

@@ -27,7 +27,8 @@ public record EmailSettings(
         @JsonProperty("auth_password_env") String authPasswordEnv,
         @JsonProperty("tls") String tls,
         @JsonProperty("hello") String hello,
-        @JsonProperty("tls_insecure_skip_verify") boolean tlsInsecureSkipVerify) {
+        // Boxed so that a config without the key reads as false: the receiver's loader fails on null primitives.
+        @JsonProperty("tls_insecure_skip_verify") Boolean tlsInsecureSkipVerify) {
 
     /** How the connection to the smarthost is protected. */
     public enum Tls { NONE, STARTTLS, IMPLICIT }
@@ -41,6 +42,7 @@ public record EmailSettings(
         authPasswordEnv = orEmpty(authPasswordEnv);
         tls = orEmpty(tls).isEmpty() ? "starttls" : tls.strip().toLowerCase(Locale.ROOT);
         hello = orEmpty(hello).isEmpty() ? "localhost" : hello.strip();
+        tlsInsecureSkipVerify = Boolean.TRUE.equals(tlsInsecureSkipVerify);
 
         int colon = smarthost.lastIndexOf(':');
         if (colon <= 0 || colon == smarthost.length() - 1) {
