@@ -7,11 +7,13 @@ import dev.gpuwatch.exporter.config.ExporterConfig;
 import dev.gpuwatch.exporter.config.WebConfig;
 import dev.gpuwatch.exporter.sampling.Health;
 import dev.gpuwatch.exporter.sampling.Sampler;
+import dev.gpuwatch.exporter.web.ScenarioEndpoint;
 import dev.gpuwatch.exporter.web.WebServer;
 import dev.gpuwatch.probe.GpuProbe;
 import dev.gpuwatch.probe.GpuProbes;
 import dev.gpuwatch.probe.GpuSnapshot;
 import dev.gpuwatch.probe.ProbeOpening;
+import dev.gpuwatch.probe.simulated.SimulatedFleet;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.io.InputStream;
@@ -66,6 +68,7 @@ public final class Exporter implements AutoCloseable {
         opened.notes().forEach(LOG::warning);
         Optional<GpuProbe> probe = Optional.empty();
         Optional<Sampler> sampler = Optional.empty();
+        Optional<ScenarioEndpoint> scenario = Optional.empty();
         Health health;
         String backend;
         List<String> notes = new ArrayList<>();
@@ -76,7 +79,11 @@ public final class Exporter implements AutoCloseable {
                 sampler = Optional.of(s);
                 health = Health.of(s, clock);
                 backend = o.probe().backend();
-                notes.add(o.probe().description());
+                if (o.probe() instanceof SimulatedFleet fleet) {
+                    scenario = Optional.of(new ScenarioEndpoint(fleet, s::sampleSoon));
+                } else {
+                    notes.add(o.probe().description());
+                }
                 LOG.info("GPU backend " + backend + ": " + o.probe().description());
             }
             case ProbeOpening.Unavailable u -> {
@@ -109,7 +116,9 @@ public final class Exporter implements AutoCloseable {
 
         WebServer server;
         try {
-            server = WebServer.start(config.listenAddress(), web, registry, health, version(), backend, notes);
+            // the simulated fleet's own lines (scenario now, how to switch it) are read again on every request
+            List<String> landing = scenario.map(e -> e.landingNotes(notes)).orElse(notes);
+            server = WebServer.start(config.listenAddress(), web, registry, health, version(), backend, landing, scenario);
         } catch (ConfigException | IOException | RuntimeException e) {
             closeAll(resources);
             probe.ifPresent(GpuProbe::close);

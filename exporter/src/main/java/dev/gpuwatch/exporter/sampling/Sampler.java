@@ -12,6 +12,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -60,6 +62,8 @@ public final class Sampler implements AutoCloseable {
     private final Instant createdAt;
     private final Thread thread;
     private volatile State state = State.INITIAL;
+    /** Released by {@link #sampleSoon()} to end the thread's wait for the next interval early. */
+    private final Semaphore wake = new Semaphore(0);
     /** Last UUID seen per index; only the sampling thread touches it. */
     private final Map<Integer, String> uuidByIndex = new HashMap<>();
 
@@ -77,6 +81,14 @@ public final class Sampler implements AutoCloseable {
     /** Starts the background thread; the first sample is taken at once. */
     public void start() {
         thread.start();
+    }
+
+    /**
+     * Asks the sampling thread to take its next sample now instead of at the end of the interval, e.g. after the
+     * simulated fleet switched scenario, so the next scrape shows the change. Never blocks, never calls the probe.
+     */
+    public void sampleSoon() {
+        wake.release();
     }
 
     public State state() {
@@ -163,11 +175,12 @@ public final class Sampler implements AutoCloseable {
     private void run() {
         while (!Thread.currentThread().isInterrupted()) {
             long t0 = System.nanoTime();
+            wake.drainPermits(); // a wake-up asked for before this sample is served by it
             sampleOnce();
             long sleepNanos = interval.toNanos() - (System.nanoTime() - t0);
             if (sleepNanos > 0) {
                 try {
-                    Thread.sleep(Duration.ofNanos(sleepNanos));
+                    wake.tryAcquire(sleepNanos, TimeUnit.NANOSECONDS);
                 } catch (InterruptedException e) {
                     return;
                 }

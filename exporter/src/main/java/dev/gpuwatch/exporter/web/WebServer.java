@@ -9,6 +9,7 @@ import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The exporter's HTTP server: client_java's {@link HTTPServer} serves {@code /metrics} (Prometheus text,
@@ -36,14 +37,17 @@ public final class WebServer implements AutoCloseable {
      * Starts serving {@code registry}.
      *
      * @param notes lines for the landing page (backend description, why there is no GPU, fallbacks)
+     * @param scenario the simulated fleet's {@link ScenarioEndpoint#PATH}; empty for any other backend (404 there)
      */
     public static WebServer start(ListenAddress address, WebConfig web, PrometheusRegistry registry, Health health,
-            String version, String backend, List<String> notes) throws ConfigException, IOException {
+            String version, String backend, List<String> notes, Optional<ScenarioEndpoint> scenario)
+            throws ConfigException, IOException {
         HTTPServer.Builder b = HTTPServer.builder(PrometheusProperties.get())
                 .port(address.port())
                 .registry(registry)
                 .registerHealthHandler(false)
-                .defaultHandler(new Endpoints(health, new Endpoints.Landing(version, backend, notes)));
+                .defaultHandler(ScenarioEndpoint.inFrontOf(scenario,
+                        new Endpoints(health, new Endpoints.Landing(version, backend, notes))));
         address.host().ifPresent(b::hostname);
         if (web.tls().isPresent()) {
             b.httpsConfigurator(TlsSetup.configurator(web.tls().get()));
