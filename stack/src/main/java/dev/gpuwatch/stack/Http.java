@@ -8,7 +8,10 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Optional;
 
-/** The few HTTP calls the stack makes: readiness probes and reads of the parts' APIs for progress and dumps. */
+/**
+ * The few HTTP calls the stack makes: readiness probes, reads of the parts' APIs for progress and dumps, and the
+ * exporter's scenario switch.
+ */
 final class Http {
 
     private static final HttpClient CLIENT = HttpClient.newBuilder()
@@ -29,6 +32,27 @@ final class Http {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return Optional.empty();
+        }
+    }
+
+    /** A status and body, for calls whose error answers matter (they say what was wrong). */
+    record Answer(int status, String body) {}
+
+    /**
+     * POSTs {@code form} as {@code application/x-www-form-urlencoded}; its values must already be URL-safe.
+     *
+     * @throws IOException when {@code url} cannot be reached
+     */
+    static Answer postForm(String url, String form) throws IOException {
+        try {
+            HttpResponse<String> r = CLIENT.send(HttpRequest.newBuilder(URI.create(url))
+                    .timeout(Duration.ofSeconds(5))
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .POST(HttpRequest.BodyPublishers.ofString(form)).build(), HttpResponse.BodyHandlers.ofString());
+            return new Answer(r.statusCode(), r.body());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.gpuwatch.stack;
 
 import dev.gpuwatch.exporter.inference.simulated.SimulatedModelServer;
+import dev.gpuwatch.exporter.web.ScenarioEndpoint;
 import dev.gpuwatch.probe.simulated.Scenario;
 import dev.gpuwatch.receiver.Receiver;
 import dev.gpuwatch.receiver.config.ConfigException;
@@ -12,6 +13,7 @@ import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,9 +32,10 @@ import java.util.stream.Stream;
 
 /**
  * The whole gpuwatch chain on loopback, for the demo and the end-to-end test: local Slack and PagerDuty
- * servers, the receiver with its embedded store, the exporter on the simulated fleet (a child JVM), Alertmanager
- * with the shipped example routing and Prometheus with the shipped rules (child processes). Everything it
- * starts is stopped by {@link #close} and, should the JVM be stopped first (Ctrl-C), by a shutdown hook.
+ * servers, the receiver with its embedded store, the exporter on the simulated fleet (a child JVM, whose scenario
+ * {@link #switchScenario} changes while it runs), Alertmanager with the shipped example routing and Prometheus
+ * with the shipped rules (child processes). Everything it starts is stopped by {@link #close} and, should the JVM
+ * be stopped first (Ctrl-C), by a shutdown hook.
  */
 public final class LocalStack implements AutoCloseable {
 
@@ -52,7 +55,8 @@ public final class LocalStack implements AutoCloseable {
      * @param repoRoot the checkout whose rules/ and examples/ are used as shipped
      * @param gpuBackend {@code simulated}, or {@code auto} for the real GPUs when NVML loads
      * @param scenario the simulated fleet's scenario at start (docs/simulated-fleet.md)
-     * @param faultAfter when the scenario's fault starts after the exporter starts
+     * @param faultAfter when a fault scenario's fault starts after the exporter starts, or after
+     *     {@link #switchScenario} switched to one
      * @param interval Prometheus' scrape and evaluation interval
      * @param timers Alertmanager's group_wait and group_interval, short so a resolve arrives within a minute
      * @param progress one line per event while the stack starts and changes
@@ -94,7 +98,6 @@ public final class LocalStack implements AutoCloseable {
     private final List<AutoCloseable> started = new ArrayList<>();
     private LocalSlackServer slack;
     private LocalPagerDutyServer pagerDuty;
-    private ChildProcess exporter;
     private final List<ChildProcess> children = new ArrayList<>();
 
     private LocalStack(Options options) {
@@ -137,15 +140,27 @@ public final class LocalStack implements AutoCloseable {
     }
 
     /**
-     * Puts the simulated fleet into {@code scenario} (its fault starts {@code faultAfter} later). The exporter
-     * has no run-time switch yet, so this restarts it on the same port with the same seed: the GPUs keep their
-     * UUIDs, so Prometheus sees the same series change, and a scrape or two during the restart is missed.
+     * Puts the running exporter's simulated fleet into {@code scenario} through its
+     * {@code POST /-/simulated/scenario}: no restart, so Prometheus misses no scrape, the GPUs and their counters
+     * stay the same series, and a fault scenario's fault starts the exporter's fault-after
+     * ({@link Options#faultAfter()}) after the switch. {@code steady} clears a fault (a lost GPU is back).
+     *
+     * @throws StackException naming the valid scenarios for an unknown one, or saying why the exporter refused
+     *     (e.g. it reads real GPUs: {@code --gpu.backend auto} found NVML)
      */
-    public synchronized void switchScenario(String scenario, Duration faultAfter) throws StackException {
-        progress("switching the simulated fleet to " + scenario + " (restarting the exporter)");
-        exporter.stop();
-        children.remove(exporter);
-        startExporter(scenario, faultAfter);
+    public void switchScenario(String scenario) throws StackException {
+        String url = urls.exporter() + ScenarioEndpoint.PATH;
+        Http.Answer answer;
+        try {
+            answer = Http.postForm(url, "scenario=" + URLEncoder.encode(scenario, StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new StackException("cannot switch the simulated fleet to " + scenario + ": " + url + ": " + e.getMessage());
+        }
+        if (answer.status() != 200) {
+            throw new StackException("the exporter refused to switch to " + scenario + " (HTTP " + answer.status()
+                    + "): " + answer.body().strip());
+        }
+        progress("switched the simulated fleet to " + answer.body().strip() + " (POST " + url + "; no restart)");
     }
 
     private void startAll() throws StackException {
@@ -162,7 +177,7 @@ public final class LocalStack implements AutoCloseable {
 
         startReceiver(work);
         startModelServer();
-        startExporter(options.scenario(), options.faultAfter());
+        startExporter();
         startAlertmanager(work);
         startPrometheus(work);
     }
@@ -212,7 +227,10 @@ public final class LocalStack implements AutoCloseable {
         progress("simulated vLLM model server ready: " + urls.modelServer() + "/metrics (model " + MODEL + ")");
     }
 
-    private void startExporter(String scenario, Duration faultAfter) throws StackException {
+    /** The exporter in a child JVM: its own log file, and Ctrl-C or a crash of one cannot take down the other. */
+    private void startExporter() throws StackException {
+        String scenario = options.scenario();
+        Duration faultAfter = options.faultAfter();
         Path work = options.workDir().toAbsolutePath();
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         // the model server as a static target; discovery would scan this machine's processes for nothing
@@ -242,7 +260,6 @@ public final class LocalStack implements AutoCloseable {
         progress("starting the exporter (GPU backend " + options.gpuBackend() + ", simulated scenario " + scenario
                 + ", fault after " + faultAfter.toSeconds() + "s)...");
         ChildProcess child = ChildProcess.start("exporter", command, work, work.resolve("logs/exporter.log"));
-        exporter = child;
         children.add(child);
         await("exporter", urls.exporter() + "/-/ready", Duration.ofSeconds(120), child::alive);
         progress("exporter ready: " + urls.exporter() + "/metrics (pid " + child.pid() + ")");

@@ -1,5 +1,6 @@
 package dev.gpuwatch.stack;
 
+import dev.gpuwatch.probe.simulated.Scenario;
 import dev.gpuwatch.receiver.sandbox.LocalSlackServer;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -16,9 +17,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code java -jar stack/target/gpuwatch-stack.jar}: the demo. Starts the whole chain on this machine, prints
- * where to look, lets the simulated fleet's fault happen, prints the enriched alert as soon as the local Slack
- * has it, clears the fault so the message resolves in place, and runs until Ctrl-C.
+ * {@code java -jar stack/target/gpuwatch-stack.jar}: the demo. Starts the whole chain on this machine with the
+ * simulated fleet steady, prints where to look, triggers the scenario through the running exporter's
+ * {@code POST /-/simulated/scenario}, prints the enriched alert as soon as the local Slack has it, clears the fault
+ * the same way (back to steady) so the message resolves in place, and runs until Ctrl-C.
  */
 @Command(name = "gpuwatch-stack", mixinStandardHelpOptions = true, version = "gpuwatch-stack 0.1.0",
         sortOptions = false, usageHelpWidth = 110,
@@ -33,7 +35,8 @@ public final class StackMain implements Callable<Integer> {
     String scenario;
 
     @Option(names = "--fault-after", defaultValue = "15s", paramLabel = "DURATION",
-            description = "When the fault starts after the exporter is up (default: ${DEFAULT-VALUE}).")
+            description = "When the fault starts after the scenario is triggered, once the stack is up"
+                    + " (default: ${DEFAULT-VALUE}).")
     String faultAfter;
 
     @Option(names = "--resolve-after", defaultValue = "45s", paramLabel = "DURATION",
@@ -104,6 +107,12 @@ public final class StackMain implements Callable<Integer> {
             System.err.println("gpuwatch-stack: " + e.getMessage());
             return 2;
         }
+        try {
+            scenario = Scenario.parse(scenario).label(); // before anything starts: an unknown name lists the valid ones
+        } catch (IllegalArgumentException e) {
+            System.err.println("gpuwatch-stack: --scenario: " + e.getMessage());
+            return 2;
+        }
         Optional<Path> root = repoRoot.or(StackMain::findRepoRoot);
         if (root.isEmpty()) {
             System.err.println("gpuwatch-stack: no gpuwatch checkout (rules/ and pom.xml) above "
@@ -128,7 +137,8 @@ public final class StackMain implements Callable<Integer> {
         Ports ports = new Ports(exporterPort, receiverPort, prometheusPort, alertmanagerPort, slackPort, pagerDutyPort,
                 modelServerPort);
         LocalStack.Options options = LocalStack.Options.of(work, root.get(), ports, binaries.get())
-                .withGpus(backend, scenario, fault)
+                // steady until everything is up; then the scenario is triggered in the running exporter
+                .withGpus(backend, "steady", fault)
                 .withProgress(line -> out.println("[stack] " + line));
         out.println("gpuwatch-stack: starting the whole chain on loopback (work dir " + work + ")");
         LocalStack stack;
@@ -140,7 +150,14 @@ public final class StackMain implements Callable<Integer> {
         }
         try (stack) {
             printUrls(stack);
-            watch(stack, fault, resolve);
+            if (!scenario.equals("steady")) {
+                try {
+                    stack.switchScenario(scenario);
+                } catch (StackException e) {
+                    System.err.println("gpuwatch-stack: " + e.getMessage());
+                }
+            }
+            watch(stack, resolve);
         }
         return 0;
     }
@@ -161,8 +178,9 @@ public final class StackMain implements Callable<Integer> {
         if (scenario.equals("steady")) {
             out.println("No fault scenario: nothing will alert. Ctrl-C stops everything.");
         } else {
-            out.println("Scenario " + scenario + ": the fault starts " + faultAfter + " after the exporter started"
-                    + " (on the last GPU); the alert should reach Slack within about two minutes. Ctrl-C stops everything.");
+            out.println("Scenario " + scenario + ": triggered now in the running exporter (POST " + u.exporter()
+                    + "/-/simulated/scenario); the fault starts " + faultAfter + " later on the last GPU, and the"
+                    + " alert should reach Slack within about two minutes. Ctrl-C stops everything.");
         }
         out.println();
     }
@@ -185,7 +203,7 @@ public final class StackMain implements Callable<Integer> {
      * Until interrupted: prints Prometheus' alert states as they change and every Slack message as it arrives
      * or is updated; once the scenario's alert is in Slack, clears the fault after {@code resolve}.
      */
-    private void watch(LocalStack stack, Duration fault, Duration resolve) throws InterruptedException {
+    private void watch(LocalStack stack, Duration resolve) throws InterruptedException {
         Map<String, String> alertStates = new HashMap<>();
         Map<String, Integer> seen = new HashMap<>();
         Optional<String> headline = headlineAlert(scenario);
@@ -239,7 +257,7 @@ public final class StackMain implements Callable<Integer> {
             if (!cleared && headlineAt >= 0 && System.nanoTime() - headlineAt > resolve.toNanos()) {
                 cleared = true;
                 try {
-                    stack.switchScenario("steady", fault);
+                    stack.switchScenario("steady");
                 } catch (StackException e) {
                     System.err.println("gpuwatch-stack: " + e.getMessage());
                 }

@@ -12,6 +12,8 @@ import dev.gpuwatch.receiver.sandbox.LocalPagerDutyServer;
 import dev.gpuwatch.receiver.sandbox.LocalSlackServer;
 import jakarta.mail.MessagingException;
 import jakarta.mail.internet.MimeMessage;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -24,10 +26,11 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The whole chain on loopback, as the demo runs it: the simulated fleet loses a GPU (Xid 79, then off the bus),
- * the exporter shows it, real Prometheus evaluates the shipped rules, real Alertmanager routes with the shipped
- * example, the receiver enriches and delivers to the local Slack and PagerDuty and to GreenMail; then the fault
- * clears and every channel resolves in place.
+ * The whole chain on loopback, as the demo runs it: the running exporter's simulated fleet is switched to a lost
+ * GPU (Xid 79, then off the bus) through its scenario endpoint, the exporter shows it, real Prometheus evaluates
+ * the shipped rules, real Alertmanager routes with the shipped example, the receiver enriches and delivers to the
+ * local Slack and PagerDuty and to GreenMail; then the fleet is switched back to steady, without a restart, and
+ * every channel resolves in place.
  */
 class EndToEndTest {
 
@@ -47,7 +50,7 @@ class EndToEndTest {
                 "prometheus and prometheus-alertmanager must be installed: " + Binaries.INSTALL_COMMAND));
         Path root = StackMain.findRepoRoot().orElseThrow();
         LocalStack.Options options = LocalStack.Options.of(work, root, Ports.free(), binaries)
-                .withGpus("simulated", "xid79-gpu-lost", Duration.ofSeconds(5))
+                .withGpus("simulated", "steady", Duration.ofSeconds(5))
                 .withSmtp(new LocalStack.Smtp("127.0.0.1", MAIL.getSmtp().getPort(), "gpuwatch@localhost",
                         "oncall@localhost"))
                 .withProgress(line -> System.out.println("[stack] " + line));
@@ -58,7 +61,9 @@ class EndToEndTest {
                     () -> Http.get(stack.urls().prometheus() + "/api/v1/query?query=inference_target_up%7Btarget%3D%22llama-70b%22%7D%3D%3D1")
                             .filter(body -> body.contains("\"llama-70b\"")));
 
-            // (1) firing: Slack, PagerDuty and email, each enriched with the runbook
+            // (1) the fault, triggered in the running exporter as the demo does; then firing: Slack, PagerDuty and
+            // email, each enriched with the runbook
+            stack.switchScenario("xid79-gpu-lost");
             LocalSlackServer.Message posted = await(stack, "a Slack message for " + ALERT, FIRING_DEADLINE,
                     () -> stack.slack().messages().stream()
                             .filter(m -> m.threadTs().isEmpty() && m.visibleText().contains(ALERT))
@@ -90,7 +95,7 @@ class EndToEndTest {
 
             // (2) the fault clears: the same message turns resolved, with a thread reply; PagerDuty resolves the
             // same incident; the email is a reply in the same thread
-            stack.switchScenario("steady", Duration.ofSeconds(5));
+            stack.switchScenario("steady");
 
             LocalSlackServer.Message updated = await(stack, "the Slack message of " + ALERT + " resolved in place",
                     RESOLVED_DEADLINE, () -> stack.slack().messages().stream()
@@ -116,6 +121,14 @@ class EndToEndTest {
             assertTrue(subject(reply).startsWith("Re: "), subject(reply));
             assertTrue(header(reply, "References").contains(firstId));
             assertFalse(header(reply, "Message-ID").equals(firstId));
+
+            // the scenario switched twice without a restart: Prometheus never saw the exporter down
+            assertEquals(Optional.of("steady\n"), Http.get(stack.urls().exporter() + "/-/simulated/scenario"));
+            String upAlways = Http.get(stack.urls().prometheus() + "/api/v1/query?query="
+                    + URLEncoder.encode("min_over_time(up{job=\"gpuwatch-exporter\"}[15m]) == 1", StandardCharsets.UTF_8))
+                    .orElseThrow();
+            assertTrue(upAlways.contains("\"job\":\"gpuwatch-exporter\""), "the exporter was down at some scrape:\n"
+                    + upAlways + "\n" + stack.dump());
         }
     }
 
