@@ -26,7 +26,8 @@ import picocli.CommandLine.Mixin;
 /** {@code java -jar gpuwatch-exporter.jar [flags]}: the Prometheus exporter for the GPUs of this node. */
 @Command(name = "gpuwatch-exporter", mixinStandardHelpOptions = true, versionProvider = ExporterMain.Version.class,
         sortOptions = false, usageHelpWidth = 110,
-        description = "Prometheus exporter for NVIDIA GPUs: serves /metrics, a landing page at /, /-/healthy and /-/ready.")
+        description = "Prometheus exporter for NVIDIA GPUs: serves /metrics, a landing page at /, /-/healthy and /-/ready;"
+                + " with the simulated fleet also /-/simulated/scenario (GET shows it, POST scenario=NAME switches it).")
 public final class ExporterMain implements Callable<Integer> {
 
     @Mixin
