@@ -22,6 +22,7 @@ fi
 THREADS="${THREADS:-2}" CONNECTIONS="${CONNECTIONS:-4}" DURATION="${DURATION:-20s}" WARMUP="${WARMUP:-5s}"
 MODELS="${MODELS:-47}" BASE_PORT="${BASE_PORT:-18800}"
 WITH_PORT="${WITH_PORT:-19446}" WITHOUT_PORT="${WITHOUT_PORT:-19447}"
+export MALLOC_ARENA_MAX=2 # as scripts/run and bench/exporter-scrape.sh
 mapfile -t jvm_options < <(grep -v '^#' exporter/jvm.options)
 work=$(mktemp -d)
 
@@ -55,11 +56,14 @@ start_exporter() { # port [config]
   [ -n "${2:-}" ] && args+=(--config.file="$2")
   "$JAVA_HOME/bin/java" "${jvm_options[@]}" --enable-native-access=ALL-UNNAMED -jar "$jar" "${args[@]}" \
     >"$work/exporter-$1.log" 2>&1 &
-  pids+=("$!")
   echo "$!"
 }
-with_pid=$(start_exporter "$WITH_PORT" "$work/exporter.yml")
-without_pid=$(start_exporter "$WITHOUT_PORT")
+for port in "$WITH_PORT" "$WITHOUT_PORT"; do # a leftover exporter there would be measured instead
+  if curl -fsS -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null; then echo "bench: port $port is in use" >&2; exit 1; fi
+done
+# start_exporter runs in a command substitution (a subshell): record its pid here, or cleanup would leave it running
+with_pid=$(start_exporter "$WITH_PORT" "$work/exporter.yml"); pids+=("$with_pid")
+without_pid=$(start_exporter "$WITHOUT_PORT"); pids+=("$without_pid")
 wait_ready "http://127.0.0.1:$WITH_PORT/-/ready"
 wait_ready "http://127.0.0.1:$WITHOUT_PORT/-/ready"
 for _ in $(seq 1 100); do # until all four targets have been polled
@@ -67,12 +71,12 @@ for _ in $(seq 1 100); do # until all four targets have been polled
   sleep 0.2
 done
 
-rss_mib() { awk '/^VmRSS:/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
+rss_mib() { awk -v k="${2:-VmRSS}:" '$1 == k {printf "%.1f", $2/1024}' "/proc/$1/status"; } # pid [VmRSS|VmHWM]
 latency_ms() { # file percentile
   awk -v p="$2" '$1 == p {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; printf "%.3f", v}' "$1"
 }
 
-declare -A rps p50 p90 p99 rss bytes series
+declare -A rps p50 p90 p99 rss peak bytes series
 for name in with without; do
   if [ "$name" = with ]; then port=$WITH_PORT pid=$with_pid; else port=$WITHOUT_PORT pid=$without_pid; fi
   url="http://127.0.0.1:$port/metrics"
@@ -86,15 +90,16 @@ for name in with without; do
   rps[$name]=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$out")
   p50[$name]=$(latency_ms "$out" 50%); p90[$name]=$(latency_ms "$out" 90%); p99[$name]=$(latency_ms "$out" 99%)
   rss[$name]=$(rss_mib "$pid")
+  peak[$name]=$(rss_mib "$pid" VmHWM)
 done
 
 echo
 echo "wrk --latency -t$THREADS -c$CONNECTIONS -d$DURATION (after a $WARMUP warm-up), one exporter at a time; 4 simulated vLLM targets of $target_series series each, polled every 5 s; $(nproc) CPUs; $("$JAVA_HOME/bin/java" -version 2>&1 | head -n1)"
 echo
-echo "| exporter | series | bytes | scrapes/s | p50 ms | p90 ms | p99 ms | RSS MiB after |"
-echo "|---|---|---|---|---|---|---|---|"
-echo "| 8 simulated GPUs + 4 model-server targets | ${series[with]} | ${bytes[with]} | ${rps[with]} | ${p50[with]} | ${p90[with]} | ${p99[with]} | ${rss[with]} |"
-echo "| 8 simulated GPUs, no model-server target | ${series[without]} | ${bytes[without]} | ${rps[without]} | ${p50[without]} | ${p90[without]} | ${p99[without]} | ${rss[without]} |"
+echo "| exporter | series | bytes | scrapes/s | p50 ms | p90 ms | p99 ms | RSS MiB after | peak RSS MiB |"
+echo "|---|---|---|---|---|---|---|---|---|"
+echo "| 8 simulated GPUs + 4 model-server targets | ${series[with]} | ${bytes[with]} | ${rps[with]} | ${p50[with]} | ${p90[with]} | ${p99[with]} | ${rss[with]} | ${peak[with]} |"
+echo "| 8 simulated GPUs, no model-server target | ${series[without]} | ${bytes[without]} | ${rps[without]} | ${p50[without]} | ${p90[without]} | ${p99[without]} | ${rss[without]} | ${peak[without]} |"
 
 # The module's own share, in-process and without HTTP: collect() of the cached series plus the text rendering.
 cat >"$work/CollectCost.java" <<'JAVA'

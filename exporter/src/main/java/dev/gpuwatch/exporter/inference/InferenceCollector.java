@@ -1,5 +1,6 @@
 package dev.gpuwatch.exporter.inference;
 
+import dev.gpuwatch.exporter.collector.Prerendered;
 import dev.gpuwatch.exporter.inference.adapter.InferenceMetric;
 import dev.gpuwatch.exporter.inference.discovery.ContainerRef;
 import dev.gpuwatch.exporter.inference.kubernetes.KubernetesPods;
@@ -20,12 +21,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
  * The scrape side: reads the targets' last poll results and the last process attribution, joins them with the
- * current GPU sample, and builds fresh snapshots. No I/O happens here; a slow or dead target costs a scrape
- * nothing.
+ * current GPU sample, and builds snapshots. No I/O happens here; a slow or dead target costs a scrape nothing.
+ *
+ * <p>The families that come from poll results (thousands of series) change only when a poll ends, so they are
+ * built once per set of poll results, not per scrape: a {@link Prerendered} generation that the HTTP layer also
+ * renders once per format ({@link #refresh()}, called by the poller, renders it before any scrape asks). Only the
+ * GPU memory families, which follow the GPU sample, are built on every scrape.
  */
 final class InferenceCollector implements MultiCollector {
     static final String UP = "inference_target_up";
@@ -41,6 +47,12 @@ final class InferenceCollector implements MultiCollector {
     private final Optional<KubernetesPods> pods;
     private final boolean containerLabels;
     private final ScrapeTimeouts scrapeTimeouts;
+    /** The formats scrapes asked for, rendered ahead of them for every new generation. */
+    private final Set<Prerendered.Format> wanted = ConcurrentHashMap.newKeySet();
+    private volatile Generation generation = new Generation(List.of(), new Prerendered(List.of(), wanted));
+
+    /** The families built from one set of target states (compared by identity: a poll publishes a new state). */
+    private record Generation(List<TargetState> states, Prerendered families) {}
 
     /**
      * What the background scan knows about processes: the pids of each target's process tree and the container of
@@ -66,25 +78,74 @@ final class InferenceCollector implements MultiCollector {
         if (request instanceof PrometheusHttpRequest http) {
             scrapeTimeouts.observe(http.getHeader("X-Prometheus-Scrape-Timeout-Seconds"));
         }
-        return collect();
+        Generation g = current();
+        if (request instanceof Prerendered.Sink sink) {
+            sink.offer(g.families());
+        }
+        return snapshots(g);
     }
 
     @Override
     public MetricSnapshots collect() {
-        List<TargetState> all = states.get();
+        return snapshots(current());
+    }
+
+    /**
+     * Builds the generation of the current poll results if a poll ended since the last one, and renders it in the
+     * formats scrapes use: the poller calls this right after publishing its result, so scrapes find it ready.
+     */
+    void refresh() {
+        current().families().prerender();
+    }
+
+    private MetricSnapshots snapshots(Generation g) {
         MetricSnapshots.Builder out = MetricSnapshots.builder();
-        health(all).forEach(out::metricSnapshot);
+        g.families().families().forEach(out::metricSnapshot);
+        gpuMemory(g.states()).forEach(out::metricSnapshot);
+        return out.build();
+    }
+
+    private Generation current() {
+        Generation g = generation;
+        if (same(g.states(), states.get())) {
+            return g;
+        }
+        synchronized (this) { // a scrape and a poller finding it stale together build it once
+            List<TargetState> all = states.get();
+            g = generation;
+            if (!same(g.states(), all)) {
+                g = new Generation(all, new Prerendered(families(all), wanted));
+                generation = g;
+            }
+            return g;
+        }
+    }
+
+    private static boolean same(List<TargetState> a, List<TargetState> b) {
+        if (a.size() != b.size()) {
+            return false;
+        }
+        for (int i = 0; i < a.size(); i++) {
+            if (a.get(i) != b.get(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The families from poll results: target health, then every metric's points from all targets. */
+    private static List<MetricSnapshot> families(List<TargetState> all) {
+        List<MetricSnapshot> out = new ArrayList<>(health(all));
         for (InferenceMetric m : InferenceMetric.values()) {
             List<DataPointSnapshot> points = new ArrayList<>();
             for (TargetState s : all) {
                 points.addAll(s.points().getOrDefault(m, List.of()));
             }
             if (!points.isEmpty()) {
-                out.metricSnapshot(Exposure.snapshot(m, points));
+                out.add(Exposure.snapshot(m, points));
             }
         }
-        gpuMemory(all).forEach(out::metricSnapshot);
-        return out.build();
+        return out;
     }
 
     @Override

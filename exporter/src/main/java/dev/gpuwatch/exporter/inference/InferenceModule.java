@@ -133,6 +133,7 @@ public final class InferenceModule implements AutoCloseable {
                 return;
             }
         }
+        collector.refresh();
     }
 
     Optional<TargetPoller> poller(String name) {
@@ -152,6 +153,7 @@ public final class InferenceModule implements AutoCloseable {
         long next = System.nanoTime();
         while (closed.getCount() > 0 && !Thread.currentThread().isInterrupted()) {
             p.pollOnce();
+            collector.refresh(); // render the new result here, off the scrape path
             next += interval;
             long wait = next - System.nanoTime();
             if (wait < 0) {

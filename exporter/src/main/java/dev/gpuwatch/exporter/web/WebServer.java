@@ -4,17 +4,28 @@ import dev.gpuwatch.exporter.config.ConfigException;
 import dev.gpuwatch.exporter.config.ListenAddress;
 import dev.gpuwatch.exporter.config.WebConfig;
 import dev.gpuwatch.exporter.sampling.Health;
+import com.sun.net.httpserver.Authenticator;
+import com.sun.net.httpserver.HttpHandler;
+import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsServer;
 import io.prometheus.metrics.config.PrometheusProperties;
-import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionHandler;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The exporter's HTTP server: client_java's {@link HTTPServer} serves {@code /metrics} (Prometheus text,
- * OpenMetrics or protobuf by Accept header, gzip when asked); {@link Endpoints} serves the rest. TLS and basic auth
- * from {@code --web.config.file} apply to every path, as with exporter-toolkit.
+ * The exporter's HTTP server (the JDK's, set up as client_java's {@code HTTPServer} does it): {@link MetricsEndpoint}
+ * serves {@code /metrics} (Prometheus text, OpenMetrics or protobuf by Accept header, gzip when asked), writing the
+ * model-server series from text rendered once per poll; {@link Endpoints} serves the rest. TLS and basic auth from
+ * {@code --web.config.file} apply to every path, as with exporter-toolkit.
  */
 public final class WebServer implements AutoCloseable {
     static {
@@ -23,13 +34,22 @@ public final class WebServer implements AutoCloseable {
         if (System.getProperty("sun.net.httpserver.nodelay") == null) {
             System.setProperty("sun.net.httpserver.nodelay", "true");
         }
+        // As client_java's HTTPServer: a client that stalls mid-request or mid-response cannot hold a thread forever.
+        if (System.getProperty("sun.net.httpserver.maxReqTime") == null) {
+            System.setProperty("sun.net.httpserver.maxReqTime", "60");
+        }
+        if (System.getProperty("sun.net.httpserver.maxRspTime") == null) {
+            System.setProperty("sun.net.httpserver.maxRspTime", "600");
+        }
     }
 
-    private final HTTPServer server;
+    private final HttpServer server;
+    private final ExecutorService executor;
     private final boolean tls;
 
-    private WebServer(HTTPServer server, boolean tls) {
+    private WebServer(HttpServer server, ExecutorService executor, boolean tls) {
         this.server = server;
+        this.executor = executor;
         this.tls = tls;
     }
 
@@ -42,24 +62,49 @@ public final class WebServer implements AutoCloseable {
     public static WebServer start(ListenAddress address, WebConfig web, PrometheusRegistry registry, Health health,
             String version, String backend, List<String> notes, Optional<ScenarioEndpoint> scenario)
             throws ConfigException, IOException {
-        HTTPServer.Builder b = HTTPServer.builder(PrometheusProperties.get())
-                .port(address.port())
-                .registry(registry)
-                .registerHealthHandler(false)
-                .defaultHandler(ScenarioEndpoint.inFrontOf(scenario,
-                        new Endpoints(health, new Endpoints.Landing(version, backend, notes))));
-        address.host().ifPresent(b::hostname);
+        HttpHandler other = ScenarioEndpoint.inFrontOf(scenario,
+                new Endpoints(health, new Endpoints.Landing(version, backend, notes)));
+        InetSocketAddress bind = address.host().map(h -> new InetSocketAddress(h, address.port()))
+                .orElseGet(() -> new InetSocketAddress(address.port()));
+        HttpServer server;
         if (web.tls().isPresent()) {
-            b.httpsConfigurator(TlsSetup.configurator(web.tls().get()));
+            HttpsServer https = HttpsServer.create(bind, 3);
+            https.setHttpsConfigurator(TlsSetup.configurator(web.tls().get()));
+            server = https;
+        } else {
+            server = HttpServer.create(bind, 3);
         }
-        if (!web.basicAuthUsers().isEmpty()) {
-            b.authenticator(new BcryptAuthenticator(web.basicAuthUsers()));
+        Optional<Authenticator> auth = web.basicAuthUsers().isEmpty() ? Optional.empty()
+                : Optional.of(new BcryptAuthenticator(web.basicAuthUsers()));
+        for (var context : List.of(server.createContext("/", other),
+                server.createContext("/metrics", new MetricsEndpoint(PrometheusProperties.get(), registry)))) {
+            auth.ifPresent(context::setAuthenticator);
         }
-        return new WebServer(b.buildAndStart(), web.tls().isPresent());
+        ExecutorService executor = executor();
+        server.setExecutor(executor);
+        server.start();
+        return new WebServer(server, executor, web.tls().isPresent());
+    }
+
+    /**
+     * client_java's HTTPServer pool: one to ten daemon threads; when all ten are busy the accepting thread waits
+     * for one instead of failing the request.
+     */
+    private static ExecutorService executor() {
+        AtomicInteger n = new AtomicInteger();
+        RejectedExecutionHandler wait = (task, pool) -> {
+            try {
+                pool.getQueue().put(task);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
+        return new ThreadPoolExecutor(1, 10, 120, TimeUnit.SECONDS, new SynchronousQueue<>(true),
+                r -> Thread.ofPlatform().daemon().name("gpuwatch-http-" + n.incrementAndGet()).unstarted(r), wait);
     }
 
     public int port() {
-        return server.getPort();
+        return server.getAddress().getPort();
     }
 
     /** The URL a person should open, e.g. {@code http://localhost:9445/}. */
@@ -70,6 +115,7 @@ public final class WebServer implements AutoCloseable {
 
     @Override
     public void close() {
-        server.close();
+        server.stop(0);
+        executor.shutdown();
     }
 }
