@@ -153,7 +153,11 @@ public final class InferenceModule implements AutoCloseable {
         long next = System.nanoTime();
         while (closed.getCount() > 0 && !Thread.currentThread().isInterrupted()) {
             p.pollOnce();
-            collector.refresh(); // render the new result here, off the scrape path
+            try {
+                collector.refresh(); // render the new result here, off the scrape path
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "rendering the model-server series failed; scrapes render them: " + e);
+            }
             next += interval;
             long wait = next - System.nanoTime();
             if (wait < 0) {
