@@ -112,14 +112,20 @@ class PromtoolCheckTest {
             }
         }
 
-        /** Scrapes once the first sample was taken (or at once when there is no backend). */
+        /**
+         * Scrapes once the first sample's GPUs are served (or at once when there is no backend). A generous
+         * deadline because a loaded 2-core CI machine starts a child JVM slowly; past it the test fails with
+         * the child's log instead of checking a scrape taken before the first sample.
+         */
         String scrape() throws Exception {
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
             while (true) {
                 String body = get("metrics");
-                if (body.contains("gpuwatch_exporter_sample_age_seconds") || body.contains("backend=\"none\"")
-                        || System.nanoTime() > deadline) {
+                if (body.contains("gpu_up{") || body.contains("backend=\"none\"")) {
                     return body;
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError("no GPU series after 90 s; last scrape:\n" + body + "\nstderr:\n" + stderr());
                 }
                 Thread.sleep(50);
             }
