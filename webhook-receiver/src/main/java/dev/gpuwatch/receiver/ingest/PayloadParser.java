@@ -13,7 +13,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -230,7 +229,7 @@ public final class PayloadParser {
             throw new FieldError(path, "must be an RFC 3339 time string");
         }
         try {
-            return Optional.of(OffsetDateTime.parse(node.textValue()).toInstant());
+            return Optional.of(Rfc3339.parse(node.textValue()));
         } catch (DateTimeParseException e) {
             throw new FieldError(path, "must be an RFC 3339 time string");
         }
