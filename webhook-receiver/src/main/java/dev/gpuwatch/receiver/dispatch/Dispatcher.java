@@ -117,32 +117,35 @@ public final class Dispatcher implements AutoCloseable {
         }
     }
 
+    /**
+     * Starts a worker for each idle channel with something due, then sleeps until the next retry, lease expiry or
+     * pause ends, or until {@link #wake} (a commit added deliveries, a worker finished). A channel whose worker is
+     * running is left to it: the worker claims until nothing is due and then wakes this loop.
+     */
     private void run() {
         while (running) {
-            Instant now = clock.instant();
             try {
-                for (String channel : store.channelsWithDue(now)) {
-                    Instant paused = pausedUntil.get(channel);
-                    if (paused != null && paused.isAfter(now)) {
+                Instant now = clock.instant();
+                Duration wait = IDLE_POLL;
+                for (Map.Entry<String, Instant> next : store.nextDueByChannel().entrySet()) {
+                    String channel = next.getKey();
+                    if (busy.contains(channel)) {
                         continue;
                     }
-                    if (busy.add(channel)) {
-                        Thread worker = Thread.ofVirtual().name("deliver-" + channel).unstarted(() -> {
-                            try {
-                                work(channel);
-                            } catch (RuntimeException e) {
-                                LOG.error("worker for {} stopped: {}", channel, e.toString());
-                            } finally {
-                                workers.remove(Thread.currentThread());
-                                busy.remove(channel);
-                                wake();
-                            }
-                        });
-                        workers.add(worker);
-                        worker.start();
+                    Instant due = next.getValue();
+                    Instant paused = pausedUntil.get(channel);
+                    if (paused != null && paused.isAfter(due)) {
+                        due = paused;
+                    }
+                    if (due.isAfter(now)) {
+                        Duration until = Duration.between(now, due);
+                        wait = until.compareTo(wait) < 0 ? until : wait;
+                    } else {
+                        startWorker(channel);
                     }
                 }
-                wakeups.tryAcquire(untilNextLook(now).toMillis(), TimeUnit.MILLISECONDS);
+                // rounded up: waking a fraction of a millisecond early would only find nothing due yet
+                wakeups.tryAcquire(Math.max(1, (wait.toNanos() + 999_999) / 1_000_000), TimeUnit.MILLISECONDS);
                 wakeups.drainPermits();
             } catch (InterruptedException e) {
                 return;
@@ -153,20 +156,23 @@ public final class Dispatcher implements AutoCloseable {
         }
     }
 
-    private Duration untilNextLook(Instant now) {
-        Duration wait = IDLE_POLL;
-        Optional<Instant> next = store.nextDueAt();
-        if (next.isPresent()) {
-            Duration d = Duration.between(now, next.get());
-            wait = d.isNegative() ? Duration.ofMillis(20) : (d.compareTo(wait) < 0 ? d : wait);
+    private void startWorker(String channel) {
+        if (!busy.add(channel)) {
+            return;
         }
-        for (Instant paused : pausedUntil.values()) {
-            Duration d = Duration.between(now, paused);
-            if (!d.isNegative() && d.compareTo(wait) < 0) {
-                wait = d;
+        Thread worker = Thread.ofVirtual().name("deliver-" + channel).unstarted(() -> {
+            try {
+                work(channel);
+            } catch (RuntimeException e) {
+                LOG.error("worker for {} stopped: {}", channel, e.toString());
+            } finally {
+                workers.remove(Thread.currentThread());
+                busy.remove(channel);
+                wake();
             }
-        }
-        return wait.compareTo(Duration.ofMillis(5)) < 0 ? Duration.ofMillis(5) : wait;
+        });
+        workers.add(worker);
+        worker.start();
     }
 
     /** One channel's worker: claims and sends until nothing of the channel is due. */

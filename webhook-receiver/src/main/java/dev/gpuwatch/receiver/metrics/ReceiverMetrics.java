@@ -1,6 +1,7 @@
 package dev.gpuwatch.receiver.metrics;
 
 import dev.gpuwatch.receiver.store.NotificationStore;
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
@@ -10,7 +11,9 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /** The receiver's own metrics, exactly as listed in docs/metrics.md "Webhook receiver". */
 public final class ReceiverMetrics {
@@ -19,6 +22,7 @@ public final class ReceiverMetrics {
 
     private final PrometheusRegistry registry;
     private final Counter notifications;
+    private final Map<String, CounterDataPoint> notificationsByOutcome;
     private final Counter deliveries;
     private final Histogram deliveryLatency;
     private final Counter alertsWithoutRunbook;
@@ -31,9 +35,12 @@ public final class ReceiverMetrics {
                 .help("Webhook posts by how they were answered")
                 .labelNames("outcome")
                 .register(registry);
+        Map<String, CounterDataPoint> byOutcome = new HashMap<>();
         for (String outcome : List.of("accepted", "duplicate", "rejected", "unavailable", "too_large")) {
-            notifications.labelValues(outcome); // present at 0 from the start, so rate() sees the first one
+            // present at 0 from the start, so rate() sees the first one; looked up once, not per request
+            byOutcome.put(outcome, notifications.labelValues(outcome));
         }
+        notificationsByOutcome = Map.copyOf(byOutcome);
         deliveries = Counter.builder()
                 .name("gpuwatch_receiver_deliveries_total")
                 .help("Delivery attempts by outcome")
@@ -83,7 +90,8 @@ public final class ReceiverMetrics {
 
     /** {@code accepted}, {@code duplicate}, {@code rejected}, {@code unavailable} or {@code too_large}. */
     public void notification(String outcome) {
-        notifications.labelValues(outcome).inc();
+        CounterDataPoint counter = notificationsByOutcome.get(outcome);
+        (counter != null ? counter : notifications.labelValues(outcome)).inc();
     }
 
     /** {@code delivered}, {@code retry} or {@code dead_letter}. */

@@ -5,7 +5,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -24,11 +23,12 @@ public interface NotificationStore extends AutoCloseable {
     /** Claims up to {@code limit} due deliveries of one channel until {@code leaseUntil}, oldest first. */
     CompletableFuture<List<DueDelivery>> claimDue(String channel, Instant now, Instant leaseUntil, int limit);
 
-    /** Channels that have at least one delivery due at {@code now}. */
-    Set<String> channelsWithDue(Instant now);
-
-    /** The earliest time a pending delivery becomes due, if any is pending. */
-    Optional<Instant> nextDueAt();
+    /**
+     * Every channel with open deliveries and the earliest time one of them is due: a pending delivery's next
+     * attempt or an in-flight one's lease expiry (possibly in the past). Its cost does not grow with the number
+     * of deliveries, so the dispatcher may ask after every commit.
+     */
+    Map<String, Instant> nextDueByChannel();
 
     CompletableFuture<Boolean> markDelivered(long deliveryId, Instant at, Optional<StoredReceipt> receipt);
 

@@ -15,12 +15,11 @@ import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -47,15 +46,17 @@ public final class SqliteStore implements NotificationStore {
     private final AtomicInteger queuedAppends = new AtomicInteger();
     private final int maxQueuedAppends;
     private final Thread writer;
+    private final Statements writeStatements;
+    private final Statements readStatements;
     private volatile boolean writable = true;
     private volatile boolean closed;
-    private PreparedStatement insertNotification;
-    private PreparedStatement insertDelivery;
 
     /** @param maxQueuedAppends appends waiting for the writer beyond this are answered OVERLOADED */
     private SqliteStore(Connection writeConnection, Connection readConnection, int maxQueuedAppends) {
         this.writeConnection = writeConnection;
         this.readConnection = readConnection;
+        this.writeStatements = new Statements(writeConnection);
+        this.readStatements = new Statements(readConnection);
         this.maxQueuedAppends = maxQueuedAppends;
         this.writer = Thread.ofPlatform().name("store-writer").daemon().unstarted(this::writeLoop);
     }
@@ -95,23 +96,8 @@ public final class SqliteStore implements NotificationStore {
             st.execute("PRAGMA query_only=ON");
         }
         SqliteStore store = new SqliteStore(write, read, maxQueuedAppends);
-        store.prepareStatements();
         store.writer.start();
         return store;
-    }
-
-    /** The hot path's statements, prepared once; prepared again after a failure leaves them unusable. */
-    private void prepareStatements() throws SQLException {
-        if (insertNotification != null) {
-            insertNotification.close();
-            insertDelivery.close();
-        }
-        insertNotification = writeConnection.prepareStatement(
-                "INSERT INTO notifications(idem_key, group_key, status, received_at, body) VALUES (?,?,?,?,?)"
-                        + " ON CONFLICT(idem_key) DO NOTHING");
-        insertDelivery = writeConnection.prepareStatement(
-                "INSERT INTO deliveries(notification_id, receiver, channel, integration, status, next_attempt_at,"
-                        + " deadline_at) VALUES (?,?,?,?,'pending',?,?)");
     }
 
     /** Changes the file-size cap at run time: how tests make the disk full and give space back. */
@@ -139,6 +125,9 @@ public final class SqliteStore implements NotificationStore {
     }
 
     private AppendResult insert(NewNotification n) throws SQLException {
+        PreparedStatement insertNotification = writeStatements.get(
+                "INSERT INTO notifications(idem_key, group_key, status, received_at, body) VALUES (?,?,?,?,?)"
+                        + " ON CONFLICT(idem_key) DO NOTHING");
         insertNotification.setString(1, n.key());
         insertNotification.setString(2, n.groupKey());
         insertNotification.setString(3, n.status());
@@ -148,11 +137,13 @@ public final class SqliteStore implements NotificationStore {
             return AppendResult.DUPLICATE;
         }
         long id;
-        try (Statement st = writeConnection.createStatement();
-                ResultSet rs = st.executeQuery("SELECT last_insert_rowid()")) {
+        try (ResultSet rs = writeStatements.get("SELECT last_insert_rowid()").executeQuery()) {
             rs.next();
             id = rs.getLong(1);
         }
+        PreparedStatement insertDelivery = writeStatements.get(
+                "INSERT INTO deliveries(notification_id, receiver, channel, integration, status, next_attempt_at,"
+                        + " deadline_at) VALUES (?,?,?,?,'pending',?,?)");
         for (Target t : n.targets()) {
             insertDelivery.setLong(1, id);
             insertDelivery.setString(2, t.receiver());
@@ -169,89 +160,90 @@ public final class SqliteStore implements NotificationStore {
     public CompletableFuture<List<DueDelivery>> claimDue(String channel, Instant now, Instant leaseUntil, int limit) {
         return submit(c -> {
             List<DueDelivery> due = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("""
+            // deliveries_open walks the channel's open deliveries oldest first and stops after `limit` due ones
+            PreparedStatement ps = writeStatements.get("""
                     SELECT d.id, d.notification_id, d.receiver, d.channel, d.integration, n.group_key, d.attempts,
                            n.received_at, d.deadline_at, n.body
-                    FROM deliveries d JOIN notifications n ON n.id = d.notification_id
-                    WHERE d.channel = ? AND ((d.status = 'pending' AND d.next_attempt_at <= ?)
-                                          OR (d.status = 'in_flight' AND d.lease_until <= ?))
-                    ORDER BY d.id LIMIT ?""")) {
-                ps.setString(1, channel);
-                ps.setLong(2, now.toEpochMilli());
-                ps.setLong(3, now.toEpochMilli());
-                ps.setInt(4, limit);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        due.add(new DueDelivery(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4),
-                                rs.getString(5), rs.getString(6), rs.getInt(7), Instant.ofEpochMilli(rs.getLong(8)),
-                                Instant.ofEpochMilli(rs.getLong(9)), rs.getBytes(10)));
-                    }
+                    FROM deliveries d INDEXED BY deliveries_open JOIN notifications n ON n.id = d.notification_id
+                    WHERE d.channel = ? AND d.status IN ('pending', 'in_flight')
+                      AND ((d.status = 'pending' AND d.next_attempt_at <= ?)
+                        OR (d.status = 'in_flight' AND d.lease_until <= ?))
+                    ORDER BY d.id LIMIT ?""");
+            ps.setString(1, channel);
+            ps.setLong(2, now.toEpochMilli());
+            ps.setLong(3, now.toEpochMilli());
+            ps.setInt(4, limit);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    due.add(new DueDelivery(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4),
+                            rs.getString(5), rs.getString(6), rs.getInt(7), Instant.ofEpochMilli(rs.getLong(8)),
+                            Instant.ofEpochMilli(rs.getLong(9)), rs.getBytes(10)));
                 }
             }
-            try (PreparedStatement ps = c.prepareStatement(
-                    "UPDATE deliveries SET status = 'in_flight', lease_until = ? WHERE id = ?")) {
+            if (!due.isEmpty()) {
+                PreparedStatement claim = writeStatements.get(
+                        "UPDATE deliveries SET status = 'in_flight', lease_until = ? WHERE id = ?");
                 for (DueDelivery d : due) {
-                    ps.setLong(1, leaseUntil.toEpochMilli());
-                    ps.setLong(2, d.id());
-                    ps.addBatch();
+                    claim.setLong(1, leaseUntil.toEpochMilli());
+                    claim.setLong(2, d.id());
+                    claim.executeUpdate();
                 }
-                ps.executeBatch();
             }
             return due;
         });
     }
 
     @Override
-    public Set<String> channelsWithDue(Instant now) {
+    public Map<String, Instant> nextDueByChannel() {
         return read(c -> {
-            Set<String> channels = new LinkedHashSet<>();
-            try (PreparedStatement ps = c.prepareStatement("""
-                    SELECT DISTINCT channel FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?
-                    UNION SELECT DISTINCT channel FROM deliveries WHERE status = 'in_flight' AND lease_until <= ?""")) {
-                ps.setLong(1, now.toEpochMilli());
-                ps.setLong(2, now.toEpochMilli());
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        channels.add(rs.getString(1));
+            Map<String, Instant> due = new LinkedHashMap<>();
+            // the distinct channels by skipping through deliveries_open (one seek per channel, not a scan of the
+            // open deliveries), then each channel's earliest retry and earliest lease expiry from deliveries_due
+            PreparedStatement ps = readStatements.get("""
+                    WITH RECURSIVE open(channel) AS (
+                      SELECT min(channel) FROM deliveries WHERE status IN ('pending', 'in_flight')
+                      UNION ALL
+                      SELECT (SELECT min(channel) FROM deliveries
+                              WHERE status IN ('pending', 'in_flight') AND channel > open.channel)
+                      FROM open WHERE open.channel IS NOT NULL)
+                    SELECT channel,
+                      (SELECT min(next_attempt_at) FROM deliveries
+                       WHERE channel = open.channel AND status IN ('pending', 'in_flight') AND status = 'pending'),
+                      (SELECT min(lease_until) FROM deliveries
+                       WHERE channel = open.channel AND status IN ('pending', 'in_flight') AND status = 'in_flight')
+                    FROM open WHERE channel IS NOT NULL""");
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    long pending = rs.getLong(2);
+                    long next = rs.wasNull() ? Long.MAX_VALUE : pending;
+                    long lease = rs.getLong(3);
+                    if (!rs.wasNull()) {
+                        next = Math.min(next, lease);
                     }
+                    due.put(rs.getString(1), Instant.ofEpochMilli(next));
                 }
             }
-            return channels;
-        }, Set.of());
-    }
-
-    @Override
-    public Optional<Instant> nextDueAt() {
-        return read(c -> {
-            try (Statement st = c.createStatement();
-                    ResultSet rs = st.executeQuery("""
-                            SELECT min(t) FROM (
-                              SELECT min(next_attempt_at) AS t FROM deliveries WHERE status = 'pending'
-                              UNION ALL SELECT min(lease_until) FROM deliveries WHERE status = 'in_flight')""")) {
-                long t = rs.next() ? rs.getLong(1) : 0;
-                return rs.wasNull() ? Optional.<Instant>empty() : Optional.of(Instant.ofEpochMilli(t));
-            }
-        }, Optional.empty());
+            return due;
+        }, Map.of());
     }
 
     @Override
     public CompletableFuture<Boolean> markDelivered(long deliveryId, Instant at, Optional<StoredReceipt> receipt) {
         return submit(c -> {
-            boolean changed = update(c, "UPDATE deliveries SET status = 'delivered', attempts = attempts + 1,"
+            boolean changed = update("UPDATE deliveries SET status = 'delivered', attempts = attempts + 1,"
                     + " finished_at = ?, last_error = '' WHERE id = ?", at.toEpochMilli(), deliveryId);
             if (receipt.isPresent() && !receipt.get().receipt().values().isEmpty()) {
                 StoredReceipt r = receipt.get();
-                try (PreparedStatement ps = c.prepareStatement("""
+                PreparedStatement ps = writeStatements.get("""
                         INSERT INTO receipts(group_key, receiver, channel, receipt, updated_at) VALUES (?,?,?,?,?)
                         ON CONFLICT(group_key, receiver, channel)
-                        DO UPDATE SET receipt = excluded.receipt, updated_at = excluded.updated_at""")) {
-                    ps.setString(1, r.groupKey());
-                    ps.setString(2, r.receiver());
-                    ps.setString(3, r.channel());
-                    ps.setString(4, toJson(r.receipt().values()));
-                    ps.setLong(5, at.toEpochMilli());
-                    ps.executeUpdate();
-                }
+                        DO UPDATE SET receipt = excluded.receipt, updated_at = excluded.updated_at""");
+                ps.setString(1, r.groupKey());
+                ps.setString(2, r.receiver());
+                ps.setString(3, r.channel());
+                ps.setString(4, toJson(r.receipt().values()));
+                ps.setLong(5, at.toEpochMilli());
+                ps.executeUpdate();
             }
             return changed;
         });
@@ -259,13 +251,13 @@ public final class SqliteStore implements NotificationStore {
 
     @Override
     public CompletableFuture<Boolean> reschedule(long deliveryId, int attempts, Instant nextAttemptAt, String error) {
-        return submit(c -> update(c, "UPDATE deliveries SET status = 'pending', attempts = ?, next_attempt_at = ?,"
+        return submit(c -> update("UPDATE deliveries SET status = 'pending', attempts = ?, next_attempt_at = ?,"
                 + " last_error = ? WHERE id = ?", attempts, nextAttemptAt.toEpochMilli(), error, deliveryId));
     }
 
     @Override
     public CompletableFuture<Boolean> markDead(long deliveryId, int attempts, Instant at, String error) {
-        return submit(c -> update(c, "UPDATE deliveries SET status = 'dead', attempts = ?, finished_at = ?,"
+        return submit(c -> update("UPDATE deliveries SET status = 'dead', attempts = ?, finished_at = ?,"
                 + " last_error = ? WHERE id = ?", attempts, at.toEpochMilli(), error, deliveryId));
     }
 
@@ -274,7 +266,7 @@ public final class SqliteStore implements NotificationStore {
         return submit(c -> {
             boolean any = false;
             for (long id : deliveryIds) {
-                any |= update(c, "UPDATE deliveries SET status = 'pending' WHERE id = ? AND status = 'in_flight'", id);
+                any |= update("UPDATE deliveries SET status = 'pending' WHERE id = ? AND status = 'in_flight'", id);
             }
             return any;
         });
@@ -284,7 +276,8 @@ public final class SqliteStore implements NotificationStore {
     public CompletableFuture<Integer> recoverInFlight() {
         return submit(c -> {
             try (Statement st = c.createStatement()) {
-                return st.executeUpdate("UPDATE deliveries SET status = 'pending' WHERE status = 'in_flight'");
+                return st.executeUpdate("UPDATE deliveries SET status = 'pending'"
+                        + " WHERE status IN ('pending', 'in_flight') AND status = 'in_flight'");
             }
         });
     }
@@ -292,14 +285,13 @@ public final class SqliteStore implements NotificationStore {
     @Override
     public Optional<Receipt> receipt(String groupKey, String receiver, String channel) {
         return read(c -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT receipt FROM receipts WHERE group_key = ? AND receiver = ? AND channel = ?")) {
-                ps.setString(1, groupKey);
-                ps.setString(2, receiver);
-                ps.setString(3, channel);
-                try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? Optional.of(new Receipt(fromJson(rs.getString(1)))) : Optional.<Receipt>empty();
-                }
+            PreparedStatement ps = readStatements.get(
+                    "SELECT receipt FROM receipts WHERE group_key = ? AND receiver = ? AND channel = ?");
+            ps.setString(1, groupKey);
+            ps.setString(2, receiver);
+            ps.setString(3, channel);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(new Receipt(fromJson(rs.getString(1)))) : Optional.<Receipt>empty();
             }
         }, Optional.empty());
     }
@@ -311,7 +303,7 @@ public final class SqliteStore implements NotificationStore {
             try (PreparedStatement ps = c.prepareStatement("""
                     SELECT d.id, d.notification_id, d.receiver, d.channel, d.integration, n.group_key, d.attempts,
                            d.last_error, n.received_at, d.finished_at
-                    FROM deliveries d JOIN notifications n ON n.id = d.notification_id
+                    FROM deliveries d INDEXED BY deliveries_dead JOIN notifications n ON n.id = d.notification_id
                     WHERE d.status = 'dead' ORDER BY d.id LIMIT ?""")) {
                 ps.setInt(1, limit);
                 try (ResultSet rs = ps.executeQuery()) {
@@ -328,25 +320,23 @@ public final class SqliteStore implements NotificationStore {
 
     @Override
     public CompletableFuture<Boolean> replay(long deliveryId, Instant now, Instant deadline) {
-        return submit(c -> update(c, "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?,"
+        return submit(c -> update("UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?,"
                 + " deadline_at = ?, finished_at = 0 WHERE id = ? AND status = 'dead'",
                 now.toEpochMilli(), deadline.toEpochMilli(), deliveryId));
     }
 
     @Override
     public Map<String, Long> countByIntegration(DeliveryStatus status) {
-        String where = status == DeliveryStatus.PENDING ? "status IN ('pending', 'in_flight')" : "status = ?";
+        // literal statuses, not parameters: SQLite uses a partial index only when the query names its condition
+        String where = status == DeliveryStatus.PENDING ? "status IN ('pending', 'in_flight')"
+                : "status = '" + status.sql() + "'";
         return read(c -> {
             Map<String, Long> counts = new HashMap<>();
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT integration, count(*) FROM deliveries WHERE " + where + " GROUP BY integration")) {
-                if (status != DeliveryStatus.PENDING) {
-                    ps.setString(1, status.sql());
-                }
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        counts.put(rs.getString(1), rs.getLong(2));
-                    }
+            PreparedStatement ps = readStatements.get(
+                    "SELECT integration, count(*) FROM deliveries WHERE " + where + " GROUP BY integration");
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    counts.put(rs.getString(1), rs.getLong(2));
                 }
             }
             return counts;
@@ -535,11 +525,8 @@ public final class SqliteStore implements NotificationStore {
                 LOG.error("store rollback failed: {}", e.getMessage());
             }
         }
-        try {
-            prepareStatements();
-        } catch (SQLException e) {
-            LOG.error("store statements could not be prepared again: {}", e.getMessage());
-        }
+        // prepared again on next use: a failure (SQLITE_FULL) can leave a statement unusable
+        writeStatements.clear();
     }
 
     private void execute(String sql) throws SQLException {
@@ -548,13 +535,13 @@ public final class SqliteStore implements NotificationStore {
         }
     }
 
-    private static boolean update(Connection c, String sql, Object... args) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            for (int i = 0; i < args.length; i++) {
-                ps.setObject(i + 1, args[i]);
-            }
-            return ps.executeUpdate() > 0;
+    /** On the writer thread only. */
+    private boolean update(String sql, Object... args) throws SQLException {
+        PreparedStatement ps = writeStatements.get(sql);
+        for (int i = 0; i < args.length; i++) {
+            ps.setObject(i + 1, args[i]);
         }
+        return ps.executeUpdate() > 0;
     }
 
     private <T> T read(SqlWork<T> work, T onFailure) {
@@ -581,6 +568,40 @@ public final class SqliteStore implements NotificationStore {
             return JSON.readValue(json, STRING_MAP);
         } catch (JsonProcessingException e) {
             throw new SQLException("stored receipt unreadable", e);
+        }
+    }
+
+    /**
+     * Statements prepared once per connection and reused (SQLite parses and plans a statement on each prepare).
+     * Used by one thread at a time: the writer's by the writer, the reader's under the read lock.
+     */
+    private static final class Statements {
+        private final Connection connection;
+        private final Map<String, PreparedStatement> bySql = new HashMap<>();
+
+        Statements(Connection connection) {
+            this.connection = connection;
+        }
+
+        PreparedStatement get(String sql) throws SQLException {
+            PreparedStatement ps = bySql.get(sql);
+            if (ps == null) {
+                ps = connection.prepareStatement(sql);
+                bySql.put(sql, ps);
+            }
+            ps.clearParameters();
+            return ps;
+        }
+
+        void clear() {
+            for (PreparedStatement ps : bySql.values()) {
+                try {
+                    ps.close();
+                } catch (SQLException e) {
+                    // closing a statement SQLite already finalised: nothing to do
+                }
+            }
+            bySql.clear();
         }
     }
 }
