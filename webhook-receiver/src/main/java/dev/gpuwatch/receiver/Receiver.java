@@ -79,9 +79,9 @@ public final class Receiver implements AutoCloseable {
             Dispatcher dispatcher = new Dispatcher(store, channels, options.enricher().orElse(enricher),
                     settings, metrics, options.clock(), new SecureRandom());
             IngestService ingest = new IngestService(config.routingTree(), Channels.targets(config, channels), store,
-                    settings.maxAge(), options.clock(), metrics, dispatcher::wake);
+                    settings.maxAge(), options.clock(), metrics);
             Javalin http = ReceiverHttp.create(ingest, store, metrics, auth, config.ingest().maxBodyBytes(),
-                    settings.maxAge(), options.clock(), dispatcher::wake,
+                    settings.maxAge(), options.clock(),
                     c -> options.tls().apply(c, options.host(), options.port()));
             dispatcher.start();
             Thread housekeeping = Thread.ofVirtual().name("housekeeping")

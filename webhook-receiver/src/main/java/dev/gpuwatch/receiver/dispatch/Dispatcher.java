@@ -92,10 +92,14 @@ public final class Dispatcher implements AutoCloseable {
         if (recovered > 0) {
             LOG.info("resuming {} deliveries that were in flight when the receiver stopped", recovered);
         }
+        store.onDeliveriesDue(this::wake);
         loop.start();
     }
 
-    /** Something became due (a notification was accepted, a dead letter replayed): look now. */
+    /**
+     * Something became due: look now. The store calls it after each commit that adds due deliveries (a
+     * notification accepted, a dead letter replayed); a worker calls it when it stops.
+     */
     public void wake() {
         if (wakeups.availablePermits() == 0) {
             wakeups.release();

@@ -38,11 +38,10 @@ public final class ReceiverHttp {
 
     /**
      * @param maxBodyBytes larger bodies are refused with 413 while reading, before they are buffered
-     * @param onReplay called after a dead letter is made pending again (wakes the dispatcher)
      * @param tls adds the HTTPS connector when TLS is configured
      */
     public static Javalin create(IngestService ingest, NotificationStore store, ReceiverMetrics metrics,
-            Authenticator auth, long maxBodyBytes, Duration maxAge, Clock clock, Runnable onReplay,
+            Authenticator auth, long maxBodyBytes, Duration maxAge, Clock clock,
             Consumer<io.javalin.config.JavalinConfig> tls) {
         return Javalin.create(config -> {
             config.concurrency.useVirtualThreads = true;
@@ -75,7 +74,6 @@ public final class ReceiverHttp {
                     return;
                 }
                 if (store.replay(id, clock.instant(), clock.instant().plus(maxAge)).join()) {
-                    onReplay.run();
                     json(ctx, 200, Map.of("replayed", id));
                 } else {
                     json(ctx, 404, error("no dead letter with id " + id, "id"));
@@ -104,7 +102,14 @@ public final class ReceiverHttp {
         }
         byte[] body;
         try (InputStream in = ctx.req().getInputStream()) {
-            body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBodyBytes + 1));
+            if (declared >= 0 && declared < Integer.MAX_VALUE - 8) {
+                // Alertmanager always sends Content-Length: read into an array of exactly that size
+                byte[] exact = new byte[(int) declared];
+                int read = in.readNBytes(exact, 0, exact.length);
+                body = read == exact.length ? exact : java.util.Arrays.copyOf(exact, read);
+            } else {
+                body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBodyBytes + 1));
+            }
         } catch (IOException e) {
             metrics.notification("rejected");
             json(ctx, 400, error("body could not be read", ""));

@@ -41,22 +41,19 @@ public final class IngestService {
     private final Duration maxAge;
     private final Clock clock;
     private final ReceiverMetrics metrics;
-    private final Runnable onAccepted;
 
     /**
      * @param targetsByReceiver every configured receiver name with its channels (possibly none)
      * @param maxAge deadline for the deliveries created, counted from receipt
-     * @param onAccepted called after a new notification is durable (wakes the dispatcher)
      */
     public IngestService(RoutingTree routes, Map<String, List<Target>> targetsByReceiver, NotificationStore store,
-            Duration maxAge, Clock clock, ReceiverMetrics metrics, Runnable onAccepted) {
+            Duration maxAge, Clock clock, ReceiverMetrics metrics) {
         this.routes = routes;
         this.targetsByReceiver = Map.copyOf(targetsByReceiver);
         this.store = store;
         this.maxAge = maxAge;
         this.clock = clock;
         this.metrics = metrics;
-        this.onAccepted = onAccepted;
     }
 
     public Outcome ingest(byte[] body) {
@@ -78,7 +75,6 @@ public final class IngestService {
         return switch (store.append(record).join()) {
             case ACCEPTED -> {
                 metrics.notification("accepted");
-                onAccepted.run();
                 yield new Outcome.Accepted();
             }
             case DUPLICATE -> {

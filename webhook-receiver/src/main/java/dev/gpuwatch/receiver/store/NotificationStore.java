@@ -55,6 +55,13 @@ public interface NotificationStore extends AutoCloseable {
     /** Deletes notifications received before {@code cutoff} whose deliveries all succeeded. */
     CompletableFuture<Integer> purgeDelivered(Instant cutoff);
 
+    /**
+     * Registers what to run right after a commit that made deliveries due now (a new notification with
+     * targets, a replay, a release), on the committing thread: the dispatcher looks at once, without waiting
+     * for the caller to hear back or for a timer. Must return quickly.
+     */
+    void onDeliveriesDue(Runnable listener);
+
     /** True while the last write succeeded. */
     boolean writable();
 

@@ -37,6 +37,7 @@ public final class SqliteStore implements NotificationStore {
 
     private static final Logger LOG = LoggerFactory.getLogger(SqliteStore.class);
     private static final int MAX_BATCH = 512;
+    static final int CHECKPOINT_PAGES = 250;
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final TypeReference<Map<String, String>> STRING_MAP = new TypeReference<>() {};
 
@@ -48,6 +49,9 @@ public final class SqliteStore implements NotificationStore {
     private final Thread writer;
     private final Statements writeStatements;
     private final Statements readStatements;
+    private volatile Runnable onDeliveriesDue = () -> {};
+    /** Set by the writer while a transaction makes deliveries due now; read after its commit. */
+    private boolean dueAdded;
     private volatile boolean writable = true;
     private volatile boolean closed;
 
@@ -82,6 +86,10 @@ public final class SqliteStore implements NotificationStore {
             st.execute("PRAGMA synchronous=FULL");
             st.execute("PRAGMA foreign_keys=ON");
             st.execute("PRAGMA busy_timeout=5000");
+            // The writer copies the WAL back into the database every 250 pages (1 MiB) instead of SQLite's
+            // 1000: a checkpoint stalls the batch that triggers it, and at 5,000 notifications/s the stall of a
+            // 1000-page checkpoint set the acknowledge p99 (17 ms against 10 ms at 250 pages, same throughput).
+            st.execute("PRAGMA wal_autocheckpoint=" + CHECKPOINT_PAGES);
         }
         Migrations.apply(write);
         if (maxPageCount.isPresent()) {
@@ -152,6 +160,7 @@ public final class SqliteStore implements NotificationStore {
             insertDelivery.setLong(5, n.receivedAt().toEpochMilli());
             insertDelivery.setLong(6, n.deadline().toEpochMilli());
             insertDelivery.executeUpdate();
+            dueAdded = true;
         }
         return AppendResult.ACCEPTED;
     }
@@ -268,6 +277,7 @@ public final class SqliteStore implements NotificationStore {
             for (long id : deliveryIds) {
                 any |= update("UPDATE deliveries SET status = 'pending' WHERE id = ? AND status = 'in_flight'", id);
             }
+            dueAdded |= any;
             return any;
         });
     }
@@ -320,9 +330,13 @@ public final class SqliteStore implements NotificationStore {
 
     @Override
     public CompletableFuture<Boolean> replay(long deliveryId, Instant now, Instant deadline) {
-        return submit(c -> update("UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?,"
-                + " deadline_at = ?, finished_at = 0 WHERE id = ? AND status = 'dead'",
-                now.toEpochMilli(), deadline.toEpochMilli(), deliveryId));
+        return submit(c -> {
+            boolean replayed = update("UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?,"
+                    + " deadline_at = ?, finished_at = 0 WHERE id = ? AND status = 'dead'",
+                    now.toEpochMilli(), deadline.toEpochMilli(), deliveryId);
+            dueAdded |= replayed;
+            return replayed;
+        });
     }
 
     @Override
@@ -360,6 +374,19 @@ public final class SqliteStore implements NotificationStore {
             }
             return purged;
         });
+    }
+
+    @Override
+    public void onDeliveriesDue(Runnable listener) {
+        onDeliveriesDue = listener;
+    }
+
+    private void wakeDispatcher() {
+        try {
+            onDeliveriesDue.run();
+        } catch (RuntimeException e) {
+            LOG.error("deliveries-due listener failed: {}", e.toString());
+        }
     }
 
     @Override
@@ -476,11 +503,16 @@ public final class SqliteStore implements NotificationStore {
             // transactions are explicit statements rather than JDBC auto-commit, because SQLite itself rolls
             // back on some errors (SQLITE_FULL) and the driver's idea of an open transaction would go stale
             execute("BEGIN IMMEDIATE");
+            dueAdded = false;
             for (Task<?> t : batch) {
                 t.runIn(writeConnection);
             }
             execute("COMMIT");
             writable = true;
+            if (dueAdded) {
+                // before the callers hear back: the dispatcher starts claiming while ingest answers
+                wakeDispatcher();
+            }
             batch.forEach(Task::complete);
             return true;
         } catch (SQLException e) {

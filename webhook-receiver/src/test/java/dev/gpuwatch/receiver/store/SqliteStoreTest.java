@@ -77,4 +77,47 @@ class SqliteStoreTest {
             assertEquals(true, overloaded > 0, "a queue of one cannot take 200 at once");
         }
     }
+
+    @Test
+    void claimsTakeTheChannelsDueDeliveriesOldestFirstAndSchedulingSeesEachChannel() throws Exception {
+        try (SqliteStore store = SqliteStore.open(dir.resolve("s.db"), 100, OptionalLong.empty())) {
+            for (int i = 0; i < 5; i++) {
+                store.append(notification("n" + i, T0.plusSeconds(i))).join();
+            }
+            store.append(new NewNotification("other", "g", "firing", T0, T0.plus(Duration.ofHours(6)),
+                    "{}".getBytes(), List.of(new Target("r", "r/slack/0", "slack")))).join();
+            assertEquals(java.util.Map.of("r/log/0", T0, "r/slack/0", T0), store.nextDueByChannel());
+
+            Instant now = T0.plusSeconds(10);
+            var first = store.claimDue("r/log/0", now, now.plusSeconds(60), 2).join();
+            assertEquals(List.of("n0", "n1"), first.stream().map(d -> d.groupKey().substring(6)).toList());
+            // n2 is retried later: the next claim skips it and takes the two after it
+            var second = store.claimDue("r/log/0", now, now.plusSeconds(60), 1).join();
+            store.reschedule(second.getFirst().id(), 1, now.plusSeconds(30), "HTTP 503").join();
+            var third = store.claimDue("r/log/0", now, now.plusSeconds(60), 5).join();
+            assertEquals(List.of("n3", "n4"), third.stream().map(d -> d.groupKey().substring(6)).toList());
+            // the earlier of the retry (now + 30 s) and the leases expiring (now + 60 s)
+            assertEquals(now.plusSeconds(30), store.nextDueByChannel().get("r/log/0"));
+            // an expired lease makes an in-flight delivery claimable again, still oldest first
+            var afterLease = store.claimDue("r/log/0", now.plusSeconds(61), now.plusSeconds(120), 10).join();
+            assertEquals(List.of("n0", "n1", "n2", "n3", "n4"),
+                    afterLease.stream().map(d -> d.groupKey().substring(6)).toList());
+        }
+    }
+
+    @Test
+    void commitsThatMakeDeliveriesDueCallTheListenerBeforeTheCallerHearsBack() throws Exception {
+        try (SqliteStore store = SqliteStore.open(dir.resolve("s.db"), 10, OptionalLong.empty())) {
+            var calls = new java.util.concurrent.atomic.AtomicInteger();
+            store.onDeliveriesDue(calls::incrementAndGet);
+            assertEquals(AppendResult.ACCEPTED, store.append(notification("a", T0)).join());
+            assertEquals(1, calls.get());
+            assertEquals(AppendResult.DUPLICATE, store.append(notification("a", T0)).join());
+            var due = store.claimDue("r/log/0", T0, T0.plusSeconds(60), 10).join();
+            store.markDead(due.getFirst().id(), 1, T0, "HTTP 400").join();
+            assertEquals(1, calls.get(), "a duplicate, a claim and a dead letter make nothing due");
+            assertEquals(true, store.replay(due.getFirst().id(), T0, T0.plusSeconds(3600)).join());
+            assertEquals(2, calls.get());
+        }
+    }
 }
