@@ -142,7 +142,11 @@ class ReceiverHttpTest {
 
         byte[] tenMegabytes = new byte[10 * 1024 * 1024];
         java.util.Arrays.fill(tenMegabytes, (byte) ' ');
-        var tooLarge = post("application/json", tenMegabytes);
+        // Expect: 100-continue: the receiver refuses on Content-Length before reading, so a client still
+        // streaming 10 MB may otherwise meet the closed connection (broken pipe) before it reads the 413.
+        var tooLarge = http.send(HttpRequest.newBuilder(uri("/api/v1/alerts")).expectContinue(true)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(tenMegabytes)).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(413, tooLarge.statusCode());
         assertTrue(tooLarge.body().contains("exceeds the limit of 8388608"), tooLarge.body());
 
