@@ -75,15 +75,15 @@ class AlertmanagerIntegrationTest {
                     .redirectErrorStream(true).redirectOutput(dir.resolve("alertmanager.out").toFile()).start();
             try {
                 URI amAlerts = URI.create("http://127.0.0.1:" + amPort + "/api/v2/alerts");
-                await("Alertmanager ready", () -> get(URI.create("http://127.0.0.1:" + amPort + "/-/ready")) == 200);
+                await("Alertmanager ready", () -> Polling.status(http, URI.create("http://127.0.0.1:" + amPort + "/-/ready")) == 200);
                 Instant start = Instant.now().truncatedTo(ChronoUnit.SECONDS).minusSeconds(60);
                 assertEquals(200, postAlerts(amAlerts, start, null));
-                await("firing delivered", () -> lines(sink).stream().anyMatch(l -> l.contains("status=firing")));
+                await("firing delivered", () -> Polling.lines(sink).stream().anyMatch(l -> l.contains("status=firing")));
 
                 assertEquals(200, postAlerts(amAlerts, start, Instant.now().minusSeconds(5)));
-                await("resolved delivered", () -> lines(sink).stream().anyMatch(l -> l.contains("status=resolved")));
+                await("resolved delivered", () -> Polling.lines(sink).stream().anyMatch(l -> l.contains("status=resolved")));
 
-                List<String> lines = lines(sink);
+                List<String> lines = Polling.lines(sink);
                 String firing = lines.stream().filter(l -> l.contains("status=firing")).findFirst().orElseThrow();
                 assertTrue(firing.contains("alerts=2"), firing);
                 assertTrue(firing.contains("GpuXidError firing"), firing);
@@ -91,7 +91,7 @@ class AlertmanagerIntegrationTest {
                 assertTrue(firing.contains("receiver=oncall"), "routed by severity: " + firing);
                 assertEquals(1, lines.stream().filter(l -> l.contains("status=firing")).count(),
                         "Alertmanager's repeats of the same group are not delivered twice: " + lines);
-                var metrics = get(URI.create("http://127.0.0.1:" + receiver.port() + "/metrics"));
+                var metrics = Polling.status(http, URI.create("http://127.0.0.1:" + receiver.port() + "/metrics"));
                 assertEquals(200, metrics);
             } finally {
                 am.destroyForcibly().waitFor();
@@ -112,25 +112,6 @@ class AlertmanagerIntegrationTest {
         return http.send(HttpRequest.newBuilder(uri).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(alerts.toString())).build(),
                 HttpResponse.BodyHandlers.ofString()).statusCode();
-    }
-
-    private int get(URI uri) {
-        try {
-            return http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
-        } catch (IOException e) {
-            return -1;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return -1;
-        }
-    }
-
-    private static List<String> lines(Path sink) {
-        try {
-            return Files.exists(sink) ? Files.readAllLines(sink) : List.of();
-        } catch (IOException e) {
-            return List.of();
-        }
     }
 
     private static void await(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {

@@ -7,6 +7,7 @@ import dev.gpuwatch.receiver.Receiver;
 import dev.gpuwatch.receiver.config.ConfigLoader;
 import java.io.IOException;
 import java.net.ServerSocket;
+import dev.gpuwatch.receiver.Polling;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -16,7 +17,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.List;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -82,7 +82,7 @@ class AlertmanagerTlsTest {
                     "--cluster.listen-address=")
                     .redirectErrorStream(true).redirectOutput(dir.resolve("alertmanager.out").toFile()).start();
             try {
-                await("Alertmanager ready", () -> get(URI.create("http://127.0.0.1:" + amPort + "/-/ready")) == 200);
+                await("Alertmanager ready", () -> Polling.status(http, URI.create("http://127.0.0.1:" + amPort + "/-/ready")) == 200);
                 String startsAt = Instant.now().truncatedTo(ChronoUnit.SECONDS).minusSeconds(60).toString();
                 var pushed = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + amPort + "/api/v2/alerts"))
                         .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("""
@@ -90,31 +90,12 @@ class AlertmanagerTlsTest {
                                 "annotations":{"summary":"ECC errors on GPU 3"},"startsAt":"%s"}]""".formatted(startsAt)))
                         .build(), HttpResponse.BodyHandlers.ofString());
                 assertEquals(200, pushed.statusCode(), pushed.body());
-                await("delivered over HTTPS", () -> lines(sink).stream().anyMatch(l -> l.contains("GpuEccErrors firing")));
+                await("delivered over HTTPS", () -> Polling.lines(sink).stream().anyMatch(l -> l.contains("GpuEccErrors firing")));
                 String log = Files.readString(dir.resolve("alertmanager.out"));
                 assertTrue(!log.contains("Notify for alerts failed"), "Alertmanager retried: " + log);
             } finally {
                 am.destroyForcibly().waitFor();
             }
-        }
-    }
-
-    private int get(URI uri) {
-        try {
-            return http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
-        } catch (IOException e) {
-            return -1;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return -1;
-        }
-    }
-
-    private static List<String> lines(Path sink) {
-        try {
-            return Files.exists(sink) ? Files.readAllLines(sink) : List.of();
-        } catch (IOException e) {
-            return List.of();
         }
     }
 
