@@ -19,6 +19,7 @@ import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Function;
 
 /**
  * One simulated GPU. Its constants (identity, workload, ambient temperature, noise) are hashes of (seed, index);
@@ -61,6 +62,9 @@ final class SimulatedDevice {
 
     private enum Workload { VLLM, TRITON, PYTHON }
 
+    /** A host process as the fleet shows it: its pid and, when /proc could tell, its command. */
+    record ShownProcess(int pid, Optional<String> command) {}
+
     /** A long-running process of the GPU's workload: its memory is a share of the board, optionally wobbling. */
     private record BaseProcess(int pid, String command, double memoryShare, double wobble, double wobblePeriod,
             double wobblePhase) {}
@@ -99,7 +103,12 @@ final class SimulatedDevice {
     private long gridSecond;
     private final double[] integrals = new double[3];
 
-    SimulatedDevice(SimulationOptions options, int index, int faultyIndex, Timeline timeline, Instant start) {
+    /**
+     * @param shown a real process of this host (pid and, when /proc could tell, its command) that takes the
+     *     place of the first workload process; its memory curve stays the simulated one
+     */
+    SimulatedDevice(SimulationOptions options, int index, int faultyIndex, Timeline timeline, Instant start,
+            Optional<ShownProcess> shown) {
         this.model = options.model();
         this.seed = options.seed();
         this.index = index;
@@ -115,7 +124,8 @@ final class SimulatedDevice {
         this.pciBusId = "%08X:%s:00.0".formatted(index / HGX_BUSES.length, HGX_BUSES[index % HGX_BUSES.length]);
         this.utilLevel = range(0.5, 0.8, Key.LEVEL);
         this.ambientCelsius = range(27, 31, Key.AMBIENT);
-        this.workload = workload(faulty ? Workload.VLLM : pickWorkload());
+        this.workload = shown.map(this::show).orElse(Function.identity())
+                .apply(workload(faulty ? Workload.VLLM : pickWorkload()));
         this.nvlinkBytesPerSecond = model.hasNvlink() ? range(5e9, 4e10, Key.NVLINK) : 0;
         this.nvlinkRxFactor = range(0.97, 1.03, Key.NVLINK, 1);
         this.pcieRxPeak = range(4e8, 1.2e9, Key.PCIE);
@@ -374,6 +384,17 @@ final class SimulatedDevice {
     private static GpuProcess process(int pid, String command, long memory) {
         return new GpuProcess(pid, Optional.of(command), OptionalLong.of(memory), OptionalInt.empty(),
                 OptionalInt.empty());
+    }
+
+    /** Replaces the first workload process's pid and command; every hash stays as it was, so nothing else moves. */
+    private Function<List<BaseProcess>, List<BaseProcess>> show(ShownProcess host) {
+        return list -> {
+            List<BaseProcess> out = new ArrayList<>(list);
+            BaseProcess first = out.getFirst();
+            out.set(0, new BaseProcess(host.pid(), host.command().orElse(first.command()), first.memoryShare(),
+                    first.wobble(), first.wobblePeriod(), first.wobblePhase()));
+            return List.copyOf(out);
+        };
     }
 
     private Workload pickWorkload() {

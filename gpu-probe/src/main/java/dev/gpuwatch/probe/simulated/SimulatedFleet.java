@@ -4,9 +4,14 @@ import dev.gpuwatch.probe.GpuProbe;
 import dev.gpuwatch.probe.GpuSnapshot;
 import java.time.Duration;
 import java.time.Instant;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.stream.Collectors;
 
 /**
  * A deterministic fleet of simulated GPUs. Every value is computed at {@link #sample()} time from the seed, the
@@ -15,9 +20,12 @@ import java.util.Objects;
  * background. Counters never go down, even when the clock does. Thread-safe.
  *
  * <p>Fault scenarios hit {@link #faultyGpuIndex()}, the last GPU, {@link SimulationOptions#faultAfter()} after
- * the fleet opened or the scenario was last switched. See docs/simulated-fleet.md.
+ * the fleet opened or the scenario was last switched. {@link SimulationOptions#hostProcesses()} show real
+ * processes of this host in place of simulated ones. See docs/simulated-fleet.md.
  */
 public final class SimulatedFleet implements GpuProbe {
+    private static final Path PROC = Path.of("/proc");
+
     private final SimulationOptions options;
     private final Instant start;
     private final Timeline timeline;
@@ -25,20 +33,31 @@ public final class SimulatedFleet implements GpuProbe {
     /** The latest time since start ever sampled: counters are read here so they cannot go backwards. */
     private long highWaterNanos;
 
-    private SimulatedFleet(SimulationOptions options) {
+    private SimulatedFleet(SimulationOptions options, Path procRoot) {
         this.options = options;
         this.start = options.clock().instant();
         this.timeline = new Timeline(options.scenario(), options.faultAfter().toNanos());
+        Map<Integer, SimulatedDevice.ShownProcess> shown = new HashMap<>();
+        for (HostProcess p : options.hostProcesses()) {
+            // read once: a fleet's values must not change because a process was renamed or exited
+            shown.put(p.gpu(), new SimulatedDevice.ShownProcess(p.pid(), p.command(procRoot)));
+        }
         List<SimulatedDevice> list = new ArrayList<>(options.devices());
         for (int i = 0; i < options.devices(); i++) {
-            list.add(new SimulatedDevice(options, i, options.devices() - 1, timeline, start));
+            list.add(new SimulatedDevice(options, i, options.devices() - 1, timeline, start,
+                    Optional.ofNullable(shown.get(i))));
         }
         this.devices = List.copyOf(list);
     }
 
     /** Opens a fleet whose time starts now on {@code options.clock()}. */
     public static SimulatedFleet open(SimulationOptions options) {
-        return new SimulatedFleet(Objects.requireNonNull(options, "options"));
+        return open(options, PROC);
+    }
+
+    /** As {@link #open(SimulationOptions)}, with host processes' commands read under {@code procRoot}. */
+    static SimulatedFleet open(SimulationOptions options, Path procRoot) {
+        return new SimulatedFleet(Objects.requireNonNull(options, "options"), procRoot);
     }
 
     @Override
@@ -48,8 +67,10 @@ public final class SimulatedFleet implements GpuProbe {
 
     @Override
     public synchronized String description() {
-        return "simulated fleet: %dx %s, scenario %s, seed %d".formatted(options.devices(),
-                options.model().nvmlName(), timeline.current().label(), options.seed());
+        String host = options.hostProcesses().isEmpty() ? "" : ", host processes " + options.hostProcesses()
+                .stream().map(p -> "pid " + p.pid() + " on GPU " + p.gpu()).collect(Collectors.joining(", "));
+        return "simulated fleet: %dx %s, scenario %s, seed %d%s".formatted(options.devices(),
+                options.model().nvmlName(), timeline.current().label(), options.seed(), host);
     }
 
     @Override

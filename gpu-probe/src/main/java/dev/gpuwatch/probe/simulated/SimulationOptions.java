@@ -2,7 +2,10 @@ package dev.gpuwatch.probe.simulated;
 
 import java.time.Duration;
 import java.time.InstantSource;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * How to build a {@link SimulatedFleet}.
@@ -13,9 +16,12 @@ import java.util.Objects;
  * @param seed       fixes UUIDs, serials, pids, workloads and noise
  * @param faultAfter how long after the start (or a {@link SimulatedFleet#switchScenario switch}) a fault begins
  * @param clock      where time comes from; tests pass a controllable one
+ * @param hostProcesses real processes of this host shown as GPU processes, at most one per GPU, each on a GPU of
+ *                   the fleet (see {@link HostProcess}); empty by default
  */
 public record SimulationOptions(
-        int devices, GpuModel model, Scenario scenario, long seed, Duration faultAfter, InstantSource clock) {
+        int devices, GpuModel model, Scenario scenario, long seed, Duration faultAfter, InstantSource clock,
+        List<HostProcess> hostProcesses) {
 
     public static final int MAX_DEVICES = 64;
 
@@ -30,6 +36,24 @@ public record SimulationOptions(
         if (faultAfter.isNegative()) {
             throw new IllegalArgumentException("faultAfter must not be negative, was " + faultAfter);
         }
+        hostProcesses = List.copyOf(hostProcesses);
+        Set<Integer> gpus = new HashSet<>();
+        for (HostProcess p : hostProcesses) {
+            if (p.gpu() >= devices) {
+                throw new IllegalArgumentException("host process " + p + ": GPU " + p.gpu()
+                        + " is not in a fleet of " + devices + " GPU(s)");
+            }
+            if (!gpus.add(p.gpu())) {
+                throw new IllegalArgumentException("host process " + p + ": GPU " + p.gpu()
+                        + " already shows another host process (at most one per GPU)");
+            }
+        }
+    }
+
+    /** Without host processes: every GPU process is simulated. */
+    public SimulationOptions(int devices, GpuModel model, Scenario scenario, long seed, Duration faultAfter,
+            InstantSource clock) {
+        this(devices, model, scenario, seed, faultAfter, clock, List.of());
     }
 
     /** 8x H100 80GB, steady, seed 42, faults 30 s after the start, the system clock. */
@@ -39,26 +63,31 @@ public record SimulationOptions(
     }
 
     public SimulationOptions withDevices(int devices) {
-        return new SimulationOptions(devices, model, scenario, seed, faultAfter, clock);
+        return new SimulationOptions(devices, model, scenario, seed, faultAfter, clock, hostProcesses);
     }
 
     public SimulationOptions withModel(GpuModel model) {
-        return new SimulationOptions(devices, model, scenario, seed, faultAfter, clock);
+        return new SimulationOptions(devices, model, scenario, seed, faultAfter, clock, hostProcesses);
     }
 
     public SimulationOptions withScenario(Scenario scenario) {
-        return new SimulationOptions(devices, model, scenario, seed, faultAfter, clock);
+        return new SimulationOptions(devices, model, scenario, seed, faultAfter, clock, hostProcesses);
     }
 
     public SimulationOptions withSeed(long seed) {
-        return new SimulationOptions(devices, model, scenario, seed, faultAfter, clock);
+        return new SimulationOptions(devices, model, scenario, seed, faultAfter, clock, hostProcesses);
     }
 
     public SimulationOptions withFaultAfter(Duration faultAfter) {
-        return new SimulationOptions(devices, model, scenario, seed, faultAfter, clock);
+        return new SimulationOptions(devices, model, scenario, seed, faultAfter, clock, hostProcesses);
     }
 
     public SimulationOptions withClock(InstantSource clock) {
-        return new SimulationOptions(devices, model, scenario, seed, faultAfter, clock);
+        return new SimulationOptions(devices, model, scenario, seed, faultAfter, clock, hostProcesses);
+    }
+
+    /** Shows each of {@code hostProcesses} in place of the first workload process of its GPU. */
+    public SimulationOptions withHostProcesses(List<HostProcess> hostProcesses) {
+        return new SimulationOptions(devices, model, scenario, seed, faultAfter, clock, hostProcesses);
     }
 }
