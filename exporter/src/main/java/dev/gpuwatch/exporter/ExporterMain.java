@@ -156,6 +156,7 @@ public final class ExporterMain implements Callable<Integer> {
         if (s.faultAfter().isPresent()) {
             sim = sim.withFaultAfter(s.faultAfter().get());
         }
+        sim = sim.withHostProcesses(s.hostProcesses()); // last: checked against the final number of devices
         CudaOptions cudaDefaults = CudaOptions.defaults();
         ExporterConfig.Cuda c = config.cuda();
         CudaOptions cuda = new CudaOptions(c.healthCheck(),

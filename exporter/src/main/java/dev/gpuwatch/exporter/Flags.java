@@ -10,12 +10,15 @@ import dev.gpuwatch.exporter.config.LogLevel;
 import dev.gpuwatch.exporter.config.Parsers;
 import dev.gpuwatch.probe.GpuProbes.Backend;
 import dev.gpuwatch.probe.simulated.GpuModel;
+import dev.gpuwatch.probe.simulated.HostProcess;
 import dev.gpuwatch.probe.simulated.Scenario;
 import dev.gpuwatch.probe.simulated.SimulationOptions;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.EnumSet;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -76,6 +79,14 @@ final class Flags {
     @Option(names = "--gpu.simulated.fault-after", paramLabel = "DURATION", converter = DurationConverter.class,
             description = "When a fault scenario's fault starts after the exporter starts (default 30s).")
     Duration faultAfter;
+
+    @Option(names = "--gpu.simulated.model-server-pid", paramLabel = "PID[@GPU]", split = ",",
+            converter = HostProcessConverter.class,
+            description = "Show this real process of the host as a GPU process of the simulated fleet, on GPU index GPU "
+                    + "(default 0), in place of that GPU's first simulated process (same memory; command from "
+                    + "/proc/PID/comm). A model server's tree so found gets inference_model_gpu_memory_bytes. "
+                    + "Repeatable or comma-separated; at most one per GPU (default none).")
+    List<HostProcess> hostProcesses;
 
     @Option(names = "--collector.processes.top-n", paramLabel = "N",
             description = "Per GPU, how many processes (largest memory first) get a gpu_process_memory_used_bytes series; "
@@ -139,12 +150,14 @@ final class Flags {
         if (devices != null && (devices < 1 || devices > SimulationOptions.MAX_DEVICES)) {
             throw new ConfigException("--gpu.simulated.devices: must be 1.." + SimulationOptions.MAX_DEVICES + ", got " + devices);
         }
+        OptionalInt fleetDevices = devices != null ? OptionalInt.of(devices) : sim.devices();
         c = c.withSimulated(new ExporterConfig.Simulated(
                 scenario != null ? Optional.of(scenario) : sim.scenario(),
-                devices != null ? OptionalInt.of(devices) : sim.devices(),
+                fleetDevices,
                 model != null ? Optional.of(model) : sim.model(),
                 seed != null ? OptionalLong.of(seed) : sim.seed(),
-                faultAfter != null ? Optional.of(faultAfter) : sim.faultAfter()));
+                faultAfter != null ? Optional.of(faultAfter) : sim.faultAfter(),
+                hostProcesses != null ? hostProcesses(hostProcesses, fleetDevices) : sim.hostProcesses()));
         Set<GpuCollector> enabled = EnumSet.noneOf(GpuCollector.class);
         enabled.addAll(c.collectors());
         for (Map.Entry<GpuCollector, OptionSpec> e : collectorOptions.entrySet()) {
@@ -173,6 +186,26 @@ final class Flags {
             c = c.withLogLevel(logLevel);
         }
         return c;
+    }
+
+    /**
+     * Checks {@code --gpu.simulated.model-server-pid} against the fleet's size here, so the error names the flag
+     * (SimulationOptions would reject the same options with its own words).
+     */
+    private static List<HostProcess> hostProcesses(List<HostProcess> given, OptionalInt devices) throws ConfigException {
+        int fleet = devices.orElse(SimulationOptions.defaults().devices());
+        Set<Integer> gpus = new HashSet<>();
+        for (HostProcess p : given) {
+            if (p.gpu() >= fleet) {
+                throw new ConfigException("--gpu.simulated.model-server-pid: " + p + ": GPU " + p.gpu()
+                        + " is not in the simulated fleet of " + fleet + " GPU(s) (--gpu.simulated.devices)");
+            }
+            if (!gpus.add(p.gpu())) {
+                throw new ConfigException("--gpu.simulated.model-server-pid: " + p + ": GPU " + p.gpu()
+                        + " is given twice (at most one pid per GPU)");
+            }
+        }
+        return List.copyOf(given);
     }
 
     /** Converts with one of the shared parsers; picocli prefixes the error with the flag's name. */
@@ -225,6 +258,12 @@ final class Flags {
     static final class ModelConverter extends Converter<GpuModel> {
         ModelConverter() {
             super(Parsers::model, Parsers.MODEL_EXPECTED);
+        }
+    }
+
+    static final class HostProcessConverter extends Converter<HostProcess> {
+        HostProcessConverter() {
+            super(HostProcess::parse, HostProcess.EXPECTED);
         }
     }
 

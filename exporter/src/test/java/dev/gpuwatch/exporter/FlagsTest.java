@@ -12,6 +12,7 @@ import dev.gpuwatch.exporter.config.LogLevel;
 import dev.gpuwatch.probe.GpuProbes;
 import dev.gpuwatch.probe.GpuProbes.Backend;
 import dev.gpuwatch.probe.simulated.GpuModel;
+import dev.gpuwatch.probe.simulated.HostProcess;
 import dev.gpuwatch.probe.simulated.Scenario;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -19,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumSet;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -125,9 +127,40 @@ class FlagsTest {
         assertEquals(0, code);
         for (String flag : new String[] {"--web.listen-address", "--web.config.file", "--config.file", "--gpu.backend",
                 "--gpu.sample-interval", "--gpu.simulated.scenario", "--gpu.simulated.devices", "--gpu.simulated.model",
-                "--gpu.simulated.seed", "--collector.processes.top-n", "--[no-]cuda.health-check",
+                "--gpu.simulated.seed", "--gpu.simulated.model-server-pid=PID[@GPU]", "--collector.processes.top-n", "--[no-]cuda.health-check",
                 "--cuda.health-check.interval", "--log.level", "--[no-]collector.gpu", "--[no-]collector.processes"}) {
             assertTrue(out.toString().contains(flag), flag);
         }
+    }
+
+    @Test
+    void modelServerPidsAreRepeatableOrCommaSeparatedAndReachTheFleet() throws Exception {
+        assertEquals(List.of(), ExporterMain.probeRequest(ExporterMain.parse()).simulation().hostProcesses());
+        ExporterConfig c = ExporterMain.parse("--gpu.simulated.devices=4", "--gpu.simulated.model-server-pid=4242",
+                "--gpu.simulated.model-server-pid", "77@3,4242@1");
+        List<HostProcess> expected = List.of(new HostProcess(4242, 0), new HostProcess(77, 3), new HostProcess(4242, 1));
+        assertEquals(expected, c.simulated().hostProcesses());
+        GpuProbes.Request r = ExporterMain.probeRequest(c);
+        assertEquals(expected, r.simulation().hostProcesses());
+        assertEquals(4, r.simulation().devices());
+    }
+
+    @Test
+    void aBadModelServerPidIsNamed() {
+        assertEquals("Invalid value for option '--gpu.simulated.model-server-pid' (PID[@GPU]): "
+                        + HostProcess.EXPECTED + ", got 'vllm'",
+                assertThrows(ConfigException.class, () -> ExporterMain.parse("--gpu.simulated.model-server-pid=vllm"))
+                        .getMessage());
+        assertEquals("--gpu.simulated.model-server-pid: 12@8: GPU 8 is not in the simulated fleet of 8 GPU(s) "
+                        + "(--gpu.simulated.devices)",
+                assertThrows(ConfigException.class, () -> ExporterMain.parse("--gpu.simulated.model-server-pid=12@8"))
+                        .getMessage());
+        assertEquals("--gpu.simulated.model-server-pid: 12@1: GPU 1 is not in the simulated fleet of 1 GPU(s) "
+                        + "(--gpu.simulated.devices)",
+                assertThrows(ConfigException.class, () -> ExporterMain.parse("--gpu.simulated.model-server-pid=12@1",
+                        "--gpu.simulated.devices=1")).getMessage());
+        assertEquals("--gpu.simulated.model-server-pid: 13@0: GPU 0 is given twice (at most one pid per GPU)",
+                assertThrows(ConfigException.class, () -> ExporterMain.parse("--gpu.simulated.model-server-pid=12,13@0"))
+                        .getMessage());
     }
 }

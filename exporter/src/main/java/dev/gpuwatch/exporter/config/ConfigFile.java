@@ -67,7 +67,8 @@ public final class ConfigFile {
                         s.devices() != null ? OptionalInt.of(devices(file, s.devices())) : cur.devices(),
                         s.model() != null ? Optional.of(s.model()) : cur.model(),
                         s.seed() != null ? OptionalLong.of(s.seed()) : cur.seed(),
-                        s.faultAfter() != null ? Optional.of(s.faultAfter()) : cur.faultAfter()));
+                        s.faultAfter() != null ? Optional.of(s.faultAfter()) : cur.faultAfter(),
+                        cur.hostProcesses())); // pids change with every start: a flag only
             }
         }
         if (root.collectors() != null) {

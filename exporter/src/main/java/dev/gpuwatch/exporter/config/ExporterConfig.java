@@ -3,10 +3,12 @@ package dev.gpuwatch.exporter.config;
 import dev.gpuwatch.exporter.collector.GpuCollector;
 import dev.gpuwatch.probe.GpuProbes.Backend;
 import dev.gpuwatch.probe.simulated.GpuModel;
+import dev.gpuwatch.probe.simulated.HostProcess;
 import dev.gpuwatch.probe.simulated.Scenario;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
@@ -48,9 +50,22 @@ public record ExporterConfig(
         }
     }
 
-    /** Simulated fleet settings; empty values take {@code SimulationOptions.defaults()}. */
+    /**
+     * Simulated fleet settings; empty values take {@code SimulationOptions.defaults()}. {@code hostProcesses}
+     * ({@code --gpu.simulated.model-server-pid}) are real processes shown as GPU processes, none by default.
+     */
     public record Simulated(Optional<Scenario> scenario, OptionalInt devices, Optional<GpuModel> model,
-            OptionalLong seed, Optional<Duration> faultAfter) {
+            OptionalLong seed, Optional<Duration> faultAfter, List<HostProcess> hostProcesses) {
+        public Simulated {
+            hostProcesses = List.copyOf(hostProcesses);
+        }
+
+        /** Without host processes. */
+        public Simulated(Optional<Scenario> scenario, OptionalInt devices, Optional<GpuModel> model,
+                OptionalLong seed, Optional<Duration> faultAfter) {
+            this(scenario, devices, model, seed, faultAfter, List.of());
+        }
+
         public static Simulated defaults() {
             return new Simulated(Optional.empty(), OptionalInt.empty(), Optional.empty(), OptionalLong.empty(), Optional.empty());
         }
