@@ -6,6 +6,9 @@
 #  2. the same alerts into a real Alertmanager's POST /api/v2/alerts (in memory, no fsync);
 #  3. end-to-end delivery latency (receipt to delivered) to the local Slack server at a calm rate.
 # Usage: bench/receiver-ingest.sh [seconds per wrk run, default 30] [connections, default 32]
+# Environment: BUILD_DIR (the module build directory, default target); RECEIVER_JAVA_OPTS (extra JVM flags after
+# those in webhook-receiver/jvm.options, e.g. -Xlog:gc:file=/tmp/gc.log); RECEIVER_ONLY=1 skips Alertmanager
+# and the end-to-end part (for quick before/after runs of the receiver alone); KEEP_WORK=1 keeps the work dir.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -67,7 +70,11 @@ receivers:
         channel: alerts
         api_url: http://127.0.0.1:$SLACK_PORT/api/
 YAML
-"$JAVA_HOME/bin/java" -jar "$JAR" --web.listen-address="127.0.0.1:$RECEIVER_PORT" --config.file="$WORK/receiver.yml" \
+# the same JVM flags as scripts/run and the integration tests use (webhook-receiver/jvm.options)
+mapfile -t JVM_OPTS < <(grep -v '^\s*#' webhook-receiver/jvm.options | grep -v '^\s*$')
+# shellcheck disable=SC2206
+EXTRA_OPTS=(${RECEIVER_JAVA_OPTS:-})
+"$JAVA_HOME/bin/java" "${JVM_OPTS[@]}" "${EXTRA_OPTS[@]}" -jar "$JAR" --web.listen-address="127.0.0.1:$RECEIVER_PORT" --config.file="$WORK/receiver.yml" \
   --storage.path="$WORK/receiver.db" --log.level=warn > "$WORK/receiver.out" 2>&1 &
 PIDS+=($!)
 await "http://127.0.0.1:$RECEIVER_PORT/readyz"
@@ -79,6 +86,19 @@ read -r r_rps r_p99 r_bad < <(wrk_run bench/receiver/webhook.lua "http://127.0.0
 after=$(metric 'gpuwatch_receiver_notifications_total{outcome="accepted"}')
 unavailable=$(metric 'gpuwatch_receiver_notifications_total{outcome="unavailable"}')
 r_accepted=$(awk -v a="$after" -v b="$before" -v d="$DURATION" 'BEGIN {printf "%.0f", (a - b) / d}')
+r_rss=$(awk '/^VmRSS|^VmHWM/ {printf "%s %.0f MiB ", $1, $2 / 1024}' "/proc/${PIDS[1]}/status")
+r_wal=$(stat -c %s "$WORK/receiver.db-wal" 2>/dev/null | awk '{printf "%.1f MiB", $1 / 1048576}')
+if [ "${RECEIVER_ONLY:-}" = 1 ]; then
+  cat <<TABLE
+
+| receiver POST /api/v1/alerts (wrk -t2 -c$CONNECTIONS -d${DURATION}s) | requests/s | p99 latency | non-2xx |
+|---|---|---|---|
+| durable: SQLite WAL, synchronous=FULL | $r_rps ($r_accepted accepted/s by the metric) | $r_p99 | $r_bad (503 overload: $unavailable in total) |
+
+Receiver memory after the load: $r_rss; WAL file: ${r_wal:-none}.
+TABLE
+  exit 0
+fi
 
 # --- end to end to the local Slack server, at a calm 20 notifications/s --------------------------------
 # (while the log sink may still be working through the backlog the wrk run left)
@@ -133,4 +153,5 @@ cat <<TABLE
 End to end, receipt to delivered at the local Slack server (200 notifications at ~20/s, after 10 not counted): $slack_total delivered;
 $slack_25ms within 25 ms, $slack_50ms within 50 ms, $slack_100ms within 100 ms.
 A synchronous 4 KiB write to the store's disk takes $dsync_ms ms on average (dd oflag=dsync, 1000 writes).
+Receiver memory after the wrk load: $r_rss; WAL file then: ${r_wal:-none}.
 TABLE
