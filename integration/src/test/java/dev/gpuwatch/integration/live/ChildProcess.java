@@ -52,6 +52,11 @@ public final class ChildProcess implements AutoCloseable {
         return command;
     }
 
+    /** The process id, e.g. for the exporter's {@code --gpu.simulated.model-server-pid}. */
+    public long pid() {
+        return process.pid();
+    }
+
     public String name() {
         return name;
     }

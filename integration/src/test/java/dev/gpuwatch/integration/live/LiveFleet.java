@@ -26,7 +26,9 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * <ul>
  *   <li>two simulated model servers, one vLLM-shaped and one Triton-shaped;
  *   <li>the exporter on a simulated fleet of two GPUs, in the {@code xid-errors} scenario with the fault at start
- *       (so {@code gpu_xid_errors_total} exists from the first sample), polling both model servers;
+ *       (so {@code gpu_xid_errors_total} exists from the first sample), polling both model servers; the vLLM
+ *       server's JVM is shown as GPU 0's process ({@code --gpu.simulated.model-server-pid}), so the exporter's
+ *       /proc scan joins it with its target and {@code inference_model_gpu_memory_bytes} is real;
  *   <li>a second exporter on the stub NVML and CUDA drivers (gpu-probe/src/test/c) with the active CUDA health
  *       check on: the simulated fleet never simulates CUDA, the stub driver runs the real check's calls;
  *   <li>the receiver, fed a few notifications so that its conditional series exist: deliveries to the log
@@ -51,6 +53,7 @@ public final class LiveFleet implements AutoCloseable {
 
     private final Path dir;
     private final List<ChildProcess> processes = new ArrayList<>();
+    private long vllmPid;
     private String vllm = "";
     private String triton = "";
     private String exporter = "";
@@ -96,13 +99,17 @@ public final class LiveFleet implements AutoCloseable {
                         "--cuda.health-check", "--cuda.health-check.interval=1s"),
                 // libJCudaDriver's DT_NEEDED libcuda.so.1 is found through the dynamic loader: the stub here.
                 Map.of("LD_LIBRARY_PATH", stubs.toString()));
+        vllmPid = vllmServer.pid();
         vllm = "127.0.0.1:" + vllmServer.await(MODEL_SERVER_PORT, START_TIMEOUT);
         triton = "127.0.0.1:" + tritonServer.await(MODEL_SERVER_PORT, START_TIMEOUT);
         String config = """
                 model_server_discovery:
-                  enabled: false       # only the two configured targets: nothing found on this machine's /proc
+                  enabled: false       # only the two configured targets: nothing else found on this machine's /proc
+                  interval: 2s         # the /proc scan that joins GPU 0's process with vllm-sim, soon after start
                   poll_interval: 1s
                 model_servers:
+                  # first: both servers are in the same process tree (children of the test JVM), which goes to the
+                  # first target that listens in it; the GPU process is the vLLM server's JVM
                   - name: vllm-sim
                     type: vllm
                     url: http://%s
@@ -114,13 +121,17 @@ public final class LiveFleet implements AutoCloseable {
         ChildProcess exporterProcess = java("exporter", EXPORTER_MAIN, List.of(),
                 List.of("--web.listen-address=127.0.0.1:0", "--gpu.backend=simulated", "--gpu.simulated.devices=2",
                         "--gpu.sample-interval=1s", "--gpu.simulated.scenario=xid-errors",
-                        "--gpu.simulated.fault-after=0s", "--config.file=" + write("exporter.yml", config)),
+                        "--gpu.simulated.fault-after=0s", "--config.file=" + write("exporter.yml", config),
+                        "--gpu.simulated.model-server-pid=" + vllmServer.pid() + "@" + MODEL_SERVER_GPU),
                 Map.of());
         receiver = "127.0.0.1:" + receiverProcess.await(RECEIVER_PORT, START_TIMEOUT);
         cudaExporter = "127.0.0.1:" + cudaProcess.await(EXPORTER_PORT, START_TIMEOUT);
         exporter = "127.0.0.1:" + exporterProcess.await(EXPORTER_PORT, START_TIMEOUT);
         notifyReceiver("start");
     }
+
+    /** The simulated GPU the vLLM server's JVM is shown on. */
+    public static final int MODEL_SERVER_GPU = 0;
 
     private static final String EXPORTER_MAIN = "dev.gpuwatch.exporter.ExporterMain";
     private static final String SIMULATED_MODEL_SERVER =
@@ -197,6 +208,11 @@ public final class LiveFleet implements AutoCloseable {
 
     public String receiver() {
         return receiver;
+    }
+
+    /** The pid of the vLLM server's JVM, which the simulated fleet shows on {@link #MODEL_SERVER_GPU}. */
+    public long vllmPid() {
+        return vllmPid;
     }
 
     public List<String> modelServers() {

@@ -16,7 +16,7 @@ public final class EmittedMetrics {
     /** One scrape of each product, by what it is. The model servers themselves are not products: left out. */
     public static Map<String, MetricContract> scrape(LiveFleet fleet) {
         Map<String, MetricContract> scrapes = new LinkedHashMap<>();
-        scrapes.put("exporter on the simulated fleet (xid-errors, 2 model servers)",
+        scrapes.put("exporter on the simulated fleet (xid-errors, 2 model servers, vLLM shown on GPU 0)",
                 MetricContract.fromExposition(fleet.scrape(fleet.exporter())));
         scrapes.put("exporter on the stub NVML and CUDA drivers (health check on)",
                 MetricContract.fromExposition(fleet.scrape(fleet.cudaExporter())));
