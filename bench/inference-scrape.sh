@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Scrape latency of the gpuwatch exporter (8 simulated GPUs) polling 4 model-server targets of about 2,000 series
 # each (simulated vLLM servers, 47 models each), next to the same exporter with no model-server target, in one
-# run. Polls are cached in the background, so the scrape should cost little more than rendering the extra series.
+# run, each uncompressed and with gzip (as Prometheus scrapes). Polls are cached and rendered (and compressed) in the
+# background, so a scrape costs little more than writing the cached bytes.
 # Prints a markdown table for docs/benchmarks.md ("Exporter scrape with 4 model-server targets").
 #
 #   bench/inference-scrape.sh                  # defaults: wrk -t2 -c4 -d20s after a 5 s warm-up
@@ -77,29 +78,37 @@ latency_ms() { # file percentile
 }
 
 declare -A rps p50 p90 p99 rss peak bytes series
-for name in with without; do
+# Each exporter plain, then as Prometheus asks for it (Accept-Encoding: gzip); wrk does not decompress, so the
+# gzip rows move the compressed bytes.
+for run in with without with-gzip without-gzip; do
+  name=${run%-gzip}
   if [ "$name" = with ]; then port=$WITH_PORT pid=$with_pid; else port=$WITHOUT_PORT pid=$without_pid; fi
   url="http://127.0.0.1:$port/metrics"
-  body=$(curl -fsS "$url")
-  bytes[$name]=$(printf '%s' "$body" | wc -c)
-  series[$name]=$(printf '%s\n' "$body" | grep -vc '^#')
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "$url" >/dev/null
-  out="$work/wrk-$name.txt"
-  wrk --latency -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" "$url" >"$out"
+  headers=()
+  [ "$run" != "$name" ] && headers=(-H "Accept-Encoding: gzip")
+  bytes[$run]=$(curl -fsS "${headers[@]}" "$url" | wc -c)
+  series[$run]=$(curl -fsS "$url" | grep -vc '^#')
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "${headers[@]}" "$url" >/dev/null
+  out="$work/wrk-$run.txt"
+  wrk --latency -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" "${headers[@]}" "$url" >"$out"
   cat "$out" >&2
-  rps[$name]=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$out")
-  p50[$name]=$(latency_ms "$out" 50%); p90[$name]=$(latency_ms "$out" 90%); p99[$name]=$(latency_ms "$out" 99%)
-  rss[$name]=$(rss_mib "$pid")
-  peak[$name]=$(rss_mib "$pid" VmHWM)
+  rps[$run]=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$out")
+  p50[$run]=$(latency_ms "$out" 50%); p90[$run]=$(latency_ms "$out" 90%); p99[$run]=$(latency_ms "$out" 99%)
+  rss[$run]=$(rss_mib "$pid")
+  peak[$run]=$(rss_mib "$pid" VmHWM)
 done
 
 echo
 echo "wrk --latency -t$THREADS -c$CONNECTIONS -d$DURATION (after a $WARMUP warm-up), one exporter at a time; 4 simulated vLLM targets of $target_series series each, polled every 5 s; $(nproc) CPUs; $("$JAVA_HOME/bin/java" -version 2>&1 | head -n1)"
 echo
-echo "| exporter | series | bytes | scrapes/s | p50 ms | p90 ms | p99 ms | RSS MiB after | peak RSS MiB |"
-echo "|---|---|---|---|---|---|---|---|---|"
-echo "| 8 simulated GPUs + 4 model-server targets | ${series[with]} | ${bytes[with]} | ${rps[with]} | ${p50[with]} | ${p90[with]} | ${p99[with]} | ${rss[with]} | ${peak[with]} |"
-echo "| 8 simulated GPUs, no model-server target | ${series[without]} | ${bytes[without]} | ${rps[without]} | ${p50[without]} | ${p90[without]} | ${p99[without]} | ${rss[without]} | ${peak[without]} |"
+echo "| exporter | encoding | series | bytes | scrapes/s | p50 ms | p90 ms | p99 ms | RSS MiB after | peak RSS MiB |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
+for run in with with-gzip without without-gzip; do
+  what="8 simulated GPUs, no model-server target"
+  [ "${run%-gzip}" = with ] && what="8 simulated GPUs + 4 model-server targets"
+  encoding=identity; [ "$run" != "${run%-gzip}" ] && encoding=gzip
+  echo "| $what | $encoding | ${series[$run]} | ${bytes[$run]} | ${rps[$run]} | ${p50[$run]} | ${p90[$run]} | ${p99[$run]} | ${rss[$run]} | ${peak[$run]} |"
+done
 
 # The module's own share, in-process and without HTTP: collect() of the cached series plus the text rendering.
 cat >"$work/CollectCost.java" <<'JAVA'

@@ -9,15 +9,17 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.zip.Deflater;
 
 /**
  * Families a collector serves unchanged from scrape to scrape (the model-server series change once per poll), with
- * their exposition text rendered once per format instead of on every scrape. The collector returns the very
- * {@link #families()} instances from {@code collect} and offers this object to a {@link Sink} scrape request; the
- * HTTP layer then writes {@link #text} for those instances and renders only the rest.
+ * their exposition text rendered once per format instead of on every scrape, and compressed once when scrapes ask
+ * for gzip. The collector returns the very {@link #families()} instances from {@code collect} and offers this object
+ * to a {@link Sink} scrape request; the HTTP layer then writes {@link #text} (or {@link #deflated}) for those
+ * instances and renders only the rest.
  *
  * <p>Text is rendered on first use per format and escaping; {@link #prerender()} renders, ahead of the next scrape,
- * every format that scrapes of earlier generations (sharing the same {@code wanted} set) asked for.
+ * every format (and compression) that scrapes of earlier generations, sharing the same {@link Demand}, asked for.
  */
 public final class Prerendered {
 
@@ -29,32 +31,46 @@ public final class Prerendered {
     /** A format as one scrape asks for it. */
     public record Format(TextExposition format, EscapingScheme escaping) {}
 
+    /** The formats scrapes have asked for, as text and as deflate segments; shared by successive generations. */
+    public static final class Demand {
+        private final Set<Format> text = ConcurrentHashMap.newKeySet();
+        private final Set<Format> deflated = ConcurrentHashMap.newKeySet();
+    }
+
     private final List<MetricSnapshot> families;
     private final Set<MetricSnapshot> members;
-    private final Set<Format> wanted;
+    private final Demand demand;
     private final Map<Format, Map<MetricSnapshot, byte[]>> texts = new ConcurrentHashMap<>();
+    private final Map<Format, Map<MetricSnapshot, byte[]>> segments = new ConcurrentHashMap<>();
 
     /**
      * @param families sorted by name, as they will be served
-     * @param wanted the formats to render ahead of scrapes; shared by a collector's successive generations and
-     *     grown by {@link #text}
+     * @param demand the formats to render ahead of scrapes; grown by {@link #text} and {@link #deflated}
      */
-    public Prerendered(List<MetricSnapshot> families, Set<Format> wanted) {
+    public Prerendered(List<MetricSnapshot> families, Demand demand) {
         this.families = List.copyOf(families);
         Set<MetricSnapshot> m = Collections.newSetFromMap(new IdentityHashMap<>());
         m.addAll(this.families);
         this.members = Collections.unmodifiableSet(m);
-        this.wanted = wanted;
+        this.demand = demand;
     }
 
     public List<MetricSnapshot> families() {
         return families;
     }
 
-    /** Renders every wanted format now, so that no scrape pays for it; called where the families were built. */
+    /** Whether {@code family} is one of these very instances. */
+    public boolean contains(MetricSnapshot family) {
+        return members.contains(family);
+    }
+
+    /** Renders (and compresses) every format in demand now, so that no scrape pays for it. */
     public void prerender() {
-        for (Format f : List.copyOf(wanted)) {
+        for (Format f : List.copyOf(demand.text)) {
             texts(f);
+        }
+        for (Format f : List.copyOf(demand.deflated)) {
+            segments(f);
         }
     }
 
@@ -63,8 +79,21 @@ public final class Prerendered {
         if (!members.contains(family)) {
             return Optional.empty();
         }
-        wanted.add(format);
+        demand.text.add(format);
         return Optional.of(texts(format).get(family));
+    }
+
+    /**
+     * {@link #text} as a {@link DeflateSegment}, when {@code family} is one of these very instances: for a gzip
+     * scrape, which then compresses only the families rendered on the scrape.
+     */
+    public Optional<byte[]> deflated(MetricSnapshot family, Format format) {
+        if (!members.contains(family)) {
+            return Optional.empty();
+        }
+        demand.text.add(format);
+        demand.deflated.add(format);
+        return Optional.of(segments(format).get(family));
     }
 
     private Map<MetricSnapshot, byte[]> texts(Format f) {
@@ -73,6 +102,22 @@ public final class Prerendered {
             Map<MetricSnapshot, byte[]> out = new IdentityHashMap<>();
             for (MetricSnapshot s : families) {
                 out.put(s, k.format().render(List.of(s), k.escaping()));
+            }
+            return Collections.unmodifiableMap(out);
+        });
+    }
+
+    private Map<MetricSnapshot, byte[]> segments(Format f) {
+        return segments.computeIfAbsent(f, k -> {
+            Map<MetricSnapshot, byte[]> text = texts(k);
+            Map<MetricSnapshot, byte[]> out = new IdentityHashMap<>();
+            Deflater deflater = new Deflater(DeflateSegment.CACHED_LEVEL, true);
+            try {
+                for (MetricSnapshot s : families) {
+                    out.put(s, DeflateSegment.compress(text.get(s), deflater));
+                }
+            } finally {
+                deflater.end();
             }
             return Collections.unmodifiableMap(out);
         });

@@ -30,8 +30,11 @@ import java.util.function.Supplier;
  *
  * <p>The families that come from poll results (thousands of series) change only when a poll ends, so they are
  * built once per set of poll results, not per scrape: a {@link Prerendered} generation that the HTTP layer also
- * renders once per format ({@link #refresh()}, called by the poller, renders it before any scrape asks). Only the
- * GPU memory families, which follow the GPU sample, are built on every scrape.
+ * renders once per format. {@link #refresh()}, called by whoever publishes a poll result, builds the next
+ * generation and renders it in every format scrapes have asked for before scrapes see it; until then scrapes keep
+ * getting the previous one. So a scrape never waits for rendering (measured: waiting for it was the exporter's
+ * whole p99 with 4 large targets), and polls that end together are rendered together. Only the GPU memory
+ * families, which follow the GPU sample, are built on every scrape.
  */
 final class InferenceCollector implements MultiCollector {
     static final String UP = "inference_target_up";
@@ -48,8 +51,9 @@ final class InferenceCollector implements MultiCollector {
     private final boolean containerLabels;
     private final ScrapeTimeouts scrapeTimeouts;
     /** The formats scrapes asked for, rendered ahead of them for every new generation. */
-    private final Set<Prerendered.Format> wanted = ConcurrentHashMap.newKeySet();
-    private volatile Generation generation = new Generation(List.of(), new Prerendered(List.of(), wanted));
+    private final Prerendered.Demand demand = new Prerendered.Demand();
+    /** What scrapes get: the newest generation that is already rendered. */
+    private volatile Generation served = new Generation(List.of(), new Prerendered(List.of(), demand));
 
     /** The families built from one set of target states (compared by identity: a poll publishes a new state). */
     private record Generation(List<TargetState> states, Prerendered families) {}
@@ -78,7 +82,7 @@ final class InferenceCollector implements MultiCollector {
         if (request instanceof PrometheusHttpRequest http) {
             scrapeTimeouts.observe(http.getHeader("X-Prometheus-Scrape-Timeout-Seconds"));
         }
-        Generation g = current();
+        Generation g = served;
         if (request instanceof Prerendered.Sink sink) {
             sink.offer(g.families());
         }
@@ -87,15 +91,22 @@ final class InferenceCollector implements MultiCollector {
 
     @Override
     public MetricSnapshots collect() {
-        return snapshots(current());
+        return snapshots(served);
     }
 
     /**
-     * Builds the generation of the current poll results if a poll ended since the last one, and renders it in the
-     * formats scrapes use: the poller calls this right after publishing its result, so scrapes find it ready.
+     * Builds the generation of the current poll results, renders it in the formats scrapes use, then serves it.
+     * Called after every published poll result (and after a target goes away); a caller that finds the results
+     * already served, because another caller rendered them while it waited, returns at once.
      */
-    void refresh() {
-        current().families().prerender();
+    synchronized void refresh() {
+        List<TargetState> all = states.get();
+        if (same(served.states(), all)) {
+            return;
+        }
+        Generation g = new Generation(all, new Prerendered(families(all), demand));
+        g.families().prerender();
+        served = g;
     }
 
     private MetricSnapshots snapshots(Generation g) {
@@ -103,22 +114,6 @@ final class InferenceCollector implements MultiCollector {
         g.families().families().forEach(out::metricSnapshot);
         gpuMemory(g.states()).forEach(out::metricSnapshot);
         return out.build();
-    }
-
-    private Generation current() {
-        Generation g = generation;
-        if (same(g.states(), states.get())) {
-            return g;
-        }
-        synchronized (this) { // a scrape and a poller finding it stale together build it once
-            List<TargetState> all = states.get();
-            g = generation;
-            if (!same(g.states(), all)) {
-                g = new Generation(all, new Prerendered(families(all), wanted));
-                generation = g;
-            }
-            return g;
-        }
     }
 
     private static boolean same(List<TargetState> a, List<TargetState> b) {

@@ -133,7 +133,6 @@ public final class InferenceModule implements AutoCloseable {
                 return;
             }
         }
-        collector.refresh();
     }
 
     Optional<TargetPoller> poller(String name) {
@@ -141,7 +140,7 @@ public final class InferenceModule implements AutoCloseable {
     }
 
     private void start(TargetSettings t) {
-        TargetPoller p = new TargetPoller(t, client, settings.polling(), scrapeTimeouts);
+        TargetPoller p = new TargetPoller(t, client, settings.polling(), scrapeTimeouts, this::render);
         Optional<Thread> thread = background
                 ? Optional.of(Thread.ofVirtual().name("inference-poll-" + t.name()).start(() -> pollLoop(p)))
                 : Optional.empty();
@@ -153,11 +152,6 @@ public final class InferenceModule implements AutoCloseable {
         long next = System.nanoTime();
         while (closed.getCount() > 0 && !Thread.currentThread().isInterrupted()) {
             p.pollOnce();
-            try {
-                collector.refresh(); // render the new result here, off the scrape path
-            } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "rendering the model-server series failed; scrapes render them: " + e);
-            }
             next += interval;
             long wait = next - System.nanoTime();
             if (wait < 0) {
@@ -171,6 +165,15 @@ public final class InferenceModule implements AutoCloseable {
             } catch (InterruptedException e) {
                 return; // stopped: closed, or the target went away
             }
+        }
+    }
+
+    /** Renders the current poll results for scrapes, here on the polling (or scanning) thread. */
+    private void render() {
+        try {
+            collector.refresh();
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "rendering the model-server series failed; scrapes keep the previous ones: " + e);
         }
     }
 
@@ -264,6 +267,7 @@ public final class InferenceModule implements AutoCloseable {
                 pollers.remove(e.getKey());
                 e.getValue().thread().ifPresent(Thread::interrupt);
                 LOG.log(Level.INFO, "discovered model server " + t.name() + " is gone");
+                render(); // its series go now, not with the next poll of another target
             }
         }
         for (TargetSettings t : wanted.values()) {

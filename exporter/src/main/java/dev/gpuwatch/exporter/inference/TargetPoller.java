@@ -25,15 +25,18 @@ final class TargetPoller {
     private final InferenceSettings.Polling polling;
     private final ScrapeTimeouts scrapeTimeouts;
     private final AtomicReference<TargetState> state;
+    private final Runnable published;
 
+    /** @param published told after every poll result is published, on the polling thread */
     TargetPoller(TargetSettings target, HttpClient client, InferenceSettings.Polling polling,
-            ScrapeTimeouts scrapeTimeouts) {
+            ScrapeTimeouts scrapeTimeouts, Runnable published) {
         this.target = target;
         this.adapter = Adapters.forType(target.type());
         this.client = client;
         this.polling = polling;
         this.scrapeTimeouts = scrapeTimeouts;
         this.state = new AtomicReference<>(TargetState.pending(target));
+        this.published = published;
     }
 
     TargetSettings target() {
@@ -50,7 +53,7 @@ final class TargetPoller {
         return d.compareTo(polling.interval()) > 0 ? polling.interval() : d;
     }
 
-    /** Polls once, synchronously, and publishes the result. */
+    /** Polls once, synchronously, publishes the result and tells {@code published}. */
     TargetState pollOnce() {
         long start = System.nanoTime();
         TargetState previous = state.get();
@@ -82,6 +85,7 @@ final class TargetPoller {
             LOG.log(Level.WARNING, "model server " + target.name() + ": unexpected answer: " + e);
         }
         state.set(next);
+        published.run();
         return next;
     }
 

@@ -15,6 +15,7 @@ import io.prometheus.metrics.model.registry.MetricNameFilter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -26,7 +27,6 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.function.Predicate;
 import java.util.logging.Logger;
-import java.util.zip.GZIPOutputStream;
 
 /**
  * {@code /metrics} in Prometheus text or OpenMetrics: what client_java's handler writes, byte for byte, except that
@@ -63,9 +63,11 @@ final class MetricsEndpoint implements HttpHandler {
         try (exchange; InputStream in = exchange.getRequestBody()) {
             in.transferTo(OutputStream.nullOutputStream());
             Scrape scrape = new Scrape(new HttpExchangeAdapter(exchange).getRequest());
-            byte[][] body;
+            boolean head = method.equals("HEAD");
+            boolean gzip = !head && !preferUncompressed && acceptsGzip(scrape);
+            List<Piece> body;
             try {
-                body = scrape.body(text.get(), EscapingScheme.fromAcceptHeader(scrape.getHeader("Accept")));
+                body = scrape.body(text.get(), EscapingScheme.fromAcceptHeader(scrape.getHeader("Accept")), gzip);
             } catch (RuntimeException e) {
                 LOG.warning("scrape failed: " + e);
                 byte[] msg = "An Exception occurred while scraping metrics\n".getBytes(StandardCharsets.UTF_8);
@@ -75,20 +77,25 @@ final class MetricsEndpoint implements HttpHandler {
                 return;
             }
             exchange.getResponseHeaders().set("Content-Type", writer.getContentType());
-            boolean head = method.equals("HEAD");
-            if (!head && !preferUncompressed && acceptsGzip(scrape)) {
+            if (gzip) {
                 exchange.getResponseHeaders().set("Content-Encoding", "gzip");
                 exchange.sendResponseHeaders(200, 0);
-                try (OutputStream out = new GZIPOutputStream(exchange.getResponseBody(), 64 * 1024)) {
-                    for (byte[] b : body) {
-                        out.write(b);
+                try (OutputStream out = new BufferedOutputStream(exchange.getResponseBody(), 64 * 1024);
+                        SplicedGzip zip = new SplicedGzip(out)) {
+                    for (Piece p : body) {
+                        if (p.deflated().isPresent()) {
+                            zip.writeSegment(p.deflated().get(), p.text());
+                        } else {
+                            zip.write(p.text());
+                        }
                     }
+                    zip.finish();
                 }
                 return;
             }
             long length = 0;
-            for (byte[] b : body) {
-                length += b.length;
+            for (Piece p : body) {
+                length += p.text().length;
             }
             if (head) {
                 exchange.getResponseHeaders().set("Content-Length", String.valueOf(length));
@@ -97,12 +104,18 @@ final class MetricsEndpoint implements HttpHandler {
             }
             exchange.sendResponseHeaders(200, length);
             try (OutputStream out = exchange.getResponseBody()) {
-                for (byte[] b : body) {
-                    out.write(b);
+                for (Piece p : body) {
+                    out.write(p.text());
                 }
             }
         }
     }
+
+    /**
+     * A stretch of the exposition: text, and for a gzip scrape of pre-rendered families the same text as a
+     * {@link dev.gpuwatch.exporter.collector.DeflateSegment} compressed once per poll.
+     */
+    private record Piece(byte[] text, Optional<byte[]> deflated) {}
 
     /** The request the collectors see: client_java's, plus a place to offer pre-rendered families. */
     private final class Scrape implements PrometheusHttpRequest, Prerendered.Sink {
@@ -121,32 +134,33 @@ final class MetricsEndpoint implements HttpHandler {
         }
 
         /**
-         * The exposition as a list of byte arrays to write in order: runs of freshly rendered families between the
-         * pre-rendered ones, then the format's trailer. client_java writes families one after the other in name
-         * order, so this is the text it would write.
+         * The exposition as pieces to write in order: runs of freshly rendered families between the pre-rendered
+         * ones, then the format's trailer. client_java writes families one after the other in name order, so this
+         * is the text it would write.
          */
-        byte[][] body(TextExposition format, EscapingScheme escaping) {
+        List<Piece> body(TextExposition format, EscapingScheme escaping, boolean gzip) {
             MetricSnapshots snapshots = scrape();
             Prerendered.Format key = new Prerendered.Format(format, escaping);
-            List<byte[]> out = new ArrayList<>();
+            List<Piece> out = new ArrayList<>();
             List<MetricSnapshot> run = new ArrayList<>();
             for (MetricSnapshot s : snapshots) {
-                Optional<byte[]> ready = prerendered(s, key);
-                if (ready.isPresent()) {
+                Optional<Prerendered> from = prerenderedBy(s);
+                if (from.isPresent()) {
                     if (!run.isEmpty()) {
-                        out.add(format.render(run, escaping));
+                        out.add(new Piece(format.render(run, escaping), Optional.empty()));
                         run.clear();
                     }
-                    out.add(ready.get());
+                    byte[] text = from.get().text(s, key).orElseThrow();
+                    out.add(new Piece(text, gzip ? from.get().deflated(s, key) : Optional.empty()));
                 } else {
                     run.add(s);
                 }
             }
             if (!run.isEmpty()) {
-                out.add(format.render(run, escaping));
+                out.add(new Piece(format.render(run, escaping), Optional.empty()));
             }
-            out.add(format.trailer());
-            return out.toArray(byte[][]::new);
+            out.add(new Piece(format.trailer(), Optional.empty()));
+            return out;
         }
 
         private MetricSnapshots scrape() {
@@ -159,12 +173,11 @@ final class MetricsEndpoint implements HttpHandler {
             return filter.isPresent() ? registry.scrape(filter.get(), this) : registry.scrape(this);
         }
 
-        private Optional<byte[]> prerendered(MetricSnapshot s, Prerendered.Format key) {
+        private Optional<Prerendered> prerenderedBy(MetricSnapshot s) {
             synchronized (offered) {
                 for (Prerendered p : offered) {
-                    Optional<byte[]> t = p.text(s, key);
-                    if (t.isPresent()) {
-                        return t;
+                    if (p.contains(s)) {
+                        return Optional.of(p);
                     }
                 }
             }

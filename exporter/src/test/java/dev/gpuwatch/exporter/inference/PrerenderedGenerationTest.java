@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -69,6 +70,35 @@ class PrerenderedGenerationTest {
         String rendered = new String(offered.getFirst().text(now, text).orElseThrow(), StandardCharsets.UTF_8);
         assertEquals(Scrapes.text(new MetricSnapshots(now)), rendered);
         assertTrue(rendered.contains("inference_requests_running{model=\"m\",server=\"vllm\",target=\"t\"} 3.0"), rendered);
+    }
+
+    @Test
+    void scrapesKeepThePreviousGenerationUntilTheNextIsRendered() throws Exception {
+        FakeHttp f = new FakeHttp((method, path, out) -> FakeHttp.respond(out, 200, "text/plain; version=0.0.4", METRICS));
+        closing.add(f);
+        InferenceSettings s = new InferenceSettings(List.of(PollFaultsTest.vllm("t", f.url())),
+                new InferenceSettings.Discovery(false, Duration.ofSeconds(30), Path.of("/nonexistent")),
+                new InferenceSettings.Polling(Duration.ofSeconds(5), Duration.ofMillis(500), 1 << 20, 100, false),
+                new InferenceSettings.Attribution(false, Optional.empty()));
+        InferenceModule m = InferenceModule.manual(s, List::of);
+        closing.add(m);
+        m.pollAll();
+        List<TargetState> first = m.states();
+        m.pollAll();
+        List<TargetState> second = m.states();
+
+        AtomicReference<List<TargetState>> published = new AtomicReference<>(first);
+        InferenceCollector c = new InferenceCollector(published::get, () -> InferenceCollector.Attribution.NONE,
+                List::of, Optional.empty(), false, new ScrapeTimeouts());
+        assertTrue(c.collect().stream().noneMatch(x -> x.getMetadata().getPrometheusName().equals("inference_requests_running")),
+                "nothing rendered yet: nothing served, even though a result is published");
+        c.refresh();
+        MetricSnapshot rendered = family(c.collect(), "inference_requests_running");
+
+        published.set(second); // a poll ended; its generation is not rendered yet
+        assertSame(rendered, family(c.collect(), "inference_requests_running"), "scrapes never render: the old one");
+        c.refresh();
+        assertNotSame(rendered, family(c.collect(), "inference_requests_running"));
     }
 
     private static MetricSnapshot family(MetricSnapshots all, String name) {

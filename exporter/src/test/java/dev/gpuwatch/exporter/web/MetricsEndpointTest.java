@@ -3,10 +3,13 @@ package dev.gpuwatch.exporter.web;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.gpuwatch.exporter.collector.Prerendered;
+import dev.gpuwatch.exporter.collector.TextExposition;
+import io.prometheus.metrics.config.EscapingScheme;
 import io.prometheus.metrics.config.PrometheusProperties;
 import io.prometheus.metrics.expositionformats.ExpositionFormatWriter;
 import io.prometheus.metrics.expositionformats.OpenMetricsTextFormatWriter;
@@ -33,8 +36,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.AfterEach;
@@ -130,6 +131,26 @@ class MetricsEndpointTest {
     }
 
     @Test
+    void gzipSplicesTheCompressedFamiliesIntoOneMember() throws Exception {
+        String accept = "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+        for (String format : List.of("text/plain", accept)) {
+            for (int poll = 2; poll <= 3; poll++) { // compressed on the scrape, then ahead of it by the next "poll"
+                HttpResponse<byte[]> gz = get("", format, true);
+                assertEquals("gzip", gz.headers().firstValue("Content-Encoding").orElseThrow());
+                String expected = clientJava(format.equals("text/plain") ? PrometheusTextFormatWriter.create()
+                        : OpenMetricsTextFormatWriter.create());
+                assertEquals(expected, new String(SplicedGzipTest.strictGunzip(gz.body()), StandardCharsets.UTF_8));
+                stable.poll(poll);
+            }
+        }
+        Prerendered p = stable.current;
+        MetricSnapshot first = p.families().getFirst();
+        Prerendered.Format text = new Prerendered.Format(TextExposition.PROMETHEUS_TEXT, EscapingScheme.UNDERSCORE_ESCAPING);
+        assertSame(p.deflated(first, text).orElseThrow(), p.deflated(first, text).orElseThrow(),
+                "compressed once per generation, not per scrape");
+    }
+
+    @Test
     void debugAndProtobufGoToClientJava() throws Exception {
         HttpResponse<byte[]> r = get("?debug=openmetrics", "text/plain", false);
         assertEquals(clientJava(OpenMetricsTextFormatWriter.create()), new String(r.body(), StandardCharsets.UTF_8));
@@ -176,7 +197,7 @@ class MetricsEndpointTest {
 
     /** Model-server-like: stable families per "poll", offered pre-rendered, plus one fresh family among them. */
     private static final class StableCollector implements MultiCollector {
-        private final Set<Prerendered.Format> wanted = ConcurrentHashMap.newKeySet();
+        private final Prerendered.Demand demand = new Prerendered.Demand();
         private final AtomicInteger offers = new AtomicInteger();
         private volatile Prerendered current;
 
@@ -190,7 +211,7 @@ class MetricsEndpointTest {
             families.add(new CounterSnapshot(new MetricMetadata("inference_c", "Counted."), List.of(
                     CounterDataPointSnapshot.builder().labels(Labels.of("target", "t2")).value(3).build(),
                     CounterDataPointSnapshot.builder().labels(Labels.of("target", "t1")).value(2).build())));
-            Prerendered p = new Prerendered(families, wanted);
+            Prerendered p = new Prerendered(families, demand);
             p.prerender();
             current = p;
         }
