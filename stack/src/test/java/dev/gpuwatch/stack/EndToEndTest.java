@@ -60,6 +60,14 @@ class EndToEndTest {
             await(stack, "the model server's series in Prometheus", FIRING_DEADLINE,
                     () -> Http.get(stack.urls().prometheus() + "/api/v1/query?query=inference_target_up%7Btarget%3D%22llama-70b%22%7D%3D%3D1")
                             .filter(body -> body.contains("\"llama-70b\"")));
+            // and its GPU memory: this JVM (the model server's process) is shown as GPU 0's process, the exporter
+            // finds the model server's port in its tree and attributes that memory to the model
+            String memory = "inference_model_gpu_memory_bytes{target=\"llama-70b\", model=\"llama-70b\", gpu=\""
+                    + LocalStack.MODEL_SERVER_GPU + "\"} > 0";
+            await(stack, "the model's GPU memory in Prometheus", FIRING_DEADLINE,
+                    () -> Http.get(stack.urls().prometheus() + "/api/v1/query?query="
+                                    + URLEncoder.encode(memory, StandardCharsets.UTF_8))
+                            .filter(body -> body.contains("\"__name__\":\"inference_model_gpu_memory_bytes\"")));
 
             // (1) the fault, triggered in the running exporter as the demo does; then firing: Slack, PagerDuty and
             // email, each enriched with the runbook
