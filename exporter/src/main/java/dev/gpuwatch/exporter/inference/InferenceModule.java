@@ -211,19 +211,26 @@ public final class InferenceModule implements AutoCloseable {
                 gpuPids.add(p.pid());
             }
         }
+        // Candidates come innermost first: each GPU process goes to the nearest one that a target matches.
         List<ServerProcess> processes = scanner.scan(gpuPids);
         Map<String, Set<Integer>> targetPids = new HashMap<>();
+        Set<Integer> claimed = new HashSet<>();
         List<ServerProcess> unclaimed = new ArrayList<>();
         for (ServerProcess sp : processes) {
+            Set<Integer> gpu = unclaimedGpuPids(sp, gpuPids, claimed);
+            if (gpu.isEmpty()) {
+                continue; // every GPU process below it belongs to a server nearer to it
+            }
             Optional<TargetSettings> owner = settings.targets().stream().filter(t -> serves(t, sp)).findFirst();
             if (owner.isPresent()) {
-                targetPids.put(owner.get().name(), sp.pids());
+                targetPids.computeIfAbsent(owner.get().name(), k -> new HashSet<>()).addAll(gpu);
+                claimed.addAll(gpu);
             } else {
                 unclaimed.add(sp);
             }
         }
         if (settings.discovery().enabled()) {
-            discover(unclaimed, targetPids);
+            discover(unclaimed, gpuPids, claimed, targetPids);
         }
         Map<Integer, ContainerRef> containers = new HashMap<>();
         if (settings.attribution().containers()) {
@@ -242,11 +249,29 @@ public final class InferenceModule implements AutoCloseable {
         });
     }
 
-    /** Fingerprints the ports of trees no static target claims; starts and stops discovered targets to match. */
-    private void discover(List<ServerProcess> unclaimed, Map<String, Set<Integer>> targetPids) {
+    private static Set<Integer> unclaimedGpuPids(ServerProcess sp, Set<Integer> gpuPids, Set<Integer> claimed) {
+        Set<Integer> out = new HashSet<>();
+        for (int pid : sp.pids()) {
+            if (gpuPids.contains(pid) && !claimed.contains(pid)) {
+                out.add(pid);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Fingerprints the ports of candidates no static target claims, nearest first; starts and stops discovered
+     * targets to match.
+     */
+    private void discover(List<ServerProcess> unclaimed, Set<Integer> gpuPids, Set<Integer> claimed,
+            Map<String, Set<Integer>> targetPids) {
         Map<String, TargetSettings> wanted = new LinkedHashMap<>();
         Set<String> live = new HashSet<>();
         for (ServerProcess sp : unclaimed) {
+            Set<Integer> gpu = unclaimedGpuPids(sp, gpuPids, claimed);
+            if (gpu.isEmpty()) {
+                continue; // a server nearer to its GPU processes was found in this scan
+            }
             Map<Endpoint, Fingerprint.Found> found = new LinkedHashMap<>();
             for (Endpoint e : sp.endpoints()) {
                 String key = sp.rootPid() + "/" + sp.startTime() + "/" + e.authority();
@@ -256,7 +281,8 @@ public final class InferenceModule implements AutoCloseable {
             for (TargetSettings t : Fingerprint.targets(sp, found, settings.polling())) {
                 boolean clashes = settings.targets().stream().anyMatch(s -> s.name().equals(t.name()));
                 if (!clashes && wanted.putIfAbsent(t.name(), t) == null) {
-                    targetPids.put(t.name(), sp.pids());
+                    targetPids.computeIfAbsent(t.name(), k -> new HashSet<>()).addAll(gpu);
+                    claimed.addAll(gpu);
                 }
             }
         }

@@ -108,16 +108,17 @@ public final class LiveFleet implements AutoCloseable {
                   interval: 2s         # the /proc scan that joins GPU 0's process with vllm-sim, soon after start
                   poll_interval: 1s
                 model_servers:
-                  # first: both servers are in the same process tree (children of the test JVM), which goes to the
-                  # first target that listens in it; the GPU process is the vLLM server's JVM
-                  - name: vllm-sim
-                    type: vllm
-                    url: http://%s
+                  # the GPU process is the vLLM server's JVM. Both servers are children of the test JVM (one tree,
+                  # one cgroup), and Triton is listed first on purpose: the process must still go to vllm-sim, the
+                  # target whose port it listens on itself (ModelGpuMemoryTest)
                   - name: triton-sim
                     type: triton
                     url: http://%s
                     metrics_url: http://%s/metrics   # the simulated Triton serves metrics on its HTTP port
-                """.formatted(vllm, triton, triton);
+                  - name: vllm-sim
+                    type: vllm
+                    url: http://%s
+                """.formatted(triton, triton, vllm);
         ChildProcess exporterProcess = java("exporter", EXPORTER_MAIN, List.of(),
                 List.of("--web.listen-address=127.0.0.1:0", "--gpu.backend=simulated", "--gpu.simulated.devices=2",
                         "--gpu.sample-interval=1s", "--gpu.simulated.scenario=xid-errors",

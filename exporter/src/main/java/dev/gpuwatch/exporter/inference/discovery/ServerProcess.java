@@ -4,8 +4,8 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * A process tree that holds GPU memory: its root (the topmost ancestor in the same cgroup, so the API server
- * above an engine process), every pid in the tree, and the ports the tree listens on.
+ * A process that may serve the GPU processes below it (a GPU process or one of its ancestors in the same cgroup),
+ * every pid in its subtree, and the ports its subtree listens on. See {@link ProcessScanner}.
  *
  * @param startTime the root's start time in clock ticks since boot: with the pid, it names the process for
  *                  good (a reused pid has another start time)

@@ -17,7 +17,7 @@ class ProcessScannerTest {
     private static final String CONTAINER = "0::/system.slice/docker-" + "a".repeat(64) + ".scope";
 
     @Test
-    void climbsToTheApiServerAndFindsTheTreesPorts() {
+    void offersEveryListeningAncestorNearestFirst() {
         FakeProc p = new FakeProc(root)
                 .netns("self", "net:[1]")
                 .process(50, 1, "0::/system.slice/containerd.service")   // the shim: another cgroup
@@ -32,12 +32,17 @@ class ProcessScannerTest {
                 .listen(100, "00000000", 22, 22)                           // sshd's, not in the tree
                 .listen(100, "0302010A", 9000, 999);                       // nobody in the tree holds it
         List<ServerProcess> found = new ProcessScanner(new ProcFs(p.root())).scan(Set.of(101, 102, 4242));
-        assertEquals(1, found.size());
-        ServerProcess s = found.get(0);
-        assertEquals(100, s.rootPid());
-        assertEquals(1100, s.startTime());
-        assertEquals(Set.of(100, 101, 102), s.pids());
-        assertEquals(List.of(new Endpoint("127.0.0.1", 8000), new Endpoint("127.0.0.1", 8001)), s.endpoints());
+        // the worker listens on nothing: no candidate; then the engine's subtree, then the API server's
+        assertEquals(2, found.size());
+        ServerProcess engine = found.get(0);
+        assertEquals(101, engine.rootPid());
+        assertEquals(Set.of(101, 102), engine.pids());
+        assertEquals(List.of(new Endpoint("127.0.0.1", 8001)), engine.endpoints());
+        ServerProcess api = found.get(1);
+        assertEquals(100, api.rootPid());
+        assertEquals(1100, api.startTime());
+        assertEquals(Set.of(100, 101, 102), api.pids());
+        assertEquals(List.of(new Endpoint("127.0.0.1", 8000), new Endpoint("127.0.0.1", 8001)), api.endpoints());
     }
 
     @Test
