@@ -78,14 +78,15 @@ latency_ms() { # file percentile
 }
 
 declare -A rps p50 p90 p99 rss peak bytes series
-# Each exporter plain, then as Prometheus asks for it (Accept-Encoding: gzip); wrk does not decompress, so the
-# gzip rows move the compressed bytes.
+# Each exporter plain (Prometheus text, identity), then as Prometheus 2.42 asks for it (its Accept header, which
+# prefers OpenMetrics, and Accept-Encoding: gzip); wrk does not decompress, so those rows move compressed bytes.
+prometheus_accept='application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1'
 for run in with without with-gzip without-gzip; do
   name=${run%-gzip}
   if [ "$name" = with ]; then port=$WITH_PORT pid=$with_pid; else port=$WITHOUT_PORT pid=$without_pid; fi
   url="http://127.0.0.1:$port/metrics"
   headers=()
-  [ "$run" != "$name" ] && headers=(-H "Accept-Encoding: gzip")
+  [ "$run" != "$name" ] && headers=(-H "Accept: $prometheus_accept" -H "Accept-Encoding: gzip")
   bytes[$run]=$(curl -fsS "${headers[@]}" "$url" | wc -c)
   series[$run]=$(curl -fsS "$url" | grep -vc '^#')
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "${headers[@]}" "$url" >/dev/null
@@ -101,12 +102,12 @@ done
 echo
 echo "wrk --latency -t$THREADS -c$CONNECTIONS -d$DURATION (after a $WARMUP warm-up), one exporter at a time; 4 simulated vLLM targets of $target_series series each, polled every 5 s; $(nproc) CPUs; $("$JAVA_HOME/bin/java" -version 2>&1 | head -n1)"
 echo
-echo "| exporter | encoding | series | bytes | scrapes/s | p50 ms | p90 ms | p99 ms | RSS MiB after | peak RSS MiB |"
+echo "| exporter | format, encoding | series | bytes | scrapes/s | p50 ms | p90 ms | p99 ms | RSS MiB after | peak RSS MiB |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
 for run in with with-gzip without without-gzip; do
   what="8 simulated GPUs, no model-server target"
   [ "${run%-gzip}" = with ] && what="8 simulated GPUs + 4 model-server targets"
-  encoding=identity; [ "$run" != "${run%-gzip}" ] && encoding=gzip
+  encoding="text, identity"; [ "$run" != "${run%-gzip}" ] && encoding="OpenMetrics, gzip"
   echo "| $what | $encoding | ${series[$run]} | ${bytes[$run]} | ${rps[$run]} | ${p50[$run]} | ${p90[$run]} | ${p99[$run]} | ${rss[$run]} | ${peak[$run]} |"
 done
 
