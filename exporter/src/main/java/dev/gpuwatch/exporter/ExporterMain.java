@@ -42,6 +42,14 @@ public final class ExporterMain implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
+        // The model-server pollers (virtual threads) parse and render megabytes of text every poll interval. With
+        // the default scheduler (one carrier per core) they took both cores of a 2-core node at once and starved
+        // the scrape thread: scrape p99 16 ms with 4 targets of 2,000 series, 2.5 ms on one carrier
+        // (docs/benchmarks.md). Background work gets one core; scrapes run on the HTTP server's platform threads.
+        // Set before the first virtual thread exists, which is when the scheduler reads it; a -D flag wins.
+        if (System.getProperty("jdk.virtualThreadScheduler.parallelism") == null) {
+            System.setProperty("jdk.virtualThreadScheduler.parallelism", "1");
+        }
         int code = commandLine(new ExporterMain(new PrintWriter(System.out, true), new PrintWriter(System.err, true)))
                 .execute(args);
         System.exit(code);

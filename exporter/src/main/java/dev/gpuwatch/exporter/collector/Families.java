@@ -14,6 +14,8 @@ import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import io.prometheus.metrics.model.snapshots.Unit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Collects the metric families of one collector run. A family without data points is left out of the scrape
@@ -22,6 +24,14 @@ import java.util.List;
 final class Families {
     private static final List<String> UNITS =
             List.of("bytes_per_second", "bytes", "seconds", "celsius", "joules", "watts", "hertz", "ratio");
+
+    // Every scrape builds the same label sets and metadata again, and client_java validates each label and metric
+    // name as they are built (allocating a UTF-8 encoder per label name): a third of a scrape's allocation, and so
+    // of the young collections that promote a model-server poll's garbage early. They are immutable, so they are
+    // built once. Label values churn only with process ids; the cache starts over when it grows past its bound.
+    private static final int MAX_CACHED_LABELS = 16_384;
+    private static final Map<List<String>, Labels> LABELS = new ConcurrentHashMap<>();
+    private static final Map<String, MetricMetadata> METADATA = new ConcurrentHashMap<>();
 
     private final List<Family<?>> families = new ArrayList<>();
 
@@ -57,20 +67,38 @@ final class Families {
 
     /** The two labels every per-GPU series carries: {@code gpu} (NVML index) and {@code uuid} (empty when unknown). */
     static Labels gpuLabels(GpuSnapshot s) {
-        return Labels.of("gpu", Integer.toString(s.index()), "uuid", s.uuid().orElse(""));
+        return labels("gpu", Integer.toString(s.index()), "uuid", s.uuid().orElse(""));
     }
 
     static Labels gpuLabels(GpuSnapshot s, String name, String value) {
-        return Labels.of("gpu", Integer.toString(s.index()), "uuid", s.uuid().orElse(""), name, value);
+        return labels("gpu", Integer.toString(s.index()), "uuid", s.uuid().orElse(""), name, value);
     }
 
-    private static MetricMetadata metadata(String name, String help) {
-        for (String unit : UNITS) {
-            if (name.endsWith("_" + unit)) {
-                return new MetricMetadata(name, help, new Unit(unit));
-            }
+    /** {@code Labels.of(namesAndValues)}, built once and shared by later scrapes. */
+    static Labels labels(String... namesAndValues) {
+        List<String> key = List.of(namesAndValues);
+        Labels cached = LABELS.get(key);
+        if (cached != null) {
+            return cached;
         }
-        return new MetricMetadata(name, help);
+        if (LABELS.size() >= MAX_CACHED_LABELS) {
+            LABELS.clear();
+        }
+        Labels built = Labels.of(namesAndValues);
+        LABELS.put(key, built);
+        return built;
+    }
+
+    /** Metadata per family name; each name has one help text in this code. */
+    private static MetricMetadata metadata(String name, String help) {
+        return METADATA.computeIfAbsent(name, n -> {
+            for (String unit : UNITS) {
+                if (n.endsWith("_" + unit)) {
+                    return new MetricMetadata(n, help, new Unit(unit));
+                }
+            }
+            return new MetricMetadata(n, help);
+        });
     }
 
     /** One family's metadata and the data points added to it in this run. */
@@ -123,7 +151,7 @@ final class Families {
 
     static final class Info extends Family<InfoDataPointSnapshot> {
         private Info(String name, String help) {
-            super(new MetricMetadata(name, help));
+            super(METADATA.computeIfAbsent(name + "_info", n -> new MetricMetadata(name, help)));
         }
 
         Info add(Labels labels) {

@@ -37,13 +37,14 @@ final class GpuCoreCollector extends SnapshotCollector {
             if (!s.isUp()) {
                 continue;
             }
-            info.add(gpu.merge(Labels.of(
+            info.add(Families.labels(
+                    "gpu", Integer.toString(s.index()), "uuid", s.uuid().orElse(""),
                     "name", s.name().orElse(""),
                     "pci_bus_id", s.pciBusId().orElse(""),
                     "driver_version", s.driverVersion().orElse(""),
                     "cuda_version", s.cudaDriverVersion().orElse(""),
                     "compute_capability", s.computeCapability().map(Object::toString).orElse(""),
-                    "serial", s.serial().orElse(""))));
+                    "serial", s.serial().orElse("")));
             s.gpuUtilization().ifPresent(v -> util.add(gpu, v));
             s.memoryUtilization().ifPresent(v -> memUtil.add(gpu, v));
             s.encoderUtilization().ifPresent(v -> enc.add(gpu, v));

@@ -2,7 +2,6 @@ package dev.gpuwatch.exporter.collector;
 
 import dev.gpuwatch.probe.GpuSnapshot;
 import dev.gpuwatch.probe.Values.GpuProcess;
-import io.prometheus.metrics.model.snapshots.Labels;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -53,7 +52,8 @@ final class ProcessesCollector extends SnapshotCollector {
                     .sorted(BY_MEMORY)
                     .limit(topN)
                     .forEach(e -> memory.add(
-                            Families.gpuLabels(s).merge(Labels.of("pid", Integer.toString(e.getKey()), "command", e.getValue().command())),
+                            Families.labels("gpu", Integer.toString(s.index()), "uuid", s.uuid().orElse(""),
+                                    "pid", Integer.toString(e.getKey()), "command", e.getValue().command()),
                             e.getValue().bytes()));
         }
     }
