@@ -38,6 +38,8 @@ public final class RunbookCatalog {
     private final String runbookBaseUrl;
     private final String grafanaUrl;
     private final List<Entry> entries;
+    /** The values templates may use besides labels and annotations. */
+    private final Map<String, String> bases;
 
     /** One catalog entry, parsed and checked. */
     record Entry(
@@ -52,7 +54,12 @@ public final class RunbookCatalog {
         }
 
         boolean matches(Map<String, String> labels) {
-            return matchers.stream().allMatch(m -> m.matches(labels));
+            for (LabelMatcher m : matchers) {
+                if (!m.matches(labels)) {
+                    return false;
+                }
+            }
+            return true;
         }
     }
 
@@ -77,6 +84,7 @@ public final class RunbookCatalog {
         this.runbookBaseUrl = runbookBaseUrl;
         this.grafanaUrl = grafanaUrl;
         this.entries = List.copyOf(entries);
+        this.bases = Map.of("runbook_base_url", runbookBaseUrl, "grafana_url", grafanaUrl);
     }
 
     /** The catalog shipped in {@code resources/catalog/default.yaml}. */
@@ -145,24 +153,40 @@ public final class RunbookCatalog {
     record Lookup(Optional<String> runbookUrl, Optional<String> owner, Optional<String> dashboardBase, List<String> firstSteps) {}
 
     Lookup lookup(Alert alert) {
+        // One pass, no streams: this runs for every alert of every delivery (60,000 times a second in the ingest
+        // benchmark, where the stream version was a tenth of the receiver's CPU).
         Map<String, String> labels = alert.labels();
-        Map<String, String> bases = Map.of("runbook_base_url", runbookBaseUrl, "grafana_url", grafanaUrl);
-        List<Entry> matching = entries.stream().filter(e -> e.matches(labels)).toList();
+        Optional<UrlTemplate> specificRunbook = Optional.empty();
+        Optional<UrlTemplate> catchAllRunbook = Optional.empty();
+        Optional<String> owner = Optional.empty();
+        Optional<UrlTemplate> dashboard = Optional.empty();
+        List<String> steps = List.of();
+        for (Entry e : entries) {
+            if (!e.matches(labels)) {
+                continue;
+            }
+            if (e.catchAll()) {
+                catchAllRunbook = catchAllRunbook.or(e::runbook);
+            } else {
+                specificRunbook = specificRunbook.or(e::runbook);
+            }
+            owner = owner.or(e::owner);
+            dashboard = dashboard.or(e::dashboard);
+            if (steps.isEmpty()) {
+                steps = e.firstSteps();
+            }
+        }
         Function<UrlTemplate, String> expand = t -> t.expand(labels, alert.annotations(), bases);
-
-        Optional<String> runbook = matching.stream().filter(e -> !e.catchAll())
-                .flatMap(e -> e.runbook().stream()).findFirst().map(expand);
+        Optional<String> runbook = specificRunbook.map(expand);
         if (runbook.isEmpty()) {
             runbook = Optional.of(alert.annotations().getOrDefault("runbook_url", "").strip()).filter(s -> !s.isEmpty());
         }
         if (runbook.isEmpty()) {
-            runbook = matching.stream().filter(Entry::catchAll).flatMap(e -> e.runbook().stream()).findFirst().map(expand);
+            runbook = catchAllRunbook.map(expand);
         }
-        Optional<String> owner = matching.stream().flatMap(e -> e.owner().stream()).findFirst();
-        Optional<String> dashboard = matching.stream().flatMap(e -> e.dashboard().stream()).findFirst().map(expand)
+        Optional<String> dashboardBase = dashboard.map(expand)
                 .filter(u -> u.startsWith("http://") || u.startsWith("https://"));
-        List<String> steps = matching.stream().map(Entry::firstSteps).filter(s -> !s.isEmpty()).findFirst().orElse(List.of());
-        return new Lookup(runbook, owner, dashboard, steps);
+        return new Lookup(runbook, owner, dashboardBase, steps);
     }
 
     private static Entry entry(EntryFile e) {
