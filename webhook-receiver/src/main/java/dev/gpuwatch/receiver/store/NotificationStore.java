@@ -1,6 +1,7 @@
 package dev.gpuwatch.receiver.store;
 
 import dev.gpuwatch.receiver.deliver.Receipt;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -17,7 +18,17 @@ import java.util.concurrent.CompletableFuture;
  */
 public interface NotificationStore extends AutoCloseable {
 
-    /** Stores a notification and one pending delivery per target, atomically, unless its key is known. */
+    /**
+     * Alertmanager's retries and HA peers' copies of one notification arrive within seconds to a couple of
+     * minutes; a {@code repeat_interval} reminder (same content, default 4h) comes much later.
+     */
+    Duration DEFAULT_DEDUP_WINDOW = Duration.ofMinutes(5);
+
+    /**
+     * Stores a notification and one pending delivery per target, atomically. {@code DUPLICATE} when its key was
+     * stored (first or as a reminder) less than the store's dedup window before {@code receivedAt}; after the
+     * window it is a reminder, stored and delivered like a new notification ({@code ACCEPTED}).
+     */
     CompletableFuture<AppendResult> append(NewNotification notification);
 
     /** Claims up to {@code limit} due deliveries of one channel until {@code leaseUntil}, oldest first. */

@@ -12,6 +12,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -46,6 +47,7 @@ public final class SqliteStore implements NotificationStore {
     private final LinkedBlockingQueue<Task<?>> queue = new LinkedBlockingQueue<>();
     private final AtomicInteger queuedAppends = new AtomicInteger();
     private final int maxQueuedAppends;
+    private final long dedupWindowMillis;
     private final Thread writer;
     private final Statements writeStatements;
     private final Statements readStatements;
@@ -55,14 +57,24 @@ public final class SqliteStore implements NotificationStore {
     private volatile boolean writable = true;
     private volatile boolean closed;
 
-    /** @param maxQueuedAppends appends waiting for the writer beyond this are answered OVERLOADED */
-    private SqliteStore(Connection writeConnection, Connection readConnection, int maxQueuedAppends) {
+    /**
+     * @param maxQueuedAppends appends waiting for the writer beyond this are answered OVERLOADED
+     * @param dedupWindow how long a stored key makes a later copy a duplicate; after it, a reminder
+     */
+    private SqliteStore(Connection writeConnection, Connection readConnection, int maxQueuedAppends,
+            Duration dedupWindow) {
         this.writeConnection = writeConnection;
         this.readConnection = readConnection;
         this.writeStatements = new Statements(writeConnection);
         this.readStatements = new Statements(readConnection);
         this.maxQueuedAppends = maxQueuedAppends;
+        this.dedupWindowMillis = dedupWindow.toMillis();
         this.writer = Thread.ofPlatform().name("store-writer").daemon().unstarted(this::writeLoop);
+    }
+
+    /** Opens the store with the default dedup window ({@link NotificationStore#DEFAULT_DEDUP_WINDOW}). */
+    public static SqliteStore open(Path path, int maxQueuedAppends, OptionalLong maxPageCount) throws SQLException {
+        return open(path, maxQueuedAppends, maxPageCount, DEFAULT_DEDUP_WINDOW);
     }
 
     /**
@@ -70,8 +82,14 @@ public final class SqliteStore implements NotificationStore {
      *
      * @param maxPageCount caps the file size (SQLite {@code PRAGMA max_page_count}); used to make the disk
      *     "full" on purpose in tests and to bound the file in production
+     * @param dedupWindow a notification whose key was stored less than this before its receipt is a
+     *     duplicate; one arriving later is a reminder ({@code repeat_interval}) and is stored anew
      */
-    public static SqliteStore open(Path path, int maxQueuedAppends, OptionalLong maxPageCount) throws SQLException {
+    public static SqliteStore open(Path path, int maxQueuedAppends, OptionalLong maxPageCount, Duration dedupWindow)
+            throws SQLException {
+        if (dedupWindow.isNegative() || dedupWindow.isZero()) {
+            throw new IllegalArgumentException("dedup window must be > 0, not " + dedupWindow);
+        }
         Path parent = path.toAbsolutePath().getParent();
         if (parent != null && !Files.isDirectory(parent)) {
             throw new SQLException("storage directory " + parent + " does not exist");
@@ -103,7 +121,7 @@ public final class SqliteStore implements NotificationStore {
             st.execute("PRAGMA busy_timeout=5000");
             st.execute("PRAGMA query_only=ON");
         }
-        SqliteStore store = new SqliteStore(write, read, maxQueuedAppends);
+        SqliteStore store = new SqliteStore(write, read, maxQueuedAppends, dedupWindow);
         store.writer.start();
         return store;
     }
@@ -132,17 +150,22 @@ public final class SqliteStore implements NotificationStore {
         return task.future.handle((result, error) -> error == null ? result : AppendResult.UNAVAILABLE);
     }
 
+    /**
+     * The fast path is one INSERT: a new key is the common case. Only when the key is already stored does the
+     * writer look at when its latest copy (the original or a reminder) was received: inside the dedup window
+     * it is a retry or an HA peer's copy; after it, an Alertmanager {@code repeat_interval} reminder, stored
+     * under {@code key@<received millis>} so the unique constraint still holds. The writer is the only thread
+     * that writes, so this check-then-insert cannot race: of two copies of one reminder the second finds the
+     * first's row.
+     */
     private AppendResult insert(NewNotification n) throws SQLException {
-        PreparedStatement insertNotification = writeStatements.get(
-                "INSERT INTO notifications(idem_key, group_key, status, received_at, body) VALUES (?,?,?,?,?)"
-                        + " ON CONFLICT(idem_key) DO NOTHING");
-        insertNotification.setString(1, n.key());
-        insertNotification.setString(2, n.groupKey());
-        insertNotification.setString(3, n.status());
-        insertNotification.setLong(4, n.receivedAt().toEpochMilli());
-        insertNotification.setBytes(5, n.body());
-        if (insertNotification.executeUpdate() == 0) {
-            return AppendResult.DUPLICATE;
+        if (!insertNotification(n.key(), n)) {
+            OptionalLong latest = latestReceipt(n.key());
+            long receivedAt = n.receivedAt().toEpochMilli();
+            if (latest.isEmpty() || receivedAt - latest.getAsLong() < dedupWindowMillis
+                    || !insertNotification(reminderKey(n.key(), receivedAt), n)) {
+                return AppendResult.DUPLICATE;
+            }
         }
         long id;
         try (ResultSet rs = writeStatements.get("SELECT last_insert_rowid()").executeQuery()) {
@@ -163,6 +186,43 @@ public final class SqliteStore implements NotificationStore {
             dueAdded = true;
         }
         return AppendResult.ACCEPTED;
+    }
+
+    /** INSERT under {@code key}; false when the key is already stored. */
+    private boolean insertNotification(String key, NewNotification n) throws SQLException {
+        PreparedStatement ps = writeStatements.get(
+                "INSERT INTO notifications(idem_key, group_key, status, received_at, body) VALUES (?,?,?,?,?)"
+                        + " ON CONFLICT(idem_key) DO NOTHING");
+        ps.setString(1, key);
+        ps.setString(2, n.groupKey());
+        ps.setString(3, n.status());
+        ps.setLong(4, n.receivedAt().toEpochMilli());
+        ps.setBytes(5, n.body());
+        return ps.executeUpdate() > 0;
+    }
+
+    /** A reminder's stored key: the idempotency key, '@', the receipt time in epoch millis. */
+    static String reminderKey(String key, long receivedAtMillis) {
+        return key + '@' + receivedAtMillis;
+    }
+
+    /**
+     * The latest receipt of {@code key} or one of its reminders ({@code key@<millis>}). Two seeks on the
+     * unique index: the key itself and the range {@code (key@, key@~)}, which holds exactly its reminders
+     * because the millis are digits and '~' sorts after them.
+     */
+    static final String LATEST_RECEIPT_SQL = "SELECT max(received_at) FROM notifications"
+            + " WHERE idem_key = ? OR (idem_key > ? AND idem_key < ?)";
+
+    private OptionalLong latestReceipt(String key) throws SQLException {
+        PreparedStatement ps = writeStatements.get(LATEST_RECEIPT_SQL);
+        ps.setString(1, key);
+        ps.setString(2, key + "@");
+        ps.setString(3, key + "@~");
+        try (ResultSet rs = ps.executeQuery()) {
+            long latest = rs.next() ? rs.getLong(1) : 0;
+            return rs.wasNull() ? OptionalLong.empty() : OptionalLong.of(latest);
+        }
     }
 
     @Override

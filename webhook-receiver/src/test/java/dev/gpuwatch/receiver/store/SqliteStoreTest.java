@@ -120,4 +120,101 @@ class SqliteStoreTest {
             assertEquals(2, calls.get());
         }
     }
+
+    @Test
+    void aCopyInsideTheDedupWindowIsADuplicateAndOneAfterItAReminder() throws Exception {
+        try (SqliteStore store = SqliteStore.open(dir.resolve("s.db"), 10, OptionalLong.empty())) {
+            Duration window = NotificationStore.DEFAULT_DEDUP_WINDOW;
+            assertEquals(AppendResult.ACCEPTED, store.append(notification("a", T0)).join());
+            // Alertmanager retrying after a lost 200, an HA peer a minute later: not delivered again
+            assertEquals(AppendResult.DUPLICATE, store.append(notification("a", T0.plusSeconds(15))).join());
+            assertEquals(AppendResult.DUPLICATE,
+                    store.append(notification("a", T0.plus(window).minusMillis(1))).join());
+            // repeat_interval: the same content after the window is a reminder, stored and due for delivery
+            Instant reminder = T0.plus(Duration.ofHours(4));
+            assertEquals(AppendResult.ACCEPTED, store.append(notification("a", reminder)).join());
+            // the window now counts from the reminder: its retries and HA copies are duplicates in turn
+            assertEquals(AppendResult.DUPLICATE, store.append(notification("a", reminder.plusSeconds(30))).join());
+            assertEquals(AppendResult.ACCEPTED, store.append(notification("a", reminder.plus(window))).join());
+            assertEquals(3L, store.countByIntegration(NotificationStore.DeliveryStatus.PENDING).get("log"));
+            var due = store.claimDue("r/log/0", reminder.plus(window), reminder.plus(window).plusSeconds(60), 10).join();
+            assertEquals(List.of(T0, reminder, reminder.plus(window)), due.stream().map(d -> d.receivedAt()).toList());
+            assertEquals(List.of("group-a", "group-a", "group-a"), due.stream().map(d -> d.groupKey()).toList());
+        }
+        try (var c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("s.db"));
+                var rs = c.createStatement().executeQuery("SELECT idem_key FROM notifications ORDER BY id")) {
+            List<String> keys = new java.util.ArrayList<>();
+            while (rs.next()) {
+                keys.add(rs.getString(1));
+            }
+            long reminder = T0.plus(Duration.ofHours(4)).toEpochMilli();
+            assertEquals(List.of("a", "a@" + reminder, "a@" + (reminder + 300_000)), keys);
+        }
+    }
+
+    @Test
+    void twoCopiesOfOneReminderArrivingTogetherStoreOneReminder() throws Exception {
+        try (SqliteStore store = SqliteStore.open(dir.resolve("s.db"), 100, OptionalLong.empty())) {
+            assertEquals(AppendResult.ACCEPTED, store.append(notification("a", T0)).join());
+            Instant reminder = T0.plus(Duration.ofHours(4));
+            for (int round = 0; round < 20; round++) {
+                Instant at = reminder.plus(Duration.ofHours(round));
+                // queued back to back, so the writer usually takes both into one transaction; either way the
+                // second finds the first's row
+                var peerA = store.append(notification("a", at));
+                var peerB = store.append(notification("a", at.plusMillis(round)));
+                var results = List.of(peerA.join(), peerB.join());
+                assertEquals(1, results.stream().filter(r -> r == AppendResult.ACCEPTED).count(), results.toString());
+                assertEquals(1, results.stream().filter(r -> r == AppendResult.DUPLICATE).count(), results.toString());
+            }
+            assertEquals(21L, store.countByIntegration(NotificationStore.DeliveryStatus.PENDING).get("log"));
+        }
+    }
+
+    @Test
+    void theDedupWindowIsTheStoresAndMustBePositive() throws Exception {
+        try (SqliteStore store = SqliteStore.open(dir.resolve("s.db"), 10, OptionalLong.empty(), Duration.ofHours(1))) {
+            assertEquals(AppendResult.ACCEPTED, store.append(notification("a", T0)).join());
+            assertEquals(AppendResult.DUPLICATE, store.append(notification("a", T0.plusSeconds(3599))).join());
+            assertEquals(AppendResult.ACCEPTED, store.append(notification("a", T0.plusSeconds(3600))).join());
+        }
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> SqliteStore.open(dir.resolve("z.db"), 10, OptionalLong.empty(), Duration.ZERO));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> SqliteStore.open(dir.resolve("z.db"), 10, OptionalLong.empty(), Duration.ofSeconds(-1)));
+    }
+
+    @Test
+    void aReminderOfOneKeyIsNotConfusedWithAnotherKey() throws Exception {
+        try (SqliteStore store = SqliteStore.open(dir.resolve("s.db"), 10, OptionalLong.empty())) {
+            // "a" and "a@..." ranges must not see "ab": only "a" and its own reminders count
+            assertEquals(AppendResult.ACCEPTED, store.append(notification("ab", T0.plus(Duration.ofHours(4)))).join());
+            assertEquals(AppendResult.ACCEPTED, store.append(notification("a", T0)).join());
+            assertEquals(AppendResult.ACCEPTED, store.append(notification("a", T0.plus(Duration.ofHours(4)))).join());
+        }
+    }
+
+    @Test
+    void theLatestReceiptLookupSeeksTheUniqueIndex() throws Exception {
+        try (SqliteStore store = SqliteStore.open(dir.resolve("s.db"), 10, OptionalLong.empty())) {
+            for (int i = 0; i < 50; i++) {
+                store.append(notification("n" + i, T0)).join();
+            }
+        }
+        try (var c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("s.db"));
+                var ps = c.prepareStatement("EXPLAIN QUERY PLAN " + SqliteStore.LATEST_RECEIPT_SQL)) {
+            ps.setString(1, "k");
+            ps.setString(2, "k@");
+            ps.setString(3, "k@~");
+            StringBuilder plan = new StringBuilder();
+            try (var rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    plan.append(rs.getString("detail")).append('\n');
+                }
+            }
+            String text = plan.toString();
+            org.junit.jupiter.api.Assertions.assertFalse(text.contains("SCAN notifications"), text);
+            assertEquals(2, text.split("USING INDEX sqlite_autoindex_notifications_1", -1).length - 1, text);
+        }
+    }
 }
