@@ -17,7 +17,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.EnumSet;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -189,21 +188,14 @@ final class Flags {
     }
 
     /**
-     * Checks {@code --gpu.simulated.model-server-pid} against the fleet's size here, so the error names the flag
-     * (SimulationOptions would reject the same options with its own words).
+     * Checks {@code --gpu.simulated.model-server-pid} against the fleet's size here, with SimulationOptions' own
+     * check, so that the error names the flag.
      */
     private static List<HostProcess> hostProcesses(List<HostProcess> given, OptionalInt devices) throws ConfigException {
         int fleet = devices.orElse(SimulationOptions.defaults().devices());
-        Set<Integer> gpus = new HashSet<>();
-        for (HostProcess p : given) {
-            if (p.gpu() >= fleet) {
-                throw new ConfigException("--gpu.simulated.model-server-pid: " + p + ": GPU " + p.gpu()
-                        + " is not in the simulated fleet of " + fleet + " GPU(s) (--gpu.simulated.devices)");
-            }
-            if (!gpus.add(p.gpu())) {
-                throw new ConfigException("--gpu.simulated.model-server-pid: " + p + ": GPU " + p.gpu()
-                        + " is given twice (at most one pid per GPU)");
-            }
+        Optional<String> problem = SimulationOptions.checkHostProcesses(given, fleet);
+        if (problem.isPresent()) {
+            throw new ConfigException("--gpu.simulated.model-server-pid: " + problem.get());
         }
         return List.copyOf(given);
     }

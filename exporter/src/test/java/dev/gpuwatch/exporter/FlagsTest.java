@@ -151,15 +151,13 @@ class FlagsTest {
                         + HostProcess.EXPECTED + ", got 'vllm'",
                 assertThrows(ConfigException.class, () -> ExporterMain.parse("--gpu.simulated.model-server-pid=vllm"))
                         .getMessage());
-        assertEquals("--gpu.simulated.model-server-pid: 12@8: GPU 8 is not in the simulated fleet of 8 GPU(s) "
-                        + "(--gpu.simulated.devices)",
+        assertEquals("--gpu.simulated.model-server-pid: 12@8: GPU 8 is not in the simulated fleet of 8 GPU(s)",
                 assertThrows(ConfigException.class, () -> ExporterMain.parse("--gpu.simulated.model-server-pid=12@8"))
                         .getMessage());
-        assertEquals("--gpu.simulated.model-server-pid: 12@1: GPU 1 is not in the simulated fleet of 1 GPU(s) "
-                        + "(--gpu.simulated.devices)",
+        assertEquals("--gpu.simulated.model-server-pid: 12@1: GPU 1 is not in the simulated fleet of 1 GPU(s)",
                 assertThrows(ConfigException.class, () -> ExporterMain.parse("--gpu.simulated.model-server-pid=12@1",
                         "--gpu.simulated.devices=1")).getMessage());
-        assertEquals("--gpu.simulated.model-server-pid: 13@0: GPU 0 is given twice (at most one pid per GPU)",
+        assertEquals("--gpu.simulated.model-server-pid: 13@0: GPU 0 is given twice (at most one process per GPU)",
                 assertThrows(ConfigException.class, () -> ExporterMain.parse("--gpu.simulated.model-server-pid=12,13@0"))
                         .getMessage());
     }

@@ -69,18 +69,8 @@ class AttributionTest {
                         .processes(List.of(process(12, 20 * GIB), process(32, 5 * GIB))).build(),
                 GpuSnapshot.builder(1, Instant.EPOCH).uuid("GPU-1")
                         .processes(List.of(process(22, 30 * GIB), process(23, 2 * GIB))).build());
-        InferenceSettings settings = new InferenceSettings(
-                List.of(target("a", ServerType.VLLM, a), target("b", ServerType.VLLM, b), target("tgi", ServerType.TGI, tgi)),
-                new InferenceSettings.Discovery(false, Duration.ofSeconds(30), tmp.resolve("proc")),
-                new InferenceSettings.Polling(Duration.ofSeconds(5), Duration.ofSeconds(5), 16L << 20, 10_000, false),
-                new InferenceSettings.Attribution(false, Optional.empty()));
-
-        try (InferenceModule m = InferenceModule.manual(settings, () -> gpus)) {
-            m.scanOnce();
-            m.pollAll();
-            assertEquals(Map.of("a/0", 20.0 * GIB, "b/1", 32.0 * GIB, "tgi/0", 5.0 * GIB),
-                    modelGpuMemory(Scrapes.scrape(m.collector())));
-        }
+        assertEquals(Map.of("a/0", 20.0 * GIB, "b/1", 32.0 * GIB, "tgi/0", 5.0 * GIB), modelGpuMemory(gpus, false,
+                target("a", ServerType.VLLM, a), target("b", ServerType.VLLM, b), target("tgi", ServerType.TGI, tgi)));
     }
 
     @Test
@@ -98,20 +88,26 @@ class AttributionTest {
                 .listen(10, "0100007F", b.port(), 702);
         List<GpuSnapshot> gpus = List.of(GpuSnapshot.builder(0, Instant.EPOCH).uuid("GPU-0")
                 .processes(List.of(process(12, 20 * GIB), process(22, 7 * GIB))).build());
-        InferenceSettings settings = new InferenceSettings(List.of(),
-                new InferenceSettings.Discovery(true, Duration.ofSeconds(30), tmp.resolve("proc")),
+        assertEquals(Map.of("vllm-" + a.port() + "/0", 20.0 * GIB, "vllm-" + b.port() + "/0", 7.0 * GIB),
+                modelGpuMemory(gpus, true));
+    }
+
+    /**
+     * One /proc scan and one poll of {@code targets} (and what discovery finds, when on) over the fake /proc, then
+     * inference_model_gpu_memory_bytes as "target/gpu" → value.
+     */
+    private Map<String, Double> modelGpuMemory(List<GpuSnapshot> gpus, boolean discovery, TargetSettings... targets) {
+        InferenceSettings settings = new InferenceSettings(List.of(targets),
+                new InferenceSettings.Discovery(discovery, Duration.ofSeconds(30), tmp.resolve("proc")),
                 new InferenceSettings.Polling(Duration.ofSeconds(5), Duration.ofSeconds(5), 16L << 20, 10_000, false),
                 new InferenceSettings.Attribution(false, Optional.empty()));
-
         try (InferenceModule m = InferenceModule.manual(settings, () -> gpus)) {
             m.scanOnce();
             m.pollAll();
-            assertEquals(Map.of("vllm-" + a.port() + "/0", 20.0 * GIB, "vllm-" + b.port() + "/0", 7.0 * GIB),
-                    modelGpuMemory(Scrapes.scrape(m.collector())));
+            return modelGpuMemory(Scrapes.scrape(m.collector()));
         }
     }
 
-    /** inference_model_gpu_memory_bytes as "target/gpu" → value. */
     private static Map<String, Double> modelGpuMemory(String scrape) {
         Map<String, Double> out = new TreeMap<>();
         Matcher m = Pattern.compile("(?m)^inference_model_gpu_memory_bytes\\{([^}]*)\\} (\\S+)$").matcher(scrape);

@@ -41,14 +41,7 @@ class PrerenderedGenerationTest {
 
     @Test
     void familiesChangeOnlyWhenAPollEnds() throws Exception {
-        FakeHttp f = new FakeHttp((method, path, out) -> FakeHttp.respond(out, 200, "text/plain; version=0.0.4", METRICS));
-        closing.add(f);
-        InferenceSettings s = new InferenceSettings(List.of(PollFaultsTest.vllm("t", f.url())),
-                new InferenceSettings.Discovery(false, Duration.ofSeconds(30), Path.of("/nonexistent")),
-                new InferenceSettings.Polling(Duration.ofSeconds(5), Duration.ofMillis(500), 1 << 20, 100, false),
-                new InferenceSettings.Attribution(false, Optional.empty()));
-        InferenceModule m = InferenceModule.manual(s, List::of);
-        closing.add(m);
+        InferenceModule m = module();
         m.pollAll();
 
         List<Prerendered> offered = new ArrayList<>();
@@ -74,14 +67,7 @@ class PrerenderedGenerationTest {
 
     @Test
     void scrapesKeepThePreviousGenerationUntilTheNextIsRendered() throws Exception {
-        FakeHttp f = new FakeHttp((method, path, out) -> FakeHttp.respond(out, 200, "text/plain; version=0.0.4", METRICS));
-        closing.add(f);
-        InferenceSettings s = new InferenceSettings(List.of(PollFaultsTest.vllm("t", f.url())),
-                new InferenceSettings.Discovery(false, Duration.ofSeconds(30), Path.of("/nonexistent")),
-                new InferenceSettings.Polling(Duration.ofSeconds(5), Duration.ofMillis(500), 1 << 20, 100, false),
-                new InferenceSettings.Attribution(false, Optional.empty()));
-        InferenceModule m = InferenceModule.manual(s, List::of);
-        closing.add(m);
+        InferenceModule m = module();
         m.pollAll();
         List<TargetState> first = m.states();
         m.pollAll();
@@ -99,6 +85,19 @@ class PrerenderedGenerationTest {
         assertSame(rendered, family(c.collect(), "inference_requests_running"), "scrapes never render: the old one");
         c.refresh();
         assertNotSame(rendered, family(c.collect(), "inference_requests_running"));
+    }
+
+    /** A module polling one vLLM-shaped target, driven by the test. */
+    private InferenceModule module() throws Exception {
+        FakeHttp f = new FakeHttp((method, path, out) -> FakeHttp.respond(out, 200, "text/plain; version=0.0.4", METRICS));
+        closing.add(f);
+        InferenceSettings s = new InferenceSettings(List.of(PollFaultsTest.vllm("t", f.url())),
+                new InferenceSettings.Discovery(false, Duration.ofSeconds(30), Path.of("/nonexistent")),
+                new InferenceSettings.Polling(Duration.ofSeconds(5), Duration.ofMillis(500), 1 << 20, 100, false),
+                new InferenceSettings.Attribution(false, Optional.empty()));
+        InferenceModule m = InferenceModule.manual(s, List::of);
+        closing.add(m);
+        return m;
     }
 
     private static MetricSnapshot family(MetricSnapshots all, String name) {

@@ -5,6 +5,7 @@ import java.time.InstantSource;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -37,17 +38,27 @@ public record SimulationOptions(
             throw new IllegalArgumentException("faultAfter must not be negative, was " + faultAfter);
         }
         hostProcesses = List.copyOf(hostProcesses);
+        checkHostProcesses(hostProcesses, devices).ifPresent(problem -> {
+            throw new IllegalArgumentException("host process " + problem);
+        });
+    }
+
+    /**
+     * What is wrong with showing {@code processes} on a fleet of {@code devices} GPUs, e.g.
+     * {@code "12@8: GPU 8 is not in the simulated fleet of 8 GPU(s)"}; empty when nothing is. The exporter's flag
+     * parser reports it under the flag's name.
+     */
+    public static Optional<String> checkHostProcesses(List<HostProcess> processes, int devices) {
         Set<Integer> gpus = new HashSet<>();
-        for (HostProcess p : hostProcesses) {
+        for (HostProcess p : processes) {
             if (p.gpu() >= devices) {
-                throw new IllegalArgumentException("host process " + p + ": GPU " + p.gpu()
-                        + " is not in a fleet of " + devices + " GPU(s)");
+                return Optional.of(p + ": GPU " + p.gpu() + " is not in the simulated fleet of " + devices + " GPU(s)");
             }
             if (!gpus.add(p.gpu())) {
-                throw new IllegalArgumentException("host process " + p + ": GPU " + p.gpu()
-                        + " already shows another host process (at most one per GPU)");
+                return Optional.of(p + ": GPU " + p.gpu() + " is given twice (at most one process per GPU)");
             }
         }
+        return Optional.empty();
     }
 
     /** Without host processes: every GPU process is simulated. */

@@ -40,10 +40,10 @@ class HostProcessTest {
         SimulationOptions two = SimulationOptions.defaults().withDevices(2);
         IllegalArgumentException outside = assertThrows(IllegalArgumentException.class,
                 () -> two.withHostProcesses(List.of(new HostProcess(10, 2))));
-        assertEquals("host process 10@2: GPU 2 is not in a fleet of 2 GPU(s)", outside.getMessage());
+        assertEquals("host process 10@2: GPU 2 is not in the simulated fleet of 2 GPU(s)", outside.getMessage());
         IllegalArgumentException twice = assertThrows(IllegalArgumentException.class,
                 () -> two.withHostProcesses(List.of(new HostProcess(10, 1), new HostProcess(11, 1))));
-        assertEquals("host process 11@1: GPU 1 already shows another host process (at most one per GPU)",
+        assertEquals("host process 11@1: GPU 1 is given twice (at most one process per GPU)",
                 twice.getMessage());
         // one process on several GPUs (tensor parallel) is fine
         assertEquals(2, two.withHostProcesses(List.of(new HostProcess(10, 0), new HostProcess(10, 1)))
