@@ -39,6 +39,24 @@ public final class Durations {
         return total;
     }
 
+    /** The shortest text {@link #parse} reads back as {@code d}: {@code 7d}, {@code 1h30m}, {@code 250ms}. */
+    public static String format(Duration d) {
+        if (d.isZero()) {
+            return "0s";
+        }
+        StringBuilder text = new StringBuilder(d.isNegative() ? "-" : "");
+        long millis = Math.abs(d.toMillis());
+        long[] sizes = {86_400_000, 3_600_000, 60_000, 1_000, 1};
+        String[] units = {"d", "h", "m", "s", "ms"};
+        for (int i = 0; i < sizes.length; i++) {
+            if (millis >= sizes[i]) {
+                text.append(millis / sizes[i]).append(units[i]);
+                millis %= sizes[i];
+            }
+        }
+        return text.toString();
+    }
+
     /** Reads a duration value in the config; an invalid one becomes an error with its line. */
     static final class Deserializer extends JsonDeserializer<Duration> {
         @Override

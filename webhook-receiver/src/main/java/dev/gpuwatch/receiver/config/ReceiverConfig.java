@@ -10,6 +10,7 @@ import dev.gpuwatch.receiver.deliver.slack.SlackSettings;
 import dev.gpuwatch.receiver.enrich.EnrichSettings;
 import dev.gpuwatch.receiver.route.Matcher;
 import dev.gpuwatch.receiver.route.RoutingTree;
+import dev.gpuwatch.receiver.store.NotificationStore;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -33,7 +34,7 @@ public record ReceiverConfig(
 
     public ReceiverConfig {
         ingest = Objects.requireNonNullElseGet(ingest, () -> new Ingest(null, null, null));
-        storage = Objects.requireNonNullElseGet(storage, () -> new Storage(null));
+        storage = Objects.requireNonNullElseGet(storage, () -> new Storage(null, null));
         dispatch = Objects.requireNonNullElseGet(dispatch, () -> new Dispatch(null, null, null, null, null, null));
         route = Objects.requireNonNullElseGet(route, () -> new RouteConfig(DEFAULT_RECEIVER, null, null, null));
         receivers = receivers == null
@@ -105,10 +106,29 @@ public record ReceiverConfig(
         }
     }
 
+    /**
+     * @param retention delivered notifications older than this are deleted
+     * @param dedupWindow a copy of a notification stored less than this ago is a duplicate (Alertmanager's
+     *     retries, HA peers); a later one is a {@code repeat_interval} reminder and is delivered again
+     */
     public record Storage(
-            @JsonProperty("retention") @JsonDeserialize(using = Durations.Deserializer.class) Duration retention) {
+            @JsonProperty("retention") @JsonDeserialize(using = Durations.Deserializer.class) Duration retention,
+            @JsonProperty("dedup_window") @JsonDeserialize(using = Durations.Deserializer.class)
+                    Duration dedupWindow) {
         public Storage {
             retention = Objects.requireNonNullElse(retention, Duration.ofDays(7));
+            boolean defaultWindow = dedupWindow == null;
+            dedupWindow = Objects.requireNonNullElse(dedupWindow, NotificationStore.DEFAULT_DEDUP_WINDOW);
+            if (dedupWindow.isZero() || dedupWindow.isNegative()) {
+                throw new IllegalArgumentException("dedup_window must be > 0: every retry and HA copy would be"
+                        + " delivered again");
+            }
+            if (dedupWindow.compareTo(retention) > 0) {
+                // the key a copy is compared with is deleted with its notification after the retention
+                throw new IllegalArgumentException("dedup_window must not be longer than retention ("
+                        + Durations.format(retention) + "), got " + (defaultWindow ? "the default " : "")
+                        + Durations.format(dedupWindow));
+            }
         }
     }
 

@@ -23,6 +23,54 @@ class ConfigLoaderTest {
         assertEquals(1.0, config.dispatch().rateLimits().get("slack"));
         assertEquals(8L * 1024 * 1024, config.ingest().maxBodyBytes());
         assertEquals(Duration.ofDays(7), config.storage().retention());
+        assertEquals(Duration.ofMinutes(5), config.storage().dedupWindow());
+    }
+
+    @Test
+    void dedupWindowIsReadNextToRetention() throws Exception {
+        ReceiverConfig config = ConfigLoader.parse("r.yml", """
+                storage:
+                  retention: 2d
+                  dedup_window: 90s
+                """);
+        assertEquals(Duration.ofSeconds(90), config.storage().dedupWindow());
+        assertEquals(Duration.ofDays(2), config.storage().retention());
+        assertEquals(Duration.ofDays(2), ConfigLoader.parse("r.yml", "storage: {retention: 2d, dedup_window: 2d}\n")
+                .storage().dedupWindow(), "as long as the retention is allowed");
+    }
+
+    @Test
+    void dedupWindowOutsideZeroToRetentionIsRefusedNamingTheKey() {
+        assertEquals("r.yml: line 3: storage.dedup_window: must be > 0: every retry and HA copy would be delivered"
+                + " again", error("""
+                storage:
+                  retention: 7d
+                  dedup_window: 0s
+                """));
+        assertEquals("r.yml: line 2: storage.dedup_window: must not be longer than retention (7d), got 8d", error("""
+                storage:
+                  dedup_window: 8d
+                """));
+        // only the retention is set: the default window is too long for it, and the error points at retention
+        assertEquals("r.yml: line 2: storage.retention: dedup_window must not be longer than retention (1m), got"
+                + " the default 5m", error("""
+                storage:
+                  retention: 1m
+                """));
+        assertEquals("r.yml: line 3: storage.dedup_window: Cannot deserialize value of type `java.time.Duration`"
+                + " from String \"-5m\": \"-5m\" is not a duration (e.g. 500ms, 30s, 5m, 6h, 7d)", error("""
+                storage:
+                  retention: 7d
+                  dedup_window: -5m
+                """));
+    }
+
+    @Test
+    void durationsFormatAsTheyParse() {
+        for (String text : List.of("7d", "5m", "1h30m", "90ms", "1d1h1m1s1ms")) {
+            assertEquals(text, Durations.format(Durations.parse(text)));
+        }
+        assertEquals("0s", Durations.format(Duration.ZERO));
     }
 
     @Test
