@@ -1,0 +1,238 @@
+package dev.gpuwatch.receiver.ingest;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gpuwatch.receiver.alert.Alert;
+import dev.gpuwatch.receiver.alert.Notification;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * The tree-based parser that {@link PayloadParser} replaced (Jackson readTree, then a walk of the JsonNode tree),
+ * kept verbatim as the reference for {@link PayloadParserDifferentialTest}: the streaming parser must give equal
+ * results, error texts and field paths included, for every body.
+ */
+final class ReferencePayloadParser {
+
+    /** Deeper than any real payload (labels are flat); stops stack-exhaustion payloads early. */
+    static final int MAX_NESTING_DEPTH = 32;
+
+    private static final Instant GO_ZERO_TIME = Instant.parse("0001-01-01T00:00:00Z");
+
+    private final ObjectMapper mapper;
+
+    ReferencePayloadParser() {
+        JsonFactory factory = JsonFactory.builder()
+                .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_NESTING_DEPTH).build())
+                .build();
+        this.mapper = new ObjectMapper(factory);
+    }
+
+    PayloadParser.Result parse(byte[] body) {
+        JsonNode root;
+        try {
+            root = mapper.readTree(body);
+        } catch (StreamConstraintsException e) {
+            return new PayloadParser.Result.Invalid("JSON nested deeper than " + MAX_NESTING_DEPTH + " levels", "");
+        } catch (JsonProcessingException e) {
+            return new PayloadParser.Result.Invalid(describe(e), "");
+        } catch (IOException e) {
+            return new PayloadParser.Result.Invalid("unreadable body", "");
+        }
+        if (root == null || root.isMissingNode()) {
+            return new PayloadParser.Result.Invalid("empty body", "");
+        }
+        try {
+            return new PayloadParser.Result.Parsed(notification(root));
+        } catch (FieldError e) {
+            return new PayloadParser.Result.Invalid(e.getMessage(), e.field);
+        }
+    }
+
+    /**
+     * The idempotency key: identical for Alertmanager's retries and for the same group sent by HA peers. Alerts
+     * are sorted by fingerprint so peers that list them in another order still agree.
+     */
+    static String idempotencyKey(Notification n) {
+        List<String> alerts = new ArrayList<>();
+        for (Alert a : n.alerts()) {
+            alerts.add(a.fingerprint() + '\u0000' + a.status() + '\u0000' + a.startsAt() + '\u0000'
+                    + a.endsAt().map(Instant::toString).orElse(""));
+        }
+        alerts.sort(null);
+        StringBuilder canonical = new StringBuilder()
+                .append(n.receiver()).append('\u0001')
+                .append(n.groupKey()).append('\u0001')
+                .append(n.status()).append('\u0001');
+        alerts.forEach(a -> canonical.append(a).append('\u0001'));
+        return sha256(canonical.toString());
+    }
+
+    static String sha256(String text) {
+        try {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            return HexFormat.of().formatHex(digest.digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required of every JDK", e);
+        }
+    }
+
+    private static String describe(JsonProcessingException e) {
+        String message = e.getOriginalMessage();
+        if (message != null && message.contains("UTF-8")) {
+            return "body is not valid UTF-8";
+        }
+        return "malformed JSON" + (e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr()
+                + ", column " + e.getLocation().getColumnNr());
+    }
+
+    private static Notification notification(JsonNode root) {
+        if (!root.isObject()) {
+            throw new FieldError("", "body must be a JSON object");
+        }
+        String version = requiredString(root, "version", "version");
+        if (!"4".equals(version)) {
+            throw new FieldError("version", "unsupported payload version \"" + version + "\" (expected \"4\")");
+        }
+        String status = status(root, "status", "status");
+        String receiver = requiredString(root, "receiver", "receiver");
+        String groupKey = requiredString(root, "groupKey", "groupKey");
+        int truncated = 0;
+        JsonNode truncatedNode = root.get("truncatedAlerts");
+        if (truncatedNode != null && !truncatedNode.isNull()) {
+            if (!truncatedNode.canConvertToInt() || !truncatedNode.isIntegralNumber() || truncatedNode.intValue() < 0) {
+                throw new FieldError("truncatedAlerts", "must be a non-negative integer");
+            }
+            truncated = truncatedNode.intValue();
+        }
+        JsonNode alertsNode = root.get("alerts");
+        if (alertsNode == null || alertsNode.isNull()) {
+            throw new FieldError("alerts", "missing required field");
+        }
+        if (!alertsNode.isArray()) {
+            throw new FieldError("alerts", "must be an array");
+        }
+        if (alertsNode.isEmpty()) {
+            throw new FieldError("alerts", "must hold at least one alert");
+        }
+        List<Alert> alerts = new ArrayList<>(alertsNode.size());
+        for (int i = 0; i < alertsNode.size(); i++) {
+            alerts.add(alert(alertsNode.get(i), "alerts[" + i + "]"));
+        }
+        return new Notification(version, groupKey, truncated, status, receiver,
+                stringMap(root, "groupLabels", "groupLabels"),
+                stringMap(root, "commonLabels", "commonLabels"),
+                stringMap(root, "commonAnnotations", "commonAnnotations"),
+                optionalString(root, "externalURL", "externalURL"),
+                alerts);
+    }
+
+    private static Alert alert(JsonNode node, String path) {
+        if (!node.isObject()) {
+            throw new FieldError(path, "must be an object");
+        }
+        String status = status(node, "status", path + ".status");
+        Map<String, String> labels = stringMap(node, "labels", path + ".labels");
+        if (node.get("labels") == null) {
+            throw new FieldError(path + ".labels", "missing required field");
+        }
+        Instant startsAt = time(node, "startsAt", path + ".startsAt")
+                .orElseThrow(() -> new FieldError(path + ".startsAt", "missing required field"));
+        Optional<Instant> endsAt = time(node, "endsAt", path + ".endsAt").filter(t -> !t.equals(GO_ZERO_TIME));
+        String fingerprint = optionalString(node, "fingerprint", path + ".fingerprint");
+        if (fingerprint.isEmpty()) {
+            // Alertmanager before 0.19 sent no fingerprint: derive one from the label set, as it would.
+            fingerprint = sha256(new TreeMap<>(labels).toString()).substring(0, 16);
+        }
+        return new Alert(status, labels, stringMap(node, "annotations", path + ".annotations"), startsAt, endsAt,
+                optionalString(node, "generatorURL", path + ".generatorURL"), fingerprint);
+    }
+
+    private static String status(JsonNode parent, String name, String path) {
+        String status = requiredString(parent, name, path);
+        if (!status.equals("firing") && !status.equals("resolved")) {
+            throw new FieldError(path, "must be \"firing\" or \"resolved\"");
+        }
+        return status;
+    }
+
+    private static String requiredString(JsonNode parent, String name, String path) {
+        JsonNode node = parent.get(name);
+        if (node == null || node.isNull()) {
+            throw new FieldError(path, "missing required field");
+        }
+        if (!node.isTextual()) {
+            throw new FieldError(path, "must be a string");
+        }
+        return node.textValue();
+    }
+
+    private static String optionalString(JsonNode parent, String name, String path) {
+        JsonNode node = parent.get(name);
+        if (node == null || node.isNull()) {
+            return "";
+        }
+        if (!node.isTextual()) {
+            throw new FieldError(path, "must be a string");
+        }
+        return node.textValue();
+    }
+
+    private static Map<String, String> stringMap(JsonNode parent, String name, String path) {
+        JsonNode node = parent.get(name);
+        if (node == null || node.isNull()) {
+            return Map.of();
+        }
+        if (!node.isObject()) {
+            throw new FieldError(path, "must be an object of string values");
+        }
+        Map<String, String> map = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonNode> entry : node.properties()) {
+            if (!entry.getValue().isTextual()) {
+                throw new FieldError(path + "." + entry.getKey(), "must be a string");
+            }
+            map.put(entry.getKey(), entry.getValue().textValue());
+        }
+        return map;
+    }
+
+    private static Optional<Instant> time(JsonNode parent, String name, String path) {
+        JsonNode node = parent.get(name);
+        if (node == null || node.isNull()) {
+            return Optional.empty();
+        }
+        if (!node.isTextual()) {
+            throw new FieldError(path, "must be an RFC 3339 time string");
+        }
+        try {
+            return Optional.of(Rfc3339.parse(node.textValue()));
+        } catch (DateTimeParseException e) {
+            throw new FieldError(path, "must be an RFC 3339 time string");
+        }
+    }
+
+    /** Control flow inside the parser only: never leaves this class. */
+    private static final class FieldError extends RuntimeException {
+        final String field;
+
+        FieldError(String field, String message) {
+            super(message, null, false, false);
+            this.field = field;
+        }
+    }
+}
