@@ -27,8 +27,10 @@ import okhttp3.OkHttpClient;
 
 /**
  * Delivers to Slack through the official SDK (slack-api-client): {@code chat.postMessage} with a bot token, or
- * an incoming webhook. A group that resolves is rewritten in place ({@code chat.update} of the stored
- * channel + ts) and gets a thread reply, so the channel shows one message per incident. The SDK's own retries
+ * an incoming webhook. A later notification of a group already posted rewrites the original in place
+ * ({@code chat.update} of the stored channel + ts) and adds a thread reply: a short line when the group
+ * resolves, the whole message (broadcast to the channel too) when it fires again, e.g. an Alertmanager
+ * {@code repeat_interval} reminder; so the channel shows one message per incident. The SDK's own retries
  * are off (no OkHttp connection retry, no rate-limit queue, no stats): the dispatcher owns retries and reads
  * the outcome. Thread-safe.
  */
@@ -124,8 +126,13 @@ public final class SlackChannel implements Channel {
         MethodsClient api = methods.orElseThrow();
         Optional<String> prevChannel = delivery.previous().flatMap(r -> r.get("channel"));
         Optional<String> prevTs = delivery.previous().flatMap(r -> r.get("ts"));
-        if (reply.isPresent() && prevChannel.isPresent() && prevTs.isPresent()) {
-            return resolveInPlace(api, prevChannel.get(), prevTs.get(), message, reply.get());
+        if (prevChannel.isPresent() && prevTs.isPresent()) {
+            // a later notification of a group already posted: a resolve, or firing again (alerts joined the
+            // group, or a repeat_interval reminder); either way the original message shows the current state
+            // and the thread tells what happened, so the channel keeps one message per incident
+            return updateInPlace(api, prevChannel.get(), prevTs.get(), message, reply.isPresent()
+                    ? new ThreadReply(reply.get(), Optional.empty(), false)
+                    : new ThreadReply(message.text(), Optional.of(message.blocksJson()), true));
         }
         return post(api, message);
     }
@@ -149,8 +156,16 @@ public final class SlackChannel implements Channel {
         return new DeliveryOutcome.Delivered(new Receipt(Map.of("channel", response.getChannel(), "ts", response.getTs())));
     }
 
+    /**
+     * What goes into the group's thread: the short resolved line, or for a group still firing the whole current
+     * message broadcast to the channel too, so a reminder notifies the channel like a new post would, without
+     * starting a second message for the same incident.
+     */
+    private record ThreadReply(String text, Optional<String> blocksJson, boolean broadcast) {}
+
     /** chat.update of the original, then a thread reply; a message that cannot be updated gets a new post. */
-    private DeliveryOutcome resolveInPlace(MethodsClient api, String prevChannel, String ts, BlockKit.SlackMessage message, String reply) {
+    private DeliveryOutcome updateInPlace(MethodsClient api, String prevChannel, String ts, BlockKit.SlackMessage message,
+            ThreadReply reply) {
         Result update = call(() -> api.chatUpdate(req -> req
                 .channel(prevChannel)
                 .ts(ts)
@@ -165,7 +180,9 @@ public final class SlackChannel implements Channel {
         Result threaded = call(() -> api.chatPostMessage(req -> req
                 .channel(prevChannel)
                 .threadTs(ts)
-                .text(reply)
+                .text(reply.text())
+                .blocksAsString(reply.blocksJson().orElse(null))
+                .replyBroadcast(reply.broadcast())
                 .unfurlLinks(false)
                 .unfurlMedia(false)));
         if (threaded.failure().isPresent()) {

@@ -97,6 +97,61 @@ class SlackChannelTest {
     }
 
     @Test
+    void firingAgainUpdatesTheOriginalAndRepliesInItsThreadWithTheWholeMessage() {
+        Receipt receipt = assertInstanceOf(DeliveryOutcome.Delivered.class,
+                channel.deliver(delivery(firing(), Optional.empty()))).receipt();
+        // a repeat_interval reminder, or alerts joining the group: the same group firing again
+        DeliveryOutcome again = channel.deliver(delivery(firing(), Optional.of(receipt)));
+        assertEquals(receipt, assertInstanceOf(DeliveryOutcome.Delivered.class, again).receipt());
+        List<LocalSlackServer.Message> top = server.messages().stream().filter(m -> m.threadTs().isEmpty()).toList();
+        assertEquals(1, top.size(), "one message per incident");
+        assertEquals(1, top.getFirst().updates());
+        List<LocalSlackServer.Message> thread = server.thread(top.getFirst().channel(), top.getFirst().ts());
+        assertEquals(1, thread.size());
+        assertEquals(top.getFirst().visibleText(), thread.getFirst().visibleText(), "the reply carries the alert again");
+        // a lost original: posted anew, and the receipt follows the new message
+        Receipt lost = new Receipt(Map.of("channel", server.channelId("alerts"), "ts", "1.000001"));
+        Receipt fresh = assertInstanceOf(DeliveryOutcome.Delivered.class,
+                channel.deliver(delivery(firing(), Optional.of(lost)))).receipt();
+        assertEquals(Optional.of(server.messages().getLast().ts()), fresh.get("ts"));
+        assertEquals(Optional.empty(), server.messages().getLast().threadTs());
+    }
+
+    /** The local Slack does not keep reply_broadcast, so this one reads the requests themselves. */
+    @Test
+    void theFiringReplyIsBroadcastToTheChannelAndTheResolvedOneIsNot() throws Exception {
+        List<String> posts = java.util.Collections.synchronizedList(new ArrayList<>());
+        com.sun.net.httpserver.HttpServer http = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+        http.createContext("/", exchange -> {
+            String body = new String(exchange.getRequestBody().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            if (exchange.getRequestURI().getPath().endsWith("chat.postMessage")) {
+                posts.add(java.net.URLDecoder.decode(body, java.nio.charset.StandardCharsets.UTF_8));
+            }
+            byte[] ok = "{\"ok\":true,\"channel\":\"C1\",\"ts\":\"1.000002\"}".getBytes();
+            exchange.getResponseHeaders().add("Content-Type", "application/json");
+            exchange.sendResponseHeaders(200, ok.length);
+            exchange.getResponseBody().write(ok);
+            exchange.close();
+        });
+        http.start();
+        try {
+            Channel capturing = SlackChannel.create(SlackSettings.bot(secret("t2", "xoxb-test"), "", "#alerts",
+                    "http://127.0.0.1:" + http.getAddress().getPort() + "/api/"), Templates.defaults());
+            Receipt receipt = new Receipt(Map.of("channel", "C1", "ts", "1.000001"));
+            capturing.deliver(delivery(firing(), Optional.of(receipt)));
+            capturing.deliver(delivery(resolved(), Optional.of(receipt)));
+            assertEquals(2, posts.size(), posts.toString());
+            assertTrue(posts.get(0).contains("thread_ts=1.000001") && posts.get(0).contains("reply_broadcast=1"),
+                    posts.get(0));
+            assertTrue(posts.get(1).contains("thread_ts=1.000001") && !posts.get(1).contains("reply_broadcast=1"),
+                    posts.get(1));
+        } finally {
+            http.stop(0);
+        }
+    }
+
+    @Test
     void resolvedWithoutReceiptOrWithALostMessageIsPostedAnew() {
         assertInstanceOf(DeliveryOutcome.Delivered.class, channel.deliver(delivery(resolved(), Optional.empty())));
         Receipt lost = new Receipt(Map.of("channel", server.channelId("alerts"), "ts", "1.000001"));
