@@ -92,8 +92,24 @@ class PayloadParserDifferentialTest {
                 texts.add(replaceField(ok, field, value));
             }
         }
-        texts.add(replaceField(replaceField(replaceField(ok, "alerts", "3"), "groupKey", "1"), "status", "\"x\""));
-        texts.add(replaceField(replaceField(ok, "commonLabels", "[]"), "groupLabels", "{\"a\":2}"));
+        // two faults at once, for every pair of fields: the one named must be the one the old order names
+        List<String> topLevel = List.of("version", "status", "receiver", "groupKey", "truncatedAlerts", "alerts",
+                "groupLabels", "commonLabels", "commonAnnotations", "externalURL");
+        List<String> alertFields = List.of("status", "labels", "annotations", "startsAt", "endsAt", "generatorURL",
+                "fingerprint");
+        for (String wrong : List.of("[]", "null")) {
+            for (String first : topLevel) {
+                for (String second : topLevel) {
+                    texts.add(replaceField(replaceField(ok, first, wrong), second, wrong));
+                }
+            }
+            for (String first : alertFields) {
+                for (String second : alertFields) {
+                    texts.add(Payloads.notification("X", "firing",
+                            List.of(alert, replaceField(replaceField(alert, first, wrong), second, wrong))));
+                }
+            }
+        }
         for (String n : List.of("0", "-0", "-1", "1.0", "1e2", "2147483647", "2147483648", "-2147483649",
                 "9223372036854775807", "9223372036854775808", "1" + "0".repeat(500), "\"3\"", "3.5e-3")) {
             texts.add(replaceField(ok, "truncatedAlerts", n));
@@ -128,6 +144,9 @@ class PayloadParserDifferentialTest {
         texts.add(ok.replace("\"receiver\":\"gpuwatch\"", "\"receiver\":\"gpuwatch\",\"receiver\":null"));
         texts.add(ok.replace("\"labels\":{", "\"labels\":{\"gpu\":1,\"z\":2,"));
         texts.add(ok.replace("\"labels\":{", "\"labels\":{\"gpu\":{},\"z\":\"1\",\"z\":[],"));
+        texts.add(ok.replace("\"labels\":{", "\"labels\":{\"a\":1,\"b\":2,\"a\":3,"));
+        texts.add(ok.replace("\"labels\":{", "\"labels\":{\"a\":1,\"b\":2,\"a\":\"3\","));
+        texts.add(ok.replace("\"annotations\":{", "\"annotations\":{\"a\":null,\"b\":[],\"a\":{},"));
         texts.add(ok.replace("\"labels\":{", "\"labels\":7,\"labels\":{"));
         texts.add(ok.replace("\"labels\":{", "\"labels\":null,\"labels\":{\"gpu\":2},\"labels\":{"));
         // unicode and escapes in keys and values
@@ -451,10 +470,10 @@ class PayloadParserDifferentialTest {
 
     // ---- helpers for the hand-written corpus ------------------------------------------------------------------
 
-    /** Sets the first occurrence of {@code "name":value} (a string or number value) to {@code json}. */
+    /** Sets the first occurrence of {@code "name":value} (a string, int, null, flat object or array) to {@code json}. */
     private static String replaceField(String payload, String name, String json) {
         java.util.regex.Matcher m = java.util.regex.Pattern.compile(
-                "\"" + name + "\":(\"(?:[^\"\\\\]|\\\\.)*\"|-?[0-9]+|\\{[^{}]*\\}|\\[)").matcher(payload);
+                "\"" + name + "\":(\"(?:[^\"\\\\]|\\\\.)*\"|-?[0-9]+|null|\\{[^{}]*\\}|\\[)").matcher(payload);
         if (!m.find()) {
             throw new IllegalArgumentException(name + " not in " + payload);
         }
