@@ -73,7 +73,7 @@ public final class Receiver implements AutoCloseable {
             throw new ConfigException("enrichment: " + e.getMessage());
         }
         SqliteStore store = SqliteStore.open(options.storagePath(), config.ingest().queueCapacity(),
-                options.maxPageCount());
+                options.maxPageCount(), config.storage().dedupWindow());
         try {
             ReceiverMetrics metrics = new ReceiverMetrics(new PrometheusRegistry(), store);
             Dispatcher dispatcher = new Dispatcher(store, channels, options.enricher().orElse(enricher),

@@ -115,6 +115,19 @@ class ReceiverHttpTest {
     }
 
     @Test
+    void theConfiguredDedupWindowDecidesWhenARepeatIsAReminder() throws Exception {
+        start(LOG_TO_FILE + """
+                storage:
+                  dedup_window: 1ms
+                """, OptionalLong.empty());
+        byte[] body = Payloads.bytes(Payloads.notification("GpuHot", "firing", 2));
+        assertEquals("{\"status\":\"accepted\"}", post("application/json", body).body());
+        Thread.sleep(50); // past the 1 ms window: Alertmanager's repeat_interval reminder, not a retry
+        assertEquals("{\"status\":\"accepted\"}", post("application/json", body).body());
+        assertEquals(2, awaitDeliveries(2).size());
+    }
+
+    @Test
     void malformedPayloadsGetTheirStatusAndANamedField() throws Exception {
         start(LOG_TO_FILE, OptionalLong.empty());
         String good = Payloads.notification("X", "firing", 1);
