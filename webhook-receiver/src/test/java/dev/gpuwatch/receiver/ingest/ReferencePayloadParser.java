@@ -9,13 +9,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gpuwatch.receiver.alert.Alert;
 import dev.gpuwatch.receiver.alert.Notification;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -61,34 +57,6 @@ final class ReferencePayloadParser {
             return new PayloadParser.Result.Parsed(notification(root));
         } catch (FieldError e) {
             return new PayloadParser.Result.Invalid(e.getMessage(), e.field);
-        }
-    }
-
-    /**
-     * The idempotency key: identical for Alertmanager's retries and for the same group sent by HA peers. Alerts
-     * are sorted by fingerprint so peers that list them in another order still agree.
-     */
-    static String idempotencyKey(Notification n) {
-        List<String> alerts = new ArrayList<>();
-        for (Alert a : n.alerts()) {
-            alerts.add(a.fingerprint() + '\u0000' + a.status() + '\u0000' + a.startsAt() + '\u0000'
-                    + a.endsAt().map(Instant::toString).orElse(""));
-        }
-        alerts.sort(null);
-        StringBuilder canonical = new StringBuilder()
-                .append(n.receiver()).append('\u0001')
-                .append(n.groupKey()).append('\u0001')
-                .append(n.status()).append('\u0001');
-        alerts.forEach(a -> canonical.append(a).append('\u0001'));
-        return sha256(canonical.toString());
-    }
-
-    static String sha256(String text) {
-        try {
-            MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            return HexFormat.of().formatHex(digest.digest(text.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is required of every JDK", e);
         }
     }
 
@@ -157,7 +125,7 @@ final class ReferencePayloadParser {
         String fingerprint = optionalString(node, "fingerprint", path + ".fingerprint");
         if (fingerprint.isEmpty()) {
             // Alertmanager before 0.19 sent no fingerprint: derive one from the label set, as it would.
-            fingerprint = sha256(new TreeMap<>(labels).toString()).substring(0, 16);
+            fingerprint = PayloadParser.sha256(new TreeMap<>(labels).toString()).substring(0, 16);
         }
         return new Alert(status, labels, stringMap(node, "annotations", path + ".annotations"), startsAt, endsAt,
                 optionalString(node, "generatorURL", path + ".generatorURL"), fingerprint);
