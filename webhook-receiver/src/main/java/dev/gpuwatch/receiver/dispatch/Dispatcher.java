@@ -274,7 +274,7 @@ public final class Dispatcher implements AutoCloseable {
                 }
                 for (int i = 0; i < sendable.size(); i++) {
                     DueDelivery d = sendable.get(i);
-                    Optional<StoredReceipt> receipt = digest ? Optional.empty()
+                    Optional<StoredReceipt> receipt = digest ? digestReceipt(channel, d.groupKey(), ok)
                             : Optional.of(new StoredReceipt(d.groupKey(), channel.receiver(), channel.key(), ok.receipt()));
                     writes.add(store.markDelivered(d.id(), now, receipt));
                     metrics.delivery(channel.receiver(), integration, "delivered");
@@ -314,6 +314,31 @@ public final class Dispatcher implements AutoCloseable {
             }
         }
         return writes;
+    }
+
+    /**
+     * What to remember for one group folded into a delivered digest: the channel's receipt for the group (for
+     * Slack and email, the digest message marked as a digest), so that the group's resolve or next firing
+     * lands in the digest's thread instead of a stray new message. A group that already has a message of its
+     * own keeps it: its later deliveries update that message as before, and a digest receipt would strand it.
+     * Only this channel's worker writes the channel's receipts, so the look-up cannot race another writer.
+     */
+    private Optional<StoredReceipt> digestReceipt(ConfiguredChannel channel, String groupKey,
+            DeliveryOutcome.Delivered ok) {
+        Receipt receipt = ok.groupReceipts().get(groupKey);
+        if (receipt == null || receipt.values().isEmpty()) {
+            return Optional.empty();
+        }
+        String cacheKey = channel.key() + "\u0000" + groupKey;
+        if (receipt.isDigest()) {
+            Optional<Receipt> existing = Optional.ofNullable(recentReceipts.get(cacheKey))
+                    .or(() -> store.receipt(groupKey, channel.receiver(), channel.key()));
+            if (existing.isPresent() && !existing.get().isDigest()) {
+                return Optional.empty();
+            }
+        }
+        recentReceipts.put(cacheKey, receipt);
+        return Optional.of(new StoredReceipt(groupKey, channel.receiver(), channel.key(), receipt));
     }
 
     private static void sleepQuietly(Duration d) {

@@ -131,7 +131,14 @@ public final class EmailChannel implements Channel {
             return classify(e);
         }
         String rootId = previousId.orElse(messageId);
-        return new DeliveryOutcome.Delivered(new Receipt(Map.of("message_id", rootId, "subject", subject)));
+        Receipt receipt = new Receipt(Map.of("message_id", rootId, "subject", subject));
+        if (delivery.isDigest()) {
+            // each folded group's resolve or next firing replies in the digest's thread
+            return DeliveryOutcome.Delivered.digest(delivery, receipt);
+        }
+        // a reply in a digest's thread stays marked, so the group's thread root remains the digest
+        boolean inDigestThread = previousId.isPresent() && delivery.previous().orElseThrow().isDigest();
+        return new DeliveryOutcome.Delivered(inDigestThread ? receipt.asDigest() : receipt);
     }
 
     /**

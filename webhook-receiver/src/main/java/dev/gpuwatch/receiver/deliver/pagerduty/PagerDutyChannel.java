@@ -108,6 +108,15 @@ public final class PagerDutyChannel implements Channel {
                 return outcome;
             }
         }
+        if (delivery.isDigest()) {
+            // each group got an event of its own, so its receipt is its own dedup_key, not a digest's
+            Map<String, Receipt> groups = new java.util.LinkedHashMap<>();
+            for (EnrichedNotification n : delivery.notifications()) {
+                String group = n.notification().groupKey();
+                groups.put(group, new Receipt(Map.of("dedup_key", dedupKey(group))));
+            }
+            return new DeliveryOutcome.Delivered(new Receipt(Map.of()), groups);
+        }
         String key = delivery.previous().flatMap(r -> r.get("dedup_key")).orElse(dedupKey(delivery.groupKey()));
         return new DeliveryOutcome.Delivered(new Receipt(Map.of("dedup_key", key)));
     }

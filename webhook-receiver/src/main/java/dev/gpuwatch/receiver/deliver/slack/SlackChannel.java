@@ -45,6 +45,9 @@ public final class SlackChannel implements Channel {
     /** chat.update errors after which a new message is posted instead of failing the resolve. */
     private static final Set<String> CANNOT_UPDATE = Set.of("message_not_found", "cant_update_message", "edit_window_closed");
 
+    /** chat.postMessage errors for a thread whose parent is gone: the message is posted on its own instead. */
+    private static final Set<String> NO_THREAD = Set.of("thread_not_found", "message_not_found");
+
     private final Slack slack;
     private final BlockKit blockKit;
     private final String channel;
@@ -124,8 +127,20 @@ public final class SlackChannel implements Channel {
             return sendWebhook(webhookUrl.get(), message);
         }
         MethodsClient api = methods.orElseThrow();
+        if (delivery.isDigest()) {
+            DeliveryOutcome posted = post(api, message);
+            return posted instanceof DeliveryOutcome.Delivered ok
+                    ? DeliveryOutcome.Delivered.digest(delivery, ok.receipt())
+                    : posted;
+        }
         Optional<String> prevChannel = delivery.previous().flatMap(r -> r.get("channel"));
         Optional<String> prevTs = delivery.previous().flatMap(r -> r.get("ts"));
+        if (prevChannel.isPresent() && prevTs.isPresent() && delivery.previous().orElseThrow().isDigest()) {
+            // first announced inside a storm digest: the digest speaks for many groups, so it is never
+            // rewritten with this one's content; the group's news goes into the digest's thread instead
+            return replyToDigest(api, delivery.previous().orElseThrow(), prevChannel.get(), prevTs.get(), message,
+                    !delivery.notifications().getFirst().notification().isResolved());
+        }
         if (prevChannel.isPresent() && prevTs.isPresent()) {
             // a later notification of a group already posted: a resolve, or firing again (alerts joined the
             // group, or a repeat_interval reminder); either way the original message shows the current state
@@ -189,6 +204,31 @@ public final class SlackChannel implements Channel {
             return threaded.failure().get();
         }
         return new DeliveryOutcome.Delivered(new Receipt(Map.of("channel", prevChannel, "ts", ts)));
+    }
+
+    /**
+     * The whole current message as a reply in the digest's thread, broadcast to the channel too while the group
+     * fires (as a reminder under a message of its own is). The group keeps the digest receipt, so its next
+     * delivery lands in the same thread. A digest deleted from Slack leaves no thread: the message is posted on
+     * its own and becomes the group's own message from then on.
+     */
+    private DeliveryOutcome replyToDigest(MethodsClient api, Receipt digest, String digestChannel, String ts,
+            BlockKit.SlackMessage message, boolean broadcast) {
+        Result threaded = call(() -> api.chatPostMessage(req -> req
+                .channel(digestChannel)
+                .threadTs(ts)
+                .text(message.text())
+                .blocksAsString(message.blocksJson())
+                .replyBroadcast(broadcast)
+                .unfurlLinks(false)
+                .unfurlMedia(false)));
+        if (threaded.failure().isPresent()) {
+            if (threaded.error().filter(NO_THREAD::contains).isPresent()) {
+                return post(api, message);
+            }
+            return threaded.failure().get();
+        }
+        return new DeliveryOutcome.Delivered(digest);
     }
 
     private DeliveryOutcome sendWebhook(String url, BlockKit.SlackMessage message) {
