@@ -251,4 +251,35 @@ class DispatcherTest {
                 channel.attempts.get(1).previous());
         assertEquals(channel.attempts.get(0).groupKey(), channel.attempts.get(1).groupKey());
     }
+    @Test
+    void aDigestGivesEachFoldedGroupTheDigestReceiptButAGroupWithItsOwnMessageKeepsIt() throws Exception {
+        Receipt own = new Receipt(Map.of("channel", "C1", "ts", "1.0"));
+        channel.otherwise = new DeliveryOutcome.Delivered(own);
+        startDispatcher(1.0, 10);
+        append("Hot", "firing");
+        await("the group's own message", () -> delivered() == 1);
+        dispatcher.close();
+
+        Receipt digestMessage = new Receipt(Map.of("channel", "C1", "ts", "9.0"));
+        Map<String, Receipt> groups = new java.util.HashMap<>();
+        groups.put(groupKey("Hot"), digestMessage.asDigest());
+        for (int i = 0; i < 11; i++) {
+            append("Storm" + i, "firing");
+            groups.put(groupKey("Storm" + i), digestMessage.asDigest());
+        }
+        append("Hot", "resolved");
+        channel.script.add(new DeliveryOutcome.Delivered(digestMessage, groups));
+        startDispatcher(1.0, 10);
+        await("the digest", () -> delivered() == 13);
+        assertTrue(channel.attempts.getLast().isDigest());
+
+        assertEquals(Optional.of(digestMessage.asDigest()), store.receipt(groupKey("Storm4"), "oncall", CHANNEL));
+        assertTrue(store.receipt(groupKey("Storm4"), "oncall", CHANNEL).orElseThrow().isDigest());
+        assertEquals(Optional.of(own), store.receipt(groupKey("Hot"), "oncall", CHANNEL),
+                "a later delivery of Hot still updates its own message");
+    }
+
+    private static String groupKey(String group) {
+        return "{}:{alertname=\"" + group + "\"}";
+    }
 }

@@ -1,6 +1,7 @@
 package dev.gpuwatch.receiver.deliver.pagerduty;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -161,9 +162,15 @@ class PagerDutyChannelTest {
         EnrichedNotification b = Fixtures.enrich(Fixtures.notification("firing",
                 List.of(Fixtures.alert("firing", Map.of("alertname", "GpuHot", "instance", "node-2"), Map.of()))));
         DeliveryOutcome outcome = channel.deliver(new Delivery("digest", "digest-key", List.of(a, b), Optional.empty()));
-        assertInstanceOf(DeliveryOutcome.Delivered.class, outcome);
+        var delivered = assertInstanceOf(DeliveryOutcome.Delivered.class, outcome);
         assertEquals(List.of(PagerDutyChannel.dedupKey(a.notification().groupKey()), PagerDutyChannel.dedupKey(b.notification().groupKey())),
                 server.events().stream().map(LocalPagerDutyServer.Event::dedupKey).toList());
+        // each group's later resolve uses the dedup_key of its own event, never a digest's
+        for (EnrichedNotification n : List.of(a, b)) {
+            Receipt own = delivered.groupReceipts().get(n.notification().groupKey());
+            assertEquals(Optional.of(PagerDutyChannel.dedupKey(n.notification().groupKey())), own.get("dedup_key"));
+            assertFalse(own.isDigest());
+        }
     }
 
     @Test

@@ -97,6 +97,41 @@ class SlackChannelTest {
     }
 
     @Test
+    void aDigestGivesEveryGroupTheDigestAndAResolveRepliesUnderItWithoutRewritingIt() {
+        EnrichedNotification other = Fixtures.enrich(Fixtures.notification("firing",
+                List.of(Fixtures.xid("firing", "node-2", "1"))));
+        Delivery digest = new Delivery("digest-1", "digest", List.of(firing(), other), Optional.empty());
+        var delivered = assertInstanceOf(DeliveryOutcome.Delivered.class, channel.deliver(digest));
+        LocalSlackServer.Message posted = server.messages().getFirst();
+        Receipt shared = delivered.groupReceipts().get(firing().notification().groupKey());
+        assertTrue(shared.isDigest());
+        assertEquals(Optional.of(posted.ts()), shared.get("ts"));
+
+        DeliveryOutcome resolve = channel.deliver(delivery(resolved(), Optional.of(shared)));
+        assertEquals(shared, assertInstanceOf(DeliveryOutcome.Delivered.class, resolve).receipt(),
+                "the group's next delivery goes to the same thread");
+        List<LocalSlackServer.Message> top = server.messages().stream().filter(m -> m.threadTs().isEmpty()).toList();
+        assertEquals(1, top.size());
+        assertEquals(0, top.getFirst().updates(), "the digest keeps speaking for every group");
+        List<LocalSlackServer.Message> thread = server.thread(posted.channel(), posted.ts());
+        assertEquals(1, thread.size());
+        assertTrue(thread.getFirst().visibleText().startsWith("[RESOLVED] GpuXidError (node-1)\n"),
+                thread.getFirst().visibleText());
+    }
+
+    @Test
+    void aGroupWhoseDigestIsGoneGetsAMessageOfItsOwn() {
+        Receipt gone = new Receipt(Map.of("channel", server.channelId("alerts"), "ts", "1.000001")).asDigest();
+        DeliveryOutcome outcome = channel.deliver(delivery(resolved(), Optional.of(gone)));
+        Receipt own = assertInstanceOf(DeliveryOutcome.Delivered.class, outcome).receipt();
+        assertFalse(own.isDigest(), "from now on the group's own message is updated in place");
+        LocalSlackServer.Message posted = server.messages().getFirst();
+        assertEquals(Optional.of(posted.ts()), own.get("ts"));
+        assertTrue(posted.threadTs().isEmpty());
+        assertTrue(posted.visibleText().startsWith("[RESOLVED] GpuXidError (node-1)\n"), posted.visibleText());
+    }
+
+    @Test
     void firingAgainUpdatesTheOriginalAndRepliesInItsThreadWithTheWholeMessage() {
         Receipt receipt = assertInstanceOf(DeliveryOutcome.Delivered.class,
                 channel.deliver(delivery(firing(), Optional.empty()))).receipt();
