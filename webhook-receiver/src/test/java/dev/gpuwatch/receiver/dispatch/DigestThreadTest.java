@@ -35,7 +35,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.SplittableRandom;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -121,18 +120,8 @@ class DigestThreadTest {
     }
 
     private void awaitDelivered(long each) throws InterruptedException {
-        await(each + " deliveries per channel", () -> delivered("slack") == each && delivered("email") == each);
+        DispatcherTest.await(each + " deliveries per channel", () -> delivered("slack") == each && delivered("email") == each);
         assertEquals(0, store.countByIntegration(DeliveryStatus.DEAD).values().stream().mapToLong(Long::longValue).sum());
-    }
-
-    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(10);
-        }
     }
 
     private List<LocalSlackServer.Message> topLevel() {

@@ -29,7 +29,6 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -85,16 +84,6 @@ class ReminderDeliveryTest {
         return store.countByIntegration(status).getOrDefault("slack", 0L);
     }
 
-    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(10);
-        }
-    }
-
     private List<LocalSlackServer.Message> topLevel() {
         return slack.messages().stream().filter(m -> m.threadTs().isEmpty()).toList();
     }
@@ -102,7 +91,7 @@ class ReminderDeliveryTest {
     @Test
     void aReminderAfterTheWindowIsAThreadReplyAndTheResolveStillUpdatesTheOriginal() throws Exception {
         assertInstanceOf(Outcome.Accepted.class, ingest.ingest(FIRING));
-        await("the first message", () -> count(DeliveryStatus.DELIVERED) == 1);
+        DispatcherTest.await("the first message", () -> count(DeliveryStatus.DELIVERED) == 1);
         LocalSlackServer.Message original = topLevel().getFirst();
         assertTrue(original.visibleText().startsWith("[FIRING:2] GpuHot"), original.visibleText());
 
@@ -119,7 +108,7 @@ class ReminderDeliveryTest {
         List<Outcome> outcomes = peers.stream().map(CompletableFuture::join).toList();
         assertEquals(1, outcomes.stream().filter(Outcome.Accepted.class::isInstance).count(), outcomes.toString());
         assertEquals(1, outcomes.stream().filter(Outcome.Duplicate.class::isInstance).count(), outcomes.toString());
-        await("the reminder", () -> count(DeliveryStatus.DELIVERED) == 2);
+        DispatcherTest.await("the reminder", () -> count(DeliveryStatus.DELIVERED) == 2);
         assertEquals(List.of(original.ts()), topLevel().stream().map(LocalSlackServer.Message::ts).toList(),
                 "one message per incident");
         List<LocalSlackServer.Message> thread = slack.thread(original.channel(), original.ts());
@@ -131,7 +120,7 @@ class ReminderDeliveryTest {
         // the group resolves: the original turns resolved in place, with the resolved line in the same thread
         clock.advance(Duration.ofMinutes(1));
         assertInstanceOf(Outcome.Accepted.class, ingest.ingest(RESOLVED));
-        await("the resolve", () -> count(DeliveryStatus.DELIVERED) == 3);
+        DispatcherTest.await("the resolve", () -> count(DeliveryStatus.DELIVERED) == 3);
         LocalSlackServer.Message resolved = topLevel().getFirst();
         assertEquals(List.of(original.ts()), topLevel().stream().map(LocalSlackServer.Message::ts).toList());
         assertTrue(resolved.visibleText().startsWith("[RESOLVED] GpuHot"), resolved.visibleText());
@@ -145,13 +134,13 @@ class ReminderDeliveryTest {
     @Test
     void aCopyJustInsideTheWindowIsADuplicateAndJustAfterItAReminder() throws Exception {
         assertInstanceOf(Outcome.Accepted.class, ingest.ingest(FIRING));
-        await("the first message", () -> count(DeliveryStatus.DELIVERED) == 1);
+        DispatcherTest.await("the first message", () -> count(DeliveryStatus.DELIVERED) == 1);
         // the test clock also moves with real time, so stop a second short of the window
         clock.advance(Duration.ofMinutes(5).minusSeconds(1));
         assertInstanceOf(Outcome.Duplicate.class, ingest.ingest(FIRING));
         clock.advance(Duration.ofSeconds(1));
         assertInstanceOf(Outcome.Accepted.class, ingest.ingest(FIRING));
-        await("the reminder", () -> count(DeliveryStatus.DELIVERED) == 2);
+        DispatcherTest.await("the reminder", () -> count(DeliveryStatus.DELIVERED) == 2);
         assertEquals(1, topLevel().size());
         assertEquals(1, slack.thread(topLevel().getFirst().channel(), topLevel().getFirst().ts()).size());
     }
