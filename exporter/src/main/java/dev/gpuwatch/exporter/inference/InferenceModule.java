@@ -32,6 +32,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
@@ -52,6 +53,9 @@ public final class InferenceModule implements AutoCloseable {
     private final ProcFs proc;
     private final Optional<KubernetesPods> pods;
     private final boolean background;
+    /** How long a render waits for other polls to end, so that polls ending together are rendered once. */
+    private static final Duration RENDER_COALESCE = Duration.ofMillis(25);
+    private final AtomicBoolean renderPending = new AtomicBoolean();
     private final CountDownLatch closed = new CountDownLatch(1);
     private final ConcurrentSkipListMap<String, Running> pollers = new ConcurrentSkipListMap<>();
     private final AtomicReference<Attribution> attribution = new AtomicReference<>(Attribution.NONE);
@@ -170,6 +174,27 @@ public final class InferenceModule implements AutoCloseable {
 
     /** Renders the current poll results for scrapes, here on the polling (or scanning) thread. */
     private void render() {
+        if (!background) {
+            refresh(); // tests drive polls one by one and read the result at once
+            return;
+        }
+        // Targets polled on the same interval finish within milliseconds of each other: wait a moment so that one
+        // render (and one compression) covers all of them, instead of one per poll ending (measured: two renders
+        // of 850 KB per 5 s cycle with 4 targets, each taking a core from scrapes on a 2-core node).
+        if (renderPending.compareAndSet(false, true)) {
+            Thread.ofVirtual().name("inference-render").start(() -> {
+                try {
+                    Thread.sleep(RENDER_COALESCE);
+                } catch (InterruptedException e) {
+                    return; // closing
+                }
+                renderPending.set(false); // a poll publishing from here on is in this render or schedules the next
+                refresh();
+            });
+        }
+    }
+
+    private void refresh() {
         try {
             collector.refresh();
         } catch (RuntimeException e) {
