@@ -19,7 +19,6 @@ import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.function.Function;
 
 /**
  * One simulated GPU. Its constants (identity, workload, ambient temperature, noise) are hashes of (seed, index);
@@ -124,8 +123,8 @@ final class SimulatedDevice {
         this.pciBusId = "%08X:%s:00.0".formatted(index / HGX_BUSES.length, HGX_BUSES[index % HGX_BUSES.length]);
         this.utilLevel = range(0.5, 0.8, Key.LEVEL);
         this.ambientCelsius = range(27, 31, Key.AMBIENT);
-        this.workload = shown.map(this::show).orElse(Function.identity())
-                .apply(workload(faulty ? Workload.VLLM : pickWorkload()));
+        List<BaseProcess> simulated = workload(faulty ? Workload.VLLM : pickWorkload());
+        this.workload = shown.map(host -> withFirstProcessShownAs(simulated, host)).orElse(simulated);
         this.nvlinkBytesPerSecond = model.hasNvlink() ? range(5e9, 4e10, Key.NVLINK) : 0;
         this.nvlinkRxFactor = range(0.97, 1.03, Key.NVLINK, 1);
         this.pcieRxPeak = range(4e8, 1.2e9, Key.PCIE);
@@ -387,14 +386,12 @@ final class SimulatedDevice {
     }
 
     /** Replaces the first workload process's pid and command; every hash stays as it was, so nothing else moves. */
-    private Function<List<BaseProcess>, List<BaseProcess>> show(ShownProcess host) {
-        return list -> {
-            List<BaseProcess> out = new ArrayList<>(list);
-            BaseProcess first = out.getFirst();
-            out.set(0, new BaseProcess(host.pid(), host.command().orElse(first.command()), first.memoryShare(),
-                    first.wobble(), first.wobblePeriod(), first.wobblePhase()));
-            return List.copyOf(out);
-        };
+    private static List<BaseProcess> withFirstProcessShownAs(List<BaseProcess> workload, ShownProcess host) {
+        List<BaseProcess> out = new ArrayList<>(workload);
+        BaseProcess first = out.getFirst();
+        out.set(0, new BaseProcess(host.pid(), host.command().orElse(first.command()), first.memoryShare(),
+                first.wobble(), first.wobblePeriod(), first.wobblePhase()));
+        return List.copyOf(out);
     }
 
     private Workload pickWorkload() {

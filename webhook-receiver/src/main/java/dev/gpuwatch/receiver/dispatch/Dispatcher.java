@@ -249,10 +249,7 @@ public final class Dispatcher implements AutoCloseable {
         }
         DueDelivery first = sendable.getFirst();
         boolean digest = sendable.size() > 1;
-        String cacheKey = channel.key() + "\u0000" + first.groupKey();
-        Optional<Receipt> previous = digest ? Optional.empty()
-                : Optional.ofNullable(recentReceipts.get(cacheKey))
-                        .or(() -> store.receipt(first.groupKey(), channel.receiver(), channel.key()));
+        Optional<Receipt> previous = digest ? Optional.empty() : previousReceipt(channel, first.groupKey());
         Delivery delivery = new Delivery(
                 digest ? "digest-" + first.id() + "-" + sendable.getLast().id() : Long.toString(first.id()),
                 digest ? "digest/" + channel.key() : first.groupKey(), notifications, previous);
@@ -267,7 +264,7 @@ public final class Dispatcher implements AutoCloseable {
         switch (outcome) {
             case DeliveryOutcome.Delivered ok -> {
                 if (!digest && !ok.receipt().values().isEmpty()) {
-                    recentReceipts.put(cacheKey, ok.receipt());
+                    recentReceipts.put(receiptKey(channel, first.groupKey()), ok.receipt());
                 }
                 if (digest) {
                     metrics.digest(channel.receiver());
@@ -329,16 +326,24 @@ public final class Dispatcher implements AutoCloseable {
         if (receipt == null || receipt.values().isEmpty()) {
             return Optional.empty();
         }
-        String cacheKey = channel.key() + "\u0000" + groupKey;
         if (receipt.isDigest()) {
-            Optional<Receipt> existing = Optional.ofNullable(recentReceipts.get(cacheKey))
-                    .or(() -> store.receipt(groupKey, channel.receiver(), channel.key()));
+            Optional<Receipt> existing = previousReceipt(channel, groupKey);
             if (existing.isPresent() && !existing.get().isDigest()) {
                 return Optional.empty();
             }
         }
-        recentReceipts.put(cacheKey, receipt);
+        recentReceipts.put(receiptKey(channel, groupKey), receipt);
         return Optional.of(new StoredReceipt(groupKey, channel.receiver(), channel.key(), receipt));
+    }
+
+    /** The receipt of the group's last delivered message on this channel: recent ones from memory, else the store. */
+    private Optional<Receipt> previousReceipt(ConfiguredChannel channel, String groupKey) {
+        return Optional.ofNullable(recentReceipts.get(receiptKey(channel, groupKey)))
+                .or(() -> store.receipt(groupKey, channel.receiver(), channel.key()));
+    }
+
+    private static String receiptKey(ConfiguredChannel channel, String groupKey) {
+        return channel.key() + "\u0000" + groupKey;
     }
 
     private static void sleepQuietly(Duration d) {

@@ -47,6 +47,7 @@ public final class ProcessScanner {
                 children.computeIfAbsent(s.ppid(), k -> new ArrayList<>()).add(pid);
             });
         }
+        Optional<String> ours = proc.netns("self");
         Map<Integer, Tree> trees = new HashMap<>(); // by topmost ancestor
         Map<Integer, ServerProcess> candidates = new LinkedHashMap<>();
         for (int pid : new TreeSet<>(gpuPids)) {
@@ -61,7 +62,7 @@ public final class ProcessScanner {
                     Set<Integer> subtree = new LinkedHashSet<>();
                     collect(c, children, subtree);
                     candidates.put(c, new ServerProcess(c, stats.get(c).startTime(), subtree,
-                            endpoints(c, subtree, tree)));
+                            endpoints(c, subtree, tree, ours)));
                 }
             }
         }
@@ -108,12 +109,12 @@ public final class ProcessScanner {
         }
     }
 
-    private List<Endpoint> endpoints(int root, Set<Integer> subtree, Tree tree) {
+    /** @param ours the exporter's own network namespace, read once per scan */
+    private List<Endpoint> endpoints(int root, Set<Integer> subtree, Tree tree, Optional<String> ours) {
         Set<Long> inodes = new HashSet<>();
         for (int pid : subtree) {
             inodes.addAll(tree.inodes().getOrDefault(pid, Set.of()));
         }
-        Optional<String> ours = proc.netns("self");
         Optional<String> theirs = proc.netns(String.valueOf(root));
         boolean sameNamespace = ours.isEmpty() || theirs.isEmpty() || ours.equals(theirs);
         List<String> podAddresses = sameNamespace ? List.of() : proc.localAddresses(root);

@@ -192,18 +192,22 @@ public final class SlackChannel implements Channel {
             }
             return update.failure().get();
         }
-        Result threaded = call(() -> api.chatPostMessage(req -> req
-                .channel(prevChannel)
+        Result threaded = postInThread(api, prevChannel, ts, reply);
+        if (threaded.failure().isPresent()) {
+            return threaded.failure().get();
+        }
+        return new DeliveryOutcome.Delivered(new Receipt(Map.of("channel", prevChannel, "ts", ts)));
+    }
+
+    private Result postInThread(MethodsClient api, String threadChannel, String ts, ThreadReply reply) {
+        return call(() -> api.chatPostMessage(req -> req
+                .channel(threadChannel)
                 .threadTs(ts)
                 .text(reply.text())
                 .blocksAsString(reply.blocksJson().orElse(null))
                 .replyBroadcast(reply.broadcast())
                 .unfurlLinks(false)
                 .unfurlMedia(false)));
-        if (threaded.failure().isPresent()) {
-            return threaded.failure().get();
-        }
-        return new DeliveryOutcome.Delivered(new Receipt(Map.of("channel", prevChannel, "ts", ts)));
     }
 
     /**
@@ -214,14 +218,8 @@ public final class SlackChannel implements Channel {
      */
     private DeliveryOutcome replyToDigest(MethodsClient api, Receipt digest, String digestChannel, String ts,
             BlockKit.SlackMessage message, boolean broadcast) {
-        Result threaded = call(() -> api.chatPostMessage(req -> req
-                .channel(digestChannel)
-                .threadTs(ts)
-                .text(message.text())
-                .blocksAsString(message.blocksJson())
-                .replyBroadcast(broadcast)
-                .unfurlLinks(false)
-                .unfurlMedia(false)));
+        Result threaded = postInThread(api, digestChannel, ts,
+                new ThreadReply(message.text(), Optional.of(message.blocksJson()), broadcast));
         if (threaded.failure().isPresent()) {
             if (threaded.error().filter(NO_THREAD::contains).isPresent()) {
                 return post(api, message);
