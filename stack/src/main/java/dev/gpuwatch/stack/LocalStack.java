@@ -1,14 +1,14 @@
 package dev.gpuwatch.stack;
 
-import dev.gpuwatch.exporter.inference.simulated.SimulatedModelServer;
 import dev.gpuwatch.exporter.web.ScenarioEndpoint;
 import dev.gpuwatch.probe.simulated.Scenario;
 import dev.gpuwatch.receiver.Receiver;
 import dev.gpuwatch.receiver.config.ConfigException;
 import dev.gpuwatch.receiver.config.ConfigLoader;
 import dev.gpuwatch.receiver.config.ReceiverConfig;
-import dev.gpuwatch.receiver.sandbox.LocalPagerDutyServer;
-import dev.gpuwatch.receiver.sandbox.LocalSlackServer;
+import dev.gpuwatch.testkit.modelserver.SimulatedModelServer;
+import dev.gpuwatch.testkit.pagerduty.LocalPagerDutyServer;
+import dev.gpuwatch.testkit.slack.LocalSlackServer;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;

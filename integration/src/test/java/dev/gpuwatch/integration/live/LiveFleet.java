@@ -1,5 +1,6 @@
 package dev.gpuwatch.integration.live;
 
+import dev.gpuwatch.testkit.modelserver.SimulatedModelServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -135,8 +136,7 @@ public final class LiveFleet implements AutoCloseable {
     public static final int MODEL_SERVER_GPU = 0;
 
     private static final String EXPORTER_MAIN = "dev.gpuwatch.exporter.ExporterMain";
-    private static final String SIMULATED_MODEL_SERVER =
-            "dev.gpuwatch.exporter.inference.simulated.SimulatedModelServer";
+    private static final String SIMULATED_MODEL_SERVER = SimulatedModelServer.class.getName();
 
     /** Runbooks for gpuwatch's own alerts only, no catch-all: the test alert is delivered without a runbook. */
     private static final String RUNBOOK_CATALOG = """
