@@ -31,8 +31,7 @@ final class Server {
     static Started start(String name, Path binary, ServerOptions options, IntFunction<List<String>> args) {
         int tries = options.port().isPresent() ? 1 : FREE_PORT_TRIES;
         Path directory = options.configFile().toAbsolutePath().getParent();
-        IllegalStateException last = new IllegalStateException(name + " was not started");
-        for (int i = 0; i < tries; i++) {
+        for (int attempt = 1; ; attempt++) {
             int port = options.port().orElseGet(Server::freePort);
             List<String> line = new ArrayList<>();
             line.add(binary.toString());
@@ -43,11 +42,14 @@ final class Server {
                 process.awaitHttp(URI.create("http://127.0.0.1:" + port + "/-/ready"), options.readyTimeout());
                 return new Started(process, port);
             } catch (IllegalStateException e) {
+                // only an exit can be a port taken in between; one that is not ready in time is not retried
+                boolean exited = !process.isAlive();
                 process.stop();
-                last = e;
+                if (!exited || attempt >= tries) {
+                    throw e;
+                }
             }
         }
-        throw last;
     }
 
     private static int freePort() {
