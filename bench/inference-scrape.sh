@@ -15,9 +15,10 @@ ensure_packages wrk:wrk curl:curl
 
 build_dir="${BUILD_DIR:-target}"
 jar="exporter/$build_dir/gpuwatch-exporter.jar"
-if [ ! -f "$jar" ]; then
-  echo "bench: building the exporter..." >&2
-  mvn -B -q -ntp -DskipTests -Dbuild.dir.name="$build_dir" -pl exporter -am package
+testkit_jar="testkit/$build_dir/gpuwatch-testkit.jar" # the simulated model servers
+if [ ! -f "$jar" ] || [ ! -f "$testkit_jar" ]; then
+  echo "bench: building the exporter and the testkit..." >&2
+  mvn -B -q -ntp -DskipTests -Dbuild.dir.name="$build_dir" -pl exporter,testkit -am package
 fi
 
 THREADS="${THREADS:-2}" CONNECTIONS="${CONNECTIONS:-4}" DURATION="${DURATION:-20s}" WARMUP="${WARMUP:-5s}"
@@ -41,7 +42,7 @@ wait_ready() { # url
   echo "model_servers:"
   for i in 1 2 3 4; do
     port=$((BASE_PORT + i))
-    "$JAVA_HOME/bin/java" -Xmx64m -cp "$jar" dev.gpuwatch.exporter.inference.simulated.SimulatedModelServer \
+    "$JAVA_HOME/bin/java" -Xmx64m -cp "$testkit_jar" dev.gpuwatch.testkit.modelserver.SimulatedModelServer \
       --web.listen-address="127.0.0.1:$port" --kind=vllm --models="$MODELS" --model="model-$i" \
       >"$work/sim-$i.log" 2>&1 &
     pids+=("$!")
@@ -115,7 +116,7 @@ done
 cat >"$work/CollectCost.java" <<'JAVA'
 import dev.gpuwatch.exporter.inference.*;
 import dev.gpuwatch.exporter.inference.adapter.ServerType;
-import dev.gpuwatch.exporter.inference.simulated.SimulatedModelServer;
+import dev.gpuwatch.testkit.modelserver.SimulatedModelServer;
 import dev.gpuwatch.probe.simulated.*;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import java.io.ByteArrayOutputStream;
@@ -159,4 +160,4 @@ public class CollectCost {
 }
 JAVA
 echo
-"$JAVA_HOME/bin/java" -Xmx256m -cp "$jar" "$work/CollectCost.java" 2>/dev/null | grep -E '^(collect)'
+"$JAVA_HOME/bin/java" -Xmx256m -cp "$jar:$testkit_jar" "$work/CollectCost.java" 2>/dev/null | grep -E '^(collect)'

@@ -19,6 +19,7 @@ DURATION="${1:-30}"
 CONNECTIONS="${2:-32}"
 BUILD_DIR="${BUILD_DIR:-target}"
 JAR="webhook-receiver/$BUILD_DIR/gpuwatch-receiver.jar"
+TESTKIT_JAR="testkit/$BUILD_DIR/gpuwatch-testkit.jar"
 RECEIVER_PORT=19095
 SLACK_PORT=19101
 AM_PORT=19093
@@ -31,8 +32,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "building $JAR ..." >&2
-mvn -B -q -ntp -Dbuild.dir.name="$BUILD_DIR" -Dmaven.test.skip=true -pl webhook-receiver -am package >&2
+echo "building $JAR and $TESTKIT_JAR ..." >&2
+mvn -B -q -ntp -Dbuild.dir.name="$BUILD_DIR" -Dmaven.test.skip=true -pl webhook-receiver,testkit -am package >&2
 
 await() { # url
   for _ in $(seq 1 150); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.2; done
@@ -47,8 +48,8 @@ wrk_run() { # script url -> "requests/s p99"
   awk '/Requests\/sec/ {rps=$2} $1 == "99%" {p99=$2} /Non-2xx/ {bad=$NF} END {print rps, p99, (bad == "" ? 0 : bad)}' "$WORK/wrk.out"
 }
 
-# --- the local Slack server (from the channels' sandbox) and the receiver -------------------------------
-"$JAVA_HOME/bin/java" -cp "$JAR" dev.gpuwatch.receiver.sandbox.Sandbox --slack-port "$SLACK_PORT" --pagerduty-port 0 \
+# --- the local Slack server (the testkit's, as the channels' tests use it) and the receiver -------------
+"$JAVA_HOME/bin/java" -cp "$TESTKIT_JAR" dev.gpuwatch.testkit.Sandbox --slack-port "$SLACK_PORT" --pagerduty-port 0 \
   > "$WORK/sandbox.out" 2>&1 &
 PIDS+=($!)
 await "http://127.0.0.1:$SLACK_PORT/"

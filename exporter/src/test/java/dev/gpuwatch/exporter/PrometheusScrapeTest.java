@@ -7,8 +7,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gpuwatch.exporter.config.ExporterConfig;
 import dev.gpuwatch.probe.GpuProbes.Backend;
 import dev.gpuwatch.probe.simulated.GpuModel;
+import dev.gpuwatch.testkit.prometheus.Prometheus;
+import dev.gpuwatch.testkit.prometheus.ServerOptions;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpRequest;
@@ -20,12 +21,11 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A real Prometheus (Debian's /usr/bin/prometheus) scrapes the exporter; its API shows the target and series. */
+/** A real Prometheus (Debian's) scrapes the exporter; its API shows the target and series. */
 class PrometheusScrapeTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -40,8 +40,7 @@ class PrometheusScrapeTest {
                 .withSimulated(new ExporterConfig.Simulated(Optional.empty(), OptionalInt.of(8),
                         Optional.of(GpuModel.H100_80GB), OptionalLong.of(42), Optional.empty()));
         try (Exporter exporter = TestExporters.startBackend(config)) {
-            int port = freePort();
-            Files.writeString(dir.resolve("prometheus.yml"), """
+            Path prometheusConfig = Files.writeString(dir.resolve("prometheus.yml"), """
                     global:
                       scrape_interval: 1s
                       scrape_timeout: 1s
@@ -51,13 +50,8 @@ class PrometheusScrapeTest {
                           - targets: ['127.0.0.1:%d']
                     """.formatted(exporter.port()));
             Path log = dir.resolve("prometheus.log");
-            Process prometheus = new ProcessBuilder("/usr/bin/prometheus",
-                    "--config.file=" + dir.resolve("prometheus.yml"),
-                    "--storage.tsdb.path=" + dir.resolve("data"),
-                    "--web.listen-address=127.0.0.1:" + port)
-                    .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-            try {
-                String api = "http://127.0.0.1:" + port + "/api/v1/";
+            try (Prometheus prometheus = Prometheus.start(ServerOptions.of(prometheusConfig, dir.resolve("data"), log))) {
+                String api = prometheus.url() + "/api/v1/";
                 JsonNode target = await(api + "targets", r -> r.path("data").path("activeTargets").path(0).path("health").asText().equals("up"), log);
                 assertEquals("gpuwatch", target.path("data").path("activeTargets").path(0).path("labels").path("job").asText());
 
@@ -73,11 +67,6 @@ class PrometheusScrapeTest {
                 assertEquals("simulated", await(query(api, "gpuwatch_exporter_build_info"), PrometheusScrapeTest::hasResult, log)
                         .path("data").path("result").path(0).path("metric").path("backend").asText());
                 assertEquals("1", value(await(query(api, "up{job=\"gpuwatch\"}"), PrometheusScrapeTest::hasResult, log)));
-            } finally {
-                prometheus.destroy();
-                if (!prometheus.waitFor(20, TimeUnit.SECONDS)) {
-                    prometheus.destroyForcibly();
-                }
             }
         }
     }
@@ -116,11 +105,5 @@ class PrometheusScrapeTest {
         }
         throw new AssertionError("no answer satisfied the check from " + url + "; last: " + last
                 + "\nprometheus log:\n" + Files.readString(log));
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
     }
 }

@@ -6,22 +6,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.gpuwatch.exporter.config.ExporterConfig;
 import dev.gpuwatch.probe.GpuProbes.Backend;
 import dev.gpuwatch.probe.simulated.Scenario;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
+import dev.gpuwatch.testkit.process.ChildProcess;
+import dev.gpuwatch.testkit.process.Command;
+import dev.gpuwatch.testkit.prometheus.Promtool;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -41,7 +40,7 @@ class PromtoolCheckTest {
             TestExporters.awaitSample(exporter);
             String scrape = TestExporters.get(exporter, "/metrics").body();
             assertEquals(8, TestGpus.lines(scrape, "gpu_up{").size());
-            Promtool.assertClean(scrape);
+            assertClean(scrape);
         }
     }
 
@@ -56,7 +55,7 @@ class PromtoolCheckTest {
         try (ChildExporter child = ChildExporter.start(stubs.toString(), "--gpu.backend=nvml")) {
             String scrape = child.scrape();
             assertTrue(scrape.contains("gpuwatch_exporter_build_info{backend=\"nvml\""), scrape);
-            Promtool.assertClean(scrape);
+            assertClean(scrape);
         }
     }
 
@@ -68,46 +67,40 @@ class PromtoolCheckTest {
             assertTrue(scrape.contains("gpuwatch_exporter_build_info{backend=\"none\""), scrape);
             assertTrue(scrape.contains("gpuwatch_exporter_gpus 0.0"));
             assertEquals(List.of(), TestGpus.lines(scrape, "gpu_up"));
-            String log = child.stderr();
+            String log = child.log();
             assertTrue(log.contains("level=warn logger=exporter msg=\"no GPU is exposed: the nvml backend is unavailable: "), log);
         }
+    }
+
+    /** {@code promtool check metrics} finds nothing in a scrape that has GPU series to check. */
+    private static void assertClean(String exposition) {
+        assertTrue(exposition.contains("gpu_up{"), "the scrape has GPU series to check");
+        ChildProcess.Finished lint = Promtool.checkMetrics(exposition);
+        assertEquals(0, lint.exitCode(), "promtool check metrics found problems:\n" + lint.output());
+        assertEquals("", lint.output().strip(), "promtool check metrics found problems");
     }
 
     /** The exporter's real main in a child JVM on the test classpath, on a free loopback port. */
     static final class ChildExporter implements AutoCloseable {
         private static final Pattern URL = Pattern.compile("open (http://127\\.0\\.0\\.1:\\d+/)");
-        private final Process process;
-        private final Path stderr;
+        private final ChildProcess process;
         private final String url;
 
-        private ChildExporter(Process process, Path stderr, String url) {
+        private ChildExporter(ChildProcess process, String url) {
             this.process = process;
-            this.stderr = stderr;
             this.url = url;
         }
 
         static ChildExporter start(String ldLibraryPath, String... flags) throws Exception {
-            List<String> cmd = new ArrayList<>(List.of(
-                    Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                    "dev.gpuwatch.exporter.ExporterMain", "--web.listen-address=127.0.0.1:0", "--gpu.sample-interval=1s"));
-            cmd.addAll(List.of(flags));
-            Path err = Files.createTempFile("exporter", ".log");
-            ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(err.toFile());
-            pb.environment().put("LD_LIBRARY_PATH", ldLibraryPath);
-            Process p = pb.start();
+            List<String> args = new ArrayList<>(List.of("--web.listen-address=127.0.0.1:0", "--gpu.sample-interval=1s"));
+            args.addAll(List.of(flags));
+            Path log = Files.createTempFile("exporter", ".log");
+            ChildProcess p = ChildProcess.start(Command.java("exporter", List.of(), "dev.gpuwatch.exporter.ExporterMain", args)
+                    .withEnvironment(Map.of("LD_LIBRARY_PATH", ldLibraryPath)), log);
             try {
-                BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-                String line;
-                while ((line = out.readLine()) != null) {
-                    Matcher m = URL.matcher(line);
-                    if (m.find()) {
-                        return new ChildExporter(p, err, m.group(1));
-                    }
-                }
-                throw new AssertionError("the exporter printed no URL; stderr:\n" + Files.readString(err));
-            } catch (Exception | AssertionError e) {
-                p.destroyForcibly();
+                return new ChildExporter(p, p.await(URL, Duration.ofSeconds(90)));
+            } catch (RuntimeException e) {
+                p.kill();
                 throw e;
             }
         }
@@ -125,7 +118,7 @@ class PromtoolCheckTest {
                     return body;
                 }
                 if (System.nanoTime() > deadline) {
-                    throw new AssertionError("no GPU series after 90 s; last scrape:\n" + body + "\nstderr:\n" + stderr());
+                    throw new AssertionError("no GPU series after 90 s; last scrape:\n" + body + "\nlog:\n" + log());
                 }
                 Thread.sleep(50);
             }
@@ -136,17 +129,15 @@ class PromtoolCheckTest {
             return TestExporters.HTTP.send(r, HttpResponse.BodyHandlers.ofString()).body();
         }
 
-        String stderr() throws Exception {
-            return Files.readString(stderr);
+        /** What it printed, stdout and stderr together. */
+        String log() {
+            return process.output();
         }
 
         @Override
         public void close() throws Exception {
-            process.destroy();
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-            }
-            Files.deleteIfExists(stderr);
+            process.stop();
+            Files.deleteIfExists(process.log());
         }
     }
 }

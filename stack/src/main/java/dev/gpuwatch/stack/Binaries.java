@@ -1,14 +1,14 @@
 package dev.gpuwatch.stack;
 
-import java.io.File;
-import java.nio.file.Files;
+import dev.gpuwatch.testkit.prometheus.Alertmanager;
+import dev.gpuwatch.testkit.prometheus.Prometheus;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 
 /**
- * Where the Prometheus and Alertmanager programs are: on the PATH or in /usr/bin, under Debian's names
- * ({@code prometheus}, {@code prometheus-alertmanager}) or upstream's ({@code alertmanager}).
+ * Where the Prometheus and Alertmanager programs are, as the testkit's launchers find them (the PATH or
+ * /usr/bin, Debian's names or upstream's), and how the demo installs them when they are missing.
  */
 public record Binaries(Path prometheus, Path alertmanager) {
 
@@ -18,24 +18,10 @@ public record Binaries(Path prometheus, Path alertmanager) {
 
     /** Both programs, or empty when either is missing. */
     public static Optional<Binaries> find() {
-        Optional<Path> prometheus = which("prometheus");
-        Optional<Path> alertmanager = which("prometheus-alertmanager").or(() -> which("alertmanager"));
+        Optional<Path> prometheus = Prometheus.binary();
+        Optional<Path> alertmanager = Alertmanager.binary();
         return prometheus.isPresent() && alertmanager.isPresent()
                 ? Optional.of(new Binaries(prometheus.get(), alertmanager.get()))
                 : Optional.empty();
-    }
-
-    private static Optional<Path> which(String name) {
-        String path = Optional.ofNullable(System.getenv("PATH")).orElse("") + File.pathSeparator + "/usr/bin";
-        for (String dir : path.split(File.pathSeparator)) {
-            if (dir.isEmpty()) {
-                continue;
-            }
-            Path candidate = Path.of(dir, name);
-            if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
-                return Optional.of(candidate);
-            }
-        }
-        return Optional.empty();
     }
 }

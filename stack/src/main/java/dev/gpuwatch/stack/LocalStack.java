@@ -1,15 +1,19 @@
 package dev.gpuwatch.stack;
 
-import dev.gpuwatch.exporter.inference.simulated.SimulatedModelServer;
 import dev.gpuwatch.exporter.web.ScenarioEndpoint;
 import dev.gpuwatch.probe.simulated.Scenario;
 import dev.gpuwatch.receiver.Receiver;
 import dev.gpuwatch.receiver.config.ConfigException;
 import dev.gpuwatch.receiver.config.ConfigLoader;
 import dev.gpuwatch.receiver.config.ReceiverConfig;
-import dev.gpuwatch.receiver.sandbox.LocalPagerDutyServer;
-import dev.gpuwatch.receiver.sandbox.LocalSlackServer;
-import java.io.File;
+import dev.gpuwatch.testkit.modelserver.SimulatedModelServer;
+import dev.gpuwatch.testkit.pagerduty.LocalPagerDutyServer;
+import dev.gpuwatch.testkit.process.ChildProcess;
+import dev.gpuwatch.testkit.process.Command;
+import dev.gpuwatch.testkit.prometheus.Alertmanager;
+import dev.gpuwatch.testkit.prometheus.Prometheus;
+import dev.gpuwatch.testkit.prometheus.ServerOptions;
+import dev.gpuwatch.testkit.slack.LocalSlackServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -27,7 +31,7 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
-import java.util.stream.Collectors;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 /**
@@ -237,7 +241,6 @@ public final class LocalStack implements AutoCloseable {
         String scenario = options.scenario();
         Duration faultAfter = options.faultAfter();
         Path work = options.workDir().toAbsolutePath();
-        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         // the model server as a static target; discovery would scan this machine's processes for nothing. The
         // /proc scan that joins GPU processes with the target still runs, every 5 s so the join shows soon.
         Path config = write(work.resolve("exporter.yml"), """
@@ -253,36 +256,27 @@ public final class LocalStack implements AutoCloseable {
         // The model server runs in this JVM: the simulated fleet shows it as a GPU process, so
         // inference_model_gpu_memory_bytes{model="llama-70b"} is real. Ignored when auto finds real GPUs.
         long self = ProcessHandle.current().pid();
-        List<String> command = List.of(java.toString(),
+        Command command = Command.java("exporter", List.of(
                 // small and quick to start: it serves a few hundred series
                 "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
-                "--enable-native-access=ALL-UNNAMED",
                 // JCuda extracts its natives into java.io.tmpdir: a private one cannot clash with other users
-                "-Djava.io.tmpdir=" + work.resolve("exporter-tmp"),
-                "-cp", absoluteClassPath(), EXPORTER_MAIN,
+                "-Djava.io.tmpdir=" + work.resolve("exporter-tmp")),
+                EXPORTER_MAIN, List.of(
                 "--config.file=" + config,
                 "--web.listen-address=127.0.0.1:" + options.ports().exporter(),
                 "--gpu.backend=" + options.gpuBackend(),
                 "--gpu.simulated.scenario=" + scenario,
                 "--gpu.simulated.fault-after=" + faultAfter.toSeconds() + "s",
                 "--gpu.simulated.model-server-pid=" + self + "@" + MODEL_SERVER_GPU,
-                "--gpu.sample-interval=1s");
+                "--gpu.sample-interval=1s")).in(work);
         createDirectories(work.resolve("exporter-tmp"));
         progress("starting the exporter (GPU backend " + options.gpuBackend() + ", simulated scenario " + scenario
                 + ", fault after " + faultAfter.toSeconds() + "s, the model server's process " + self
                 + " shown on simulated GPU " + MODEL_SERVER_GPU + ")...");
-        ChildProcess child = ChildProcess.start("exporter", command, work, work.resolve("logs/exporter.log"));
+        ChildProcess child = launch(() -> ChildProcess.start(command, work.resolve("logs/exporter.log")));
         children.add(child);
-        await("exporter", urls.exporter() + "/-/ready", Duration.ofSeconds(120), child::alive);
+        await("exporter", urls.exporter() + "/-/ready", Duration.ofSeconds(120), child::isAlive);
         progress("exporter ready: " + urls.exporter() + "/metrics (pid " + child.pid() + ")");
-    }
-
-    /** This JVM's class path with absolute entries: the child runs in the work directory. */
-    private static String absoluteClassPath() {
-        return Stream.of(System.getProperty("java.class.path").split(File.pathSeparator))
-                .filter(e -> !e.isEmpty())
-                .map(e -> Path.of(e).toAbsolutePath().toString())
-                .collect(Collectors.joining(File.pathSeparator));
     }
 
     private void startAlertmanager(Path work) throws StackException {
@@ -297,18 +291,13 @@ public final class LocalStack implements AutoCloseable {
                 new AlertmanagerConfig.Timers(options.groupWait(), options.groupInterval()));
         Path configFile = write(work.resolve("alertmanager.yml"), "# Generated by gpuwatch-stack from " + source
                 + "\n# changed: " + String.join("; ", rendered.changes()) + "\n" + rendered.yaml());
-        String listen = "127.0.0.1:" + options.ports().alertmanager();
-        List<String> command = List.of(options.binaries().alertmanager().toString(),
-                "--config.file=" + configFile,
-                "--storage.path=" + work.resolve("alertmanager-data"),
-                "--web.listen-address=" + listen,
-                "--web.external-url=" + urls.alertmanager(),
-                // one instance: no gossip port to collide with anything
-                "--cluster.listen-address=");
         progress("starting Alertmanager with " + source + "...");
-        ChildProcess child = ChildProcess.start("alertmanager", command, work, work.resolve("logs/alertmanager.log"));
-        children.add(child);
-        await("alertmanager", urls.alertmanager() + "/-/ready", Duration.ofSeconds(60), child::alive);
+        Alertmanager alertmanager = launch(() -> Alertmanager.start(ServerOptions.of(configFile,
+                        work.resolve("alertmanager-data"), work.resolve("logs/alertmanager.log"))
+                .withPort(options.ports().alertmanager())
+                .withBinary(options.binaries().alertmanager())
+                .withFlags(List.of("--web.external-url=" + urls.alertmanager()))));
+        children.add(alertmanager.process());
         progress("Alertmanager ready: " + urls.alertmanager() + " (config " + configFile + ")");
     }
 
@@ -319,20 +308,30 @@ public final class LocalStack implements AutoCloseable {
         }
         Path configFile = write(work.resolve("prometheus.yml"),
                 PrometheusConfig.render(rules, options.ports(), options.interval()));
-        List<String> command = List.of(options.binaries().prometheus().toString(),
-                "--config.file=" + configFile,
-                "--storage.tsdb.path=" + work.resolve("prometheus-data"),
-                "--storage.tsdb.retention.time=1d",
-                "--web.listen-address=127.0.0.1:" + options.ports().prometheus(),
-                "--web.external-url=" + urls.prometheus());
         progress("starting Prometheus with the rules in " + rules + "...");
-        ChildProcess child = ChildProcess.start("prometheus", command, work, work.resolve("logs/prometheus.log"));
+        Prometheus prometheus = launch(() -> Prometheus.start(ServerOptions.of(configFile,
+                        work.resolve("prometheus-data"), work.resolve("logs/prometheus.log"))
+                .withPort(options.ports().prometheus())
+                .withBinary(options.binaries().prometheus())
+                .withFlags(List.of("--storage.tsdb.retention.time=1d", "--web.external-url=" + urls.prometheus()))));
+        ChildProcess child = prometheus.process();
         children.add(child);
-        await("prometheus", urls.prometheus() + "/-/ready", Duration.ofSeconds(60), child::alive);
         // A rule file that fails to load only shows in Prometheus' log: check the rules really are there.
-        await("prometheus", urls.prometheus() + "/api/v1/rules", Duration.ofSeconds(30), child::alive,
+        await("prometheus", urls.prometheus() + "/api/v1/rules", Duration.ofSeconds(30), child::isAlive,
                 () -> Http.get(urls.prometheus() + "/api/v1/rules").map(b -> b.contains("\"alerting\"")).orElse(false));
         progress("Prometheus ready: " + urls.prometheus() + " (config " + configFile + ", rules loaded)");
+    }
+
+    /**
+     * Starts a child process through the testkit's launchers, whose failures (it cannot start, it exited, it is
+     * not ready in time) are unchecked and carry the end of its log, as the stack's own error.
+     */
+    private static <T> T launch(Supplier<T> start) throws StackException {
+        try {
+            return start.get();
+        } catch (IllegalStateException | UncheckedIOException e) {
+            throw new StackException(e.getMessage());
+        }
     }
 
     /**

@@ -1,7 +1,7 @@
 package dev.gpuwatch.stack;
 
 import dev.gpuwatch.probe.simulated.Scenario;
-import dev.gpuwatch.receiver.sandbox.LocalSlackServer;
+import dev.gpuwatch.testkit.slack.LocalSlackServer;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;

@@ -8,13 +8,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.gpuwatch.receiver.config.ConfigLoader;
 import dev.gpuwatch.receiver.config.ReceiverConfig;
+import dev.gpuwatch.testkit.process.ChildProcess;
+import dev.gpuwatch.testkit.prometheus.Amtool;
+import dev.gpuwatch.testkit.prometheus.Promtool;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,10 +33,9 @@ class GeneratedConfigTest {
         Path file = Files.writeString(dir.resolve("prometheus.yml"), yaml);
 
         // promtool also loads every rule file the config names: the shipped rules, not copies
-        Process p = new ProcessBuilder("promtool", "check", "config", file.toString()).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-        assertEquals(0, p.exitValue(), out);
+        ChildProcess.Finished check = Promtool.checkConfig(file);
+        String out = check.output();
+        assertEquals(0, check.exitCode(), out);
         assertTrue(out.contains(ROOT.resolve("rules/gpu.rules.yml").toString()), out);
 
         JsonNode config = YAML.readTree(yaml);
@@ -114,10 +115,8 @@ class GeneratedConfigTest {
                 new AlertmanagerConfig.Timers(Duration.ofSeconds(5), Duration.ofSeconds(10)));
         Path file = Files.writeString(dir.resolve("alertmanager.yml"), r.yaml());
         // amtool comes with Debian's prometheus-alertmanager, which the stack needs anyway
-        Process p = new ProcessBuilder("amtool", "check-config", file.toString()).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-        assertEquals(0, p.exitValue(), out);
+        ChildProcess.Finished check = Amtool.checkConfig(file);
+        assertEquals(0, check.exitCode(), check.output());
         assertTrue(r.yaml().contains("http://127.0.0.1:19095/api/v1/alerts"), r.yaml());
     }
 

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gpuwatch.receiver.config.ConfigLoader;
-import java.io.IOException;
-import java.net.ServerSocket;
+import dev.gpuwatch.testkit.prometheus.Alertmanager;
+import dev.gpuwatch.testkit.prometheus.ServerOptions;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -25,8 +25,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class AlertmanagerIntegrationTest {
 
-    private static final Path ALERTMANAGER = Path.of("/usr/bin/prometheus-alertmanager");
-
     @TempDir
     Path dir;
 
@@ -34,7 +32,6 @@ class AlertmanagerIntegrationTest {
 
     @Test
     void alertsPushedIntoAlertmanagerAreDeliveredAndResolved() throws Exception {
-        assertTrue(Files.isExecutable(ALERTMANAGER), "scripts/test installs prometheus-alertmanager");
         Path sink = dir.resolve("deliveries.log");
         Files.writeString(dir.resolve("token"), "am-token\n");
         var config = ConfigLoader.parse("receiver.yml", """
@@ -51,7 +48,6 @@ class AlertmanagerIntegrationTest {
                     log_configs: [{file: %s}]
                 """.formatted(dir.resolve("token"), sink));
         try (Receiver receiver = Receiver.start(config, Receiver.Options.of(dir.resolve("r.db"), "127.0.0.1", 0))) {
-            int amPort = freePort();
             Path amConfig = dir.resolve("alertmanager.yml");
             Files.writeString(amConfig, """
                     route:
@@ -69,13 +65,9 @@ class AlertmanagerIntegrationTest {
                               authorization:
                                 credentials_file: %s
                     """.formatted(receiver.port(), dir.resolve("token")));
-            Process am = new ProcessBuilder(ALERTMANAGER.toString(), "--config.file=" + amConfig,
-                    "--storage.path=" + dir.resolve("am-data"), "--web.listen-address=127.0.0.1:" + amPort,
-                    "--cluster.listen-address=")
-                    .redirectErrorStream(true).redirectOutput(dir.resolve("alertmanager.out").toFile()).start();
-            try {
-                URI amAlerts = URI.create("http://127.0.0.1:" + amPort + "/api/v2/alerts");
-                await("Alertmanager ready", () -> Polling.status(http, URI.create("http://127.0.0.1:" + amPort + "/-/ready")) == 200);
+            try (Alertmanager am = Alertmanager.start(
+                    ServerOptions.of(amConfig, dir.resolve("am-data"), dir.resolve("alertmanager.out")))) {
+                URI amAlerts = URI.create(am.url() + "/api/v2/alerts");
                 Instant start = Instant.now().truncatedTo(ChronoUnit.SECONDS).minusSeconds(60);
                 assertEquals(200, postAlerts(amAlerts, start, null));
                 await("firing delivered", () -> Polling.lines(sink).stream().anyMatch(l -> l.contains("status=firing")));
@@ -93,8 +85,6 @@ class AlertmanagerIntegrationTest {
                         "Alertmanager's repeats of the same group are not delivered twice: " + lines);
                 var metrics = Polling.status(http, URI.create("http://127.0.0.1:" + receiver.port() + "/metrics"));
                 assertEquals(200, metrics);
-            } finally {
-                am.destroyForcibly().waitFor();
             }
         }
     }
@@ -123,11 +113,4 @@ class AlertmanagerIntegrationTest {
             Thread.sleep(100);
         }
     }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
-    }
-
 }

@@ -7,6 +7,8 @@ import com.sun.net.httpserver.HttpServer;
 import dev.gpuwatch.exporter.inference.adapter.ServerType;
 import dev.gpuwatch.probe.GpuSnapshot;
 import dev.gpuwatch.probe.Values.GpuProcess;
+import dev.gpuwatch.testkit.process.ChildProcess;
+import dev.gpuwatch.testkit.prometheus.Promtool;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -22,7 +24,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -151,14 +152,9 @@ class EndToEndTest {
             assertTrue(scrape.contains("inference_pod_gpu_memory_bytes{gpu=\"0\",namespace=\"serving\",pod=\"llama-70b-6d5f7c9b8-x2k4p\","
                     + "pod_uid=\"" + POD_UID + "\",uuid=\"GPU-00000000-0000-0000-0000-000000000000\"} 4.294967296E10"), scrape);
 
-            Process promtool = new ProcessBuilder("/usr/bin/promtool", "check", "metrics").redirectErrorStream(true).start();
-            try (OutputStream in = promtool.getOutputStream()) {
-                in.write(scrape.getBytes(StandardCharsets.UTF_8));
-            }
-            String lint = new String(promtool.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertTrue(promtool.waitFor(60, TimeUnit.SECONDS));
-            assertEquals("", lint.strip(), "promtool check metrics:\n" + lint);
-            assertEquals(0, promtool.exitValue());
+            ChildProcess.Finished lint = Promtool.checkMetrics(scrape);
+            assertEquals("", lint.output().strip(), "promtool check metrics:\n" + lint.output());
+            assertEquals(0, lint.exitCode());
         }
     }
 }

@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gpuwatch.exporter.inference.adapter.ServerType;
-import dev.gpuwatch.exporter.inference.simulated.SimulatedModelServer;
-import dev.gpuwatch.exporter.inference.simulated.SimulatedModelServer.Kind;
 import dev.gpuwatch.probe.simulated.Scenario;
+import dev.gpuwatch.testkit.modelserver.SimulatedModelServer;
+import dev.gpuwatch.testkit.modelserver.SimulatedModelServer.Kind;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;

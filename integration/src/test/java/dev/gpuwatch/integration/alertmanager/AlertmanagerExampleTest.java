@@ -3,10 +3,10 @@ package dev.gpuwatch.integration.alertmanager;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.gpuwatch.integration.Processes;
 import dev.gpuwatch.integration.Repository;
+import dev.gpuwatch.testkit.process.ChildProcess;
+import dev.gpuwatch.testkit.prometheus.Amtool;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -19,7 +19,7 @@ class AlertmanagerExampleTest {
 
     @Test
     void theConfigIsValidAndPostsToTheGpuwatchWebhook() {
-        Processes.Result check = Processes.run(Repository.root(), List.of("/usr/bin/amtool", "check-config", CONFIG.toString()), 60);
+        ChildProcess.Finished check = Amtool.checkConfig(CONFIG);
         assertEquals(0, check.exitCode(), check.output());
         assertTrue(check.output().contains("5 inhibit rules"), check.output());
         assertTrue(Repository.read(CONFIG).contains("url: http://127.0.0.1:9095/api/v1/alerts"));
@@ -34,10 +34,9 @@ class AlertmanagerExampleTest {
             "GpuwatchReceiverDown, critical, 'bridge-fallback,gpuwatch-page'",
             "GpuwatchReceiverDeadLetters, warning, 'bridge-fallback,gpuwatch-ticket'"})
     void alertsAreRoutedBySeverity(String alertname, String severity, String receivers) {
-        List<String> command = new ArrayList<>(List.of("/usr/bin/amtool", "config", "routes", "test",
+        ChildProcess.Finished result = Amtool.run(Repository.root(), List.of("config", "routes", "test",
                 "--config.file=" + CONFIG, "--verify.receivers=" + receivers, "alertname=" + alertname,
                 "severity=" + severity));
-        Processes.Result result = Processes.run(Repository.root(), command, 60);
         assertEquals(0, result.exitCode(), result.output());
     }
 }

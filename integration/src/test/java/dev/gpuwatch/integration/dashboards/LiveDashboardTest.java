@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gpuwatch.integration.live.LiveFleet;
-import dev.gpuwatch.integration.live.Prometheus;
 import dev.gpuwatch.integration.promql.MetricNames;
 import dev.gpuwatch.integration.rules.RuleFiles;
+import dev.gpuwatch.testkit.prometheus.Prometheus;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -45,7 +45,7 @@ class LiveDashboardTest {
     @BeforeAll
     static void startPrometheus(LiveFleet liveFleet) throws InterruptedException {
         fleet = liveFleet;
-        prometheus = Prometheus.start(fleet.jobs(), RuleFiles.ruleFiles());
+        prometheus = fleet.startPrometheus(RuleFiles.ruleFiles());
         // Poll until every query has data and every rule has been evaluated, or the deadline passes; the tests
         // then judge the last answers.
         long deadline = System.nanoTime() + DEADLINE.toNanos();
@@ -58,7 +58,7 @@ class LiveDashboardTest {
                 fleet.notifyReceiver("dashboards-" + ++bursts);
                 lastBurst = System.nanoTime();
             }
-            Thread.sleep(Prometheus.SCRAPE_INTERVAL.multipliedBy(2));
+            Thread.sleep(LiveFleet.SCRAPE_INTERVAL.multipliedBy(2));
             boolean complete = rulesEvaluated();
             for (Dashboards.Query query : Dashboards.queries()) {
                 JsonNode answer = prometheus.query(query.exprWithVariablesReplaced());

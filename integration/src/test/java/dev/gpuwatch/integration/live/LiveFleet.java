@@ -1,5 +1,10 @@
 package dev.gpuwatch.integration.live;
 
+import dev.gpuwatch.testkit.modelserver.SimulatedModelServer;
+import dev.gpuwatch.testkit.process.ChildProcess;
+import dev.gpuwatch.testkit.process.Command;
+import dev.gpuwatch.testkit.prometheus.Prometheus;
+import dev.gpuwatch.testkit.prometheus.ServerOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -15,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
@@ -44,6 +50,8 @@ public final class LiveFleet implements AutoCloseable {
     public static final String EXPORTER_JOB = "gpuwatch-exporter";
     public static final String RECEIVER_JOB = "gpuwatch-receiver";
     public static final String MODEL_SERVER_JOB = "model-server";
+    /** How often {@link #startPrometheus}'s Prometheus scrapes and evaluates. */
+    public static final Duration SCRAPE_INTERVAL = Duration.ofSeconds(1);
 
     private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
     private static final Pattern EXPORTER_PORT = Pattern.compile("open http://127\\.0\\.0\\.1:(\\d+)/");
@@ -135,8 +143,7 @@ public final class LiveFleet implements AutoCloseable {
     public static final int MODEL_SERVER_GPU = 0;
 
     private static final String EXPORTER_MAIN = "dev.gpuwatch.exporter.ExporterMain";
-    private static final String SIMULATED_MODEL_SERVER =
-            "dev.gpuwatch.exporter.inference.simulated.SimulatedModelServer";
+    private static final String SIMULATED_MODEL_SERVER = SimulatedModelServer.class.getName();
 
     /** Runbooks for gpuwatch's own alerts only, no catch-all: the test alert is delivered without a runbook. */
     private static final String RUNBOOK_CATALOG = """
@@ -240,10 +247,27 @@ public final class LiveFleet implements AutoCloseable {
         return response.body();
     }
 
+    /**
+     * A real Prometheus scraping every process of the fleet each {@link #SCRAPE_INTERVAL} under {@link #jobs()}
+     * and loading {@code ruleFiles}; the caller closes it, and its data goes with the fleet's directory.
+     */
+    public Prometheus startPrometheus(List<Path> ruleFiles) {
+        String scrapeConfigs = jobs().entrySet().stream()
+                .map(job -> "  - job_name: " + job.getKey() + "\n    static_configs:\n      - targets: ["
+                        + job.getValue().stream().map(t -> "'" + t + "'").collect(Collectors.joining(", ")) + "]\n")
+                .collect(Collectors.joining());
+        String rules = ruleFiles.stream().map(f -> "  - '" + f.toAbsolutePath() + "'\n").collect(Collectors.joining());
+        String seconds = SCRAPE_INTERVAL.toSeconds() + "s";
+        Path config = write("prometheus.yml", "global:\n  scrape_interval: " + seconds + "\n  scrape_timeout: " + seconds
+                + "\n  evaluation_interval: " + seconds + "\nrule_files:\n" + rules + "scrape_configs:\n" + scrapeConfigs);
+        return Prometheus.start(ServerOptions.of(config, dir.resolve("prometheus-data"), dir.resolve("prometheus.log")));
+    }
+
     /** The last lines of every process's output. */
     public String logs() {
         StringBuilder all = new StringBuilder();
-        processes.forEach(p -> all.append(p.tail()).append('\n'));
+        processes.forEach(p -> all.append("--- ").append(p).append(" (").append(p.log()).append(") ---\n")
+                .append(p.tail(60)).append('\n'));
         return all.toString();
     }
 
@@ -260,9 +284,11 @@ public final class LiveFleet implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         List<String> options = new ArrayList<>(jvmOptions);
+        // Small heaps and one GC thread: up to six of these JVMs share two cores with Prometheus.
+        options.addAll(List.of("-Xmx192m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto"));
         // A private java.io.tmpdir: JCuda extracts its natives there, and nothing is left behind.
         options.add("-Djava.io.tmpdir=" + tmp);
-        ChildProcess p = ChildProcess.start(name, ChildProcess.java(options, mainClass, args), env,
+        ChildProcess p = ChildProcess.start(Command.java(name, options, mainClass, args).in(dir).withEnvironment(env),
                 dir.resolve(name + ".log"));
         processes.add(p);
         return p;
@@ -276,7 +302,7 @@ public final class LiveFleet implements AutoCloseable {
         }
     }
 
-    static HttpResponse<String> send(HttpRequest request) {
+    private static HttpResponse<String> send(HttpRequest request) {
         try {
             return HTTP.send(request, HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
@@ -295,7 +321,7 @@ public final class LiveFleet implements AutoCloseable {
         deleteRecursively(dir);
     }
 
-    static void deleteRecursively(Path dir) {
+    private static void deleteRecursively(Path dir) {
         try (Stream<Path> walk = Files.walk(dir)) {
             walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (IOException e) {

@@ -3,8 +3,9 @@ package dev.gpuwatch.integration.rules;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
-import dev.gpuwatch.integration.Processes;
 import dev.gpuwatch.integration.Repository;
+import dev.gpuwatch.testkit.process.ChildProcess;
+import dev.gpuwatch.testkit.prometheus.Promtool;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
@@ -14,14 +15,12 @@ import org.junit.jupiter.api.TestFactory;
 /** Every rule file passes `promtool check rules`; every unit-test file passes `promtool test rules`. */
 class PromtoolTest {
 
-    private static final String PROMTOOL = "/usr/bin/promtool";
-
     @TestFactory
     Stream<DynamicTest> ruleFilesAreValid() {
         List<Path> files = RuleFiles.ruleFiles();
         assertFalse(files.isEmpty(), "no rules/*.rules.yml");
         return files.stream().map(file -> DynamicTest.dynamicTest("check " + file.getFileName(),
-                () -> assertPromtool(List.of(PROMTOOL, "check", "rules", file.toString()), file.getParent())));
+                () -> assertPromtool(List.of("check", "rules", file.toString()), file.getParent())));
     }
 
     @TestFactory
@@ -30,14 +29,13 @@ class PromtoolTest {
         assertFalse(files.isEmpty(), "no rules/tests/*.test.yml");
         // promtool resolves rule_files relative to the test file's directory.
         return files.stream().map(file -> DynamicTest.dynamicTest("test " + file.getFileName(),
-                () -> assertPromtool(List.of(PROMTOOL, "test", "rules", file.getFileName().toString()),
-                        file.getParent())));
+                () -> assertPromtool(List.of("test", "rules", file.getFileName().toString()), file.getParent())));
     }
 
-    private static void assertPromtool(List<String> command, Path dir) {
-        Processes.Result result = Processes.run(dir, command, 120);
+    private static void assertPromtool(List<String> args, Path dir) {
+        ChildProcess.Finished result = Promtool.run(dir, args);
         assertEquals(0, result.exitCode(),
-                () -> String.join(" ", command) + " failed in " + Repository.root().relativize(dir) + ":\n"
+                () -> "promtool " + String.join(" ", args) + " failed in " + Repository.root().relativize(dir) + ":\n"
                         + result.output());
     }
 }

@@ -5,8 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gpuwatch.receiver.Receiver;
 import dev.gpuwatch.receiver.config.ConfigLoader;
+import dev.gpuwatch.testkit.prometheus.Alertmanager;
+import dev.gpuwatch.testkit.prometheus.ServerOptions;
 import java.io.IOException;
-import java.net.ServerSocket;
 import dev.gpuwatch.receiver.Polling;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -29,8 +30,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class AlertmanagerTlsTest {
 
-    private static final Path ALERTMANAGER = Path.of("/usr/bin/prometheus-alertmanager");
-
     @TempDir
     Path dir;
 
@@ -38,7 +37,6 @@ class AlertmanagerTlsTest {
 
     @Test
     void alertmanagerDeliversOverMutualTls() throws Exception {
-        assertTrue(Files.isExecutable(ALERTMANAGER), "scripts/test installs prometheus-alertmanager");
         TestPki pki = TestPki.create(Files.createDirectory(dir.resolve("pki")));
         Path web = dir.resolve("web.yml");
         Files.writeString(web, """
@@ -57,7 +55,6 @@ class AlertmanagerTlsTest {
         var base = Receiver.Options.of(dir.resolve("r.db"), "127.0.0.1", 0);
         try (Receiver receiver = Receiver.start(config, new Receiver.Options(base.storagePath(), base.host(), 0,
                 base.maxPageCount(), Tls.fromWebConfig(web), base.enricher(), base.clock(), base.dispatchOverride()))) {
-            int amPort = freePort();
             Path amConfig = dir.resolve("alertmanager.yml");
             Files.writeString(amConfig, """
                     route:
@@ -77,14 +74,10 @@ class AlertmanagerTlsTest {
                                 cert_file: %s
                                 key_file: %s
                     """.formatted(receiver.port(), pki.caCert(), pki.cert("client"), pki.key("client")));
-            Process am = new ProcessBuilder(ALERTMANAGER.toString(), "--config.file=" + amConfig,
-                    "--storage.path=" + dir.resolve("am-data"), "--web.listen-address=127.0.0.1:" + amPort,
-                    "--cluster.listen-address=")
-                    .redirectErrorStream(true).redirectOutput(dir.resolve("alertmanager.out").toFile()).start();
-            try {
-                await("Alertmanager ready", () -> Polling.status(http, URI.create("http://127.0.0.1:" + amPort + "/-/ready")) == 200);
+            try (Alertmanager am = Alertmanager.start(
+                    ServerOptions.of(amConfig, dir.resolve("am-data"), dir.resolve("alertmanager.out")))) {
                 String startsAt = Instant.now().truncatedTo(ChronoUnit.SECONDS).minusSeconds(60).toString();
-                var pushed = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + amPort + "/api/v2/alerts"))
+                var pushed = http.send(HttpRequest.newBuilder(URI.create(am.url() + "/api/v2/alerts"))
                         .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("""
                                 [{"labels":{"alertname":"GpuEccErrors","severity":"warning","gpu":"3"},\
                                 "annotations":{"summary":"ECC errors on GPU 3"},"startsAt":"%s"}]""".formatted(startsAt)))
@@ -93,8 +86,6 @@ class AlertmanagerTlsTest {
                 await("delivered over HTTPS", () -> Polling.lines(sink).stream().anyMatch(l -> l.contains("GpuEccErrors firing")));
                 String log = Files.readString(dir.resolve("alertmanager.out"));
                 assertTrue(!log.contains("Notify for alerts failed"), "Alertmanager retried: " + log);
-            } finally {
-                am.destroyForcibly().waitFor();
             }
         }
     }
@@ -112,12 +103,6 @@ class AlertmanagerTlsTest {
                 throw new AssertionError("timed out waiting for " + what + "; Alertmanager said:\n" + am);
             }
             Thread.sleep(100);
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
         }
     }
 }

@@ -8,18 +8,18 @@ import dev.gpuwatch.receiver.Payloads;
 import dev.gpuwatch.receiver.Receiver;
 import dev.gpuwatch.receiver.ReceiverMain;
 import dev.gpuwatch.receiver.config.ConfigLoader;
+import dev.gpuwatch.testkit.process.ChildProcess;
+import dev.gpuwatch.testkit.process.Command;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -272,14 +272,11 @@ class TlsTest {
                   cert_file: PKI/server.crt
                   key_file: PKI/missing.key
                 """);
-        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process p = new ProcessBuilder(javaBin, "--enable-native-access=ALL-UNNAMED", "-cp",
-                System.getProperty("java.class.path"), ReceiverMain.class.getName(),
-                "--web.listen-address=127.0.0.1:0", "--storage.path=" + dir.resolve("child.db"),
-                "--web.config.file=" + web).redirectErrorStream(true).start();
-        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), output);
-        assertEquals(2, p.exitValue(), output);
+        ChildProcess.Finished p = ChildProcess.run(Command.java("receiver", List.of(), ReceiverMain.class.getName(),
+                List.of("--web.listen-address=127.0.0.1:0", "--storage.path=" + dir.resolve("child.db"),
+                        "--web.config.file=" + web)), Duration.ofSeconds(60));
+        String output = p.output();
+        assertEquals(2, p.exitCode(), output);
         assertEquals("gpuwatch-receiver: --web.config.file " + web + ": line 3: tls_server_config.key_file: cannot read "
                 + pkiDir.resolve("missing.key") + " (NoSuchFileException)", output.strip());
         assertTrue(Files.notExists(dir.resolve("child.db")), "nothing is created when the start is refused");

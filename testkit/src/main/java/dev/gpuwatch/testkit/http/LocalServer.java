@@ -1,4 +1,4 @@
-package dev.gpuwatch.receiver.sandbox;
+package dev.gpuwatch.testkit.http;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
@@ -17,19 +17,22 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 /**
- * The lifecycle shared by the local servers: a JDK HttpServer on 127.0.0.1 with one virtual thread per
- * request, a queue of programmed failures, and "down" (the listener closed, so connections are refused, then
- * reopened on the same port).
+ * The lifecycle shared by the local Slack and PagerDuty servers: a JDK HttpServer on 127.0.0.1 with one virtual
+ * thread per request, a queue of programmed failures, and "down" (the listener closed, so connections are
+ * refused, then reopened on the same port). Public because the servers live in packages of their own; what a
+ * test calls is {@link #port}, {@link #failNext}, {@link #goDown}, {@link #comeBack} and {@link #close}.
  */
-abstract class HttpBase implements AutoCloseable {
+public abstract class LocalServer implements AutoCloseable {
 
-    static final ObjectMapper JSON = new ObjectMapper();
+    protected static final ObjectMapper JSON = new ObjectMapper();
 
     private final Object lock = new Object();
     private final Deque<Failure> failures = new ArrayDeque<>();
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private HttpServer server;
     private int port;
+
+    protected LocalServer() {}
 
     /** Binds {@code port} (0 picks a free one) and starts serving. */
     protected final void bind(int requestedPort) {
@@ -92,7 +95,7 @@ abstract class HttpBase implements AutoCloseable {
         executor.close();
     }
 
-    static void send(HttpExchange exchange, int status, String contentType, String body) throws IOException {
+    protected static void send(HttpExchange exchange, int status, String contentType, String body) throws IOException {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         exchange.getResponseHeaders().set("Content-Type", contentType);
         exchange.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
@@ -104,7 +107,7 @@ abstract class HttpBase implements AutoCloseable {
         exchange.close();
     }
 
-    static String body(HttpExchange exchange) throws IOException {
+    protected static String body(HttpExchange exchange) throws IOException {
         return new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
     }
 

@@ -1,10 +1,12 @@
-package dev.gpuwatch.receiver.sandbox;
+package dev.gpuwatch.testkit.pagerduty;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
+import dev.gpuwatch.testkit.http.Failure;
+import dev.gpuwatch.testkit.http.LocalServer;
 import java.io.IOException;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
@@ -27,7 +29,7 @@ import java.util.concurrent.ThreadLocalRandom;
  *
  * <p>{@code GET /} lists incidents and events as text, which is what the demo shows.
  */
-public final class LocalPagerDutyServer extends HttpBase {
+public final class LocalPagerDutyServer extends LocalServer {
 
     /** An accepted event: its action, dedup_key and the JSON as received. */
     public record Event(String action, String dedupKey, String routingKey, String json) {

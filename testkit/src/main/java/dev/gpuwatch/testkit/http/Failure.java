@@ -1,4 +1,4 @@
-package dev.gpuwatch.receiver.sandbox;
+package dev.gpuwatch.testkit.http;
 
 /** A failure a local server answers with instead of processing a request, as the real service can. */
 public sealed interface Failure {

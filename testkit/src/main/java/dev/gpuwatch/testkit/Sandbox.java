@@ -1,5 +1,7 @@
-package dev.gpuwatch.receiver.sandbox;
+package dev.gpuwatch.testkit;
 
+import dev.gpuwatch.testkit.pagerduty.LocalPagerDutyServer;
+import dev.gpuwatch.testkit.slack.LocalSlackServer;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
@@ -7,10 +9,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * Runs the local Slack and PagerDuty servers for the demo: a sink that shows what the receiver delivered
- * ({@code GET /} on each), until interrupted.
+ * Runs the local Slack and PagerDuty servers in a process of their own (the receiver benchmark, a receiver tried
+ * by hand): a sink that shows what the receiver delivered ({@code GET /} on each), until interrupted. The demo
+ * stack runs the same servers in its own JVM.
  *
- * <pre>java -cp gpuwatch-receiver.jar dev.gpuwatch.receiver.sandbox.Sandbox --slack-port 9101 --pagerduty-port 9102</pre>
+ * <pre>java -cp testkit/target/gpuwatch-testkit.jar dev.gpuwatch.testkit.Sandbox --slack-port 9101 --pagerduty-port 9102</pre>
  */
 @Command(name = "gpuwatch-sandbox", mixinStandardHelpOptions = true,
         description = "Local Slack Web API and PagerDuty Events API v2 servers that show what they receive.")

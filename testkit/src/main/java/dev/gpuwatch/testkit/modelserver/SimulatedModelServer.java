@@ -1,4 +1,4 @@
-package dev.gpuwatch.exporter.inference.simulated;
+package dev.gpuwatch.testkit.modelserver;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
@@ -31,7 +31,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * that grow with {@code u}.
  *
  * <pre>
- * java -cp gpuwatch-exporter.jar dev.gpuwatch.exporter.inference.simulated.SimulatedModelServer \
+ * java -cp testkit/target/gpuwatch-testkit.jar dev.gpuwatch.testkit.modelserver.SimulatedModelServer \
  *     --web.listen-address=127.0.0.1:8000 --kind=vllm --gpu.simulated.scenario=steady --model=llama-70b
  * </pre>
  */

@@ -1,10 +1,12 @@
-package dev.gpuwatch.receiver.sandbox;
+package dev.gpuwatch.testkit.slack;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
+import dev.gpuwatch.testkit.http.Failure;
+import dev.gpuwatch.testkit.http.LocalServer;
 import java.io.IOException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -28,7 +30,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>{@code GET /} lists what it received as text, which is what the demo shows.
  */
-public final class LocalSlackServer extends HttpBase {
+public final class LocalSlackServer extends LocalServer {
 
     /** The token {@link #start(int)} accepts. */
     public static final String DEFAULT_TOKEN = "xoxb-local-sandbox-token";
