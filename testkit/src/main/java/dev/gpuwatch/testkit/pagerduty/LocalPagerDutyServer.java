@@ -22,7 +22,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * A local PagerDuty Events API v2 ({@code POST /v2/enqueue}) that validates events as the documentation
  * specifies (routing_key of 32 characters, event_action trigger|acknowledge|resolve, dedup_key at most 255,
  * payload.summary at most 1024, payload.source, payload.severity critical|error|warning|info, an ISO 8601
- * timestamp, https image sources) and answers 400 {@code {"status":"invalid event","message":"Event object is
+ * timestamp, https image sources, a whole event of at most 512 KB as the Events API v2 documents) and answers 400 {@code {"status":"invalid event","message":"Event object is
  * invalid","errors":[...]}} or 202 {@code {"status":"success","message":"Event processed","dedup_key":...}}.
  * It keeps every accepted event and an incident per dedup_key (triggered, acknowledged, resolved), and can be
  * told to answer 429 or 5xx, or go down.
@@ -30,6 +30,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * <p>{@code GET /} lists incidents and events as text, which is what the demo shows.
  */
 public final class LocalPagerDutyServer extends LocalServer {
+
+    /** The Events API v2 refuses an event larger than 512 KB. */
+    public static final int MAX_EVENT_BYTES = 512 * 1024;
 
     /** An accepted event: its action, dedup_key and the JSON as received. */
     public record Event(String action, String dedupKey, String routingKey, String json) {
@@ -102,6 +105,11 @@ public final class LocalPagerDutyServer extends LocalServer {
                 case Failure.ServerError s -> send(exchange, s.status(), "text/html", "<html><body>" + s.status() + "</body></html>");
                 case Failure.SlackError e -> invalid(exchange, List.of(e.error()));
             }
+            return;
+        }
+        int size = body.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        if (size > MAX_EVENT_BYTES) {
+            invalid(exchange, List.of("Event is " + size + " bytes, larger than the 512 KB limit"));
             return;
         }
         JsonNode event;

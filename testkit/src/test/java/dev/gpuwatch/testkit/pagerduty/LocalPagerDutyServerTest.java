@@ -56,6 +56,22 @@ class LocalPagerDutyServerTest {
     }
 
     @Test
+    void pagerDutyRefusesAnEventOverHalfAMebibyte() throws Exception {
+        try (LocalPagerDutyServer pd = LocalPagerDutyServer.start(0)) {
+            String valid = "{\"routing_key\":\"" + "k".repeat(32) + "\",\"event_action\":\"trigger\",\"payload\":"
+                    + "{\"summary\":\"s\",\"source\":\"x\",\"severity\":\"info\",\"custom_details\":{\"d\":\"%s\"}}}";
+            String tooLarge = valid.formatted("x".repeat(LocalPagerDutyServer.MAX_EVENT_BYTES));
+            HttpResponse<String> refused = post(pd.enqueueUrl(), tooLarge);
+            assertEquals(400, refused.statusCode());
+            assertEquals(List.of("Event is " + tooLarge.length() + " bytes, larger than the 512 KB limit"),
+                    toList(JSON.readTree(refused.body()).path("errors")));
+            assertTrue(pd.events().isEmpty());
+            String fits = valid.formatted("x".repeat(LocalPagerDutyServer.MAX_EVENT_BYTES - valid.length()));
+            assertEquals(202, post(pd.enqueueUrl(), fits).statusCode());
+        }
+    }
+
+    @Test
     void pagerDutyKeepsOneIncidentPerDedupKey() throws Exception {
         try (LocalPagerDutyServer pd = LocalPagerDutyServer.start(0)) {
             String key = "k".repeat(32);
