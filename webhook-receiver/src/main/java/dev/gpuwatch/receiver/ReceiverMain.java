@@ -7,6 +7,7 @@ import dev.gpuwatch.config.FlagSet.Flag;
 import dev.gpuwatch.config.ListenAddress;
 import dev.gpuwatch.config.Overrides;
 import dev.gpuwatch.logging.LogLevel;
+import dev.gpuwatch.logging.Logfmt;
 import dev.gpuwatch.receiver.config.ConfigLoader;
 import dev.gpuwatch.receiver.config.ReceiverConfig;
 import dev.gpuwatch.receiver.http.Tls;
@@ -122,10 +123,8 @@ public final class ReceiverMain {
             err.println(PROGRAM + ": " + e.getMessage());
             return ConfigException.EXIT_CODE;
         }
-        // slf4j-simple reads its level once, when the first logger is created: set it before any
-        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", flags.logLevel().label());
-        System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
-        System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSXXX");
+        // before anything logs: the level and the format hold for Javalin's and Jetty's lines too
+        Logfmt.configure(flags.logLevel());
         var log = LoggerFactory.getLogger(ReceiverMain.class);
 
         Bound<ReceiverConfig> config;

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -115,5 +116,24 @@ class ReceiverMainTest {
         assertEquals(2, p.exitValue(), output);
         assertEquals("gpuwatch-receiver: " + config + ":2: storage.retention: expected a duration like 30s, 1m30s,"
                 + " 500ms or 1d, got \"1s1s\"", output.strip());
+    }
+
+    /** One format for every line, ours and the libraries' (Javalin, Jetty through slf4j-jdk14), and no stack trace. */
+    @Test
+    void everyLogLineIsLogfmt() throws Exception {
+        Path config = file("receiver.yml", "storage:\n  retention: 1d\n");
+        Path output = dir.resolve("child.out");
+        try (ChildReceiver child = ChildReceiver.start(config, dir.resolve("r.db"), output)) {
+            assertTrue(child.port() > 0);
+        }
+        List<String> lines = Files.readAllLines(output);
+        Pattern logfmt = Pattern.compile("ts=\\S+Z level=(debug|info|warn|error) logger=\\S+ msg=\"([^\"\\\\]|\\\\.)*\""
+                + "( err=\"([^\"\\\\]|\\\\.)*\")?");
+        for (String line : lines) {
+            assertTrue(logfmt.matcher(line).matches(), line);
+        }
+        assertTrue(lines.stream().anyMatch(l -> l.contains(" logger=org.eclipse.jetty.")), String.join("\n", lines));
+        assertTrue(lines.stream().anyMatch(l -> l.contains(" logger=ReceiverMain msg=\"listening on 127.0.0.1:")),
+                String.join("\n", lines));
     }
 }
