@@ -7,6 +7,7 @@ import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MapperFeature;
@@ -15,6 +16,7 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.cfg.ContextAttributes;
 import com.fasterxml.jackson.databind.deser.std.StdScalarDeserializer;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import com.fasterxml.jackson.databind.introspect.BeanPropertyDefinition;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
@@ -137,7 +139,7 @@ public final class ConfigReader {
             }
             return new Bound<>(value, source);
         } catch (JsonMappingException e) {
-            throw describe(source, e);
+            throw describe(source, tree, e);
         } catch (IOException e) {
             throw ConfigException.inFile(name, 0, "", "cannot bind: " + e.getMessage());
         }
@@ -187,10 +189,16 @@ public final class ConfigReader {
         node.set(parts[parts.length - 1], TextNode.valueOf(text));
     }
 
-    private ConfigException describe(ConfigSource source, JsonMappingException e) {
+    private ConfigException describe(ConfigSource source, JsonNode tree, JsonMappingException e) {
         String key = key(e.getPath());
         if (e instanceof UnrecognizedPropertyException u) {
             return source.error(key, "unknown key" + known(u.getKnownPropertyIds()));
+        }
+        if (e instanceof ValueInstantiationException vi) {
+            Optional<ConfigException> unknown = unknownKey(source, tree, e.getPath(), key, vi.getType());
+            if (unknown.isPresent()) {
+                return unknown.get();
+            }
         }
         if (e instanceof InvalidFormatException f && f.getValue() != null) {
             return source.error(key, expected(f.getTargetType(), e) + ", got \"" + f.getValue() + "\"");
@@ -208,6 +216,32 @@ public final class ConfigReader {
             return source.error(key, expected(mi.getTargetType(), e));
         }
         return source.error(key, e.getOriginalMessage());
+    }
+
+    /**
+     * The first key of the mapping at {@code path} that {@code type} does not know. Jackson builds a record before it
+     * reports the record's unknown keys, so a misspelled key ({@code nme:}) would otherwise be reported as the
+     * record's refusal of the value it then lacks ({@code name: required}).
+     */
+    private Optional<ConfigException> unknownKey(ConfigSource source, JsonNode tree,
+            List<JsonMappingException.Reference> path, String key, JavaType type) {
+        JsonNode node = tree;
+        for (JsonMappingException.Reference ref : path) {
+            node = ref.getFieldName() != null ? node.path(ref.getFieldName()) : node.path(ref.getIndex());
+        }
+        if (type == null || !node.isObject()) {
+            return Optional.empty();
+        }
+        List<Object> known = new ArrayList<>();
+        for (BeanPropertyDefinition p : mapper.getDeserializationConfig().introspect(type).findProperties()) {
+            known.add(p.getName());
+        }
+        for (Map.Entry<String, JsonNode> field : node.properties()) {
+            if (!known.contains(field.getKey())) {
+                return Optional.of(source.error(KeyLines.join(key, field.getKey()), "unknown key" + known(known)));
+            }
+        }
+        return Optional.empty();
     }
 
     private static String known(Collection<Object> ids) {

@@ -17,7 +17,17 @@ import java.util.logging.Logger;
 public final class Logfmt {
     private Logfmt() {}
 
-    /** Sends every log record of the JVM to stderr in logfmt, at {@code level} and above. */
+    /**
+     * The parent of gpuwatch's own loggers. Held here because JUL holds loggers weakly: one collected would forget
+     * the level set on it.
+     */
+    private static final Logger GPUWATCH = Logger.getLogger("dev.gpuwatch");
+
+    /**
+     * Sends every log record of the JVM to stderr in logfmt, at {@code level} and above. {@code debug} is for
+     * gpuwatch's own loggers: libraries (Jetty, the Slack SDK) stay at info, because their debug output floods the
+     * log and carries request URLs and headers, secrets among them (a Slack webhook URL, an Authorization header).
+     */
     public static void configure(LogLevel level) {
         Logger root = Logger.getLogger("");
         for (Handler h : root.getHandlers()) {
@@ -27,7 +37,9 @@ public final class Logfmt {
         handler.setLevel(level.julLevel());
         handler.setFormatter(new LogfmtFormatter());
         root.addHandler(handler);
-        root.setLevel(level.julLevel());
+        Level libraries = level.julLevel().intValue() < Level.INFO.intValue() ? Level.INFO : level.julLevel();
+        root.setLevel(libraries);
+        GPUWATCH.setLevel(level.julLevel());
     }
 
     /** A JUL formatter writing one logfmt line per record. */

@@ -104,6 +104,14 @@ class ConfigReaderTest {
     }
 
     @Test
+    void aMisspelledKeyIsReportedRatherThanTheValueItLeavesOut() {
+        assertEquals("app.yml:3: items[1].nme: unknown key (known keys: name, weight)",
+                error("items:\n  - name: a\n  - nme: b\n").getMessage());
+        assertEquals("app.yml:2: server.timeut: unknown key (known keys: listen_address, max_body_bytes, timeout)",
+                error("server:\n  timeut: 5s\n  timeout: 0s\n").getMessage());
+    }
+
+    @Test
     void aRecordRefusingAValueIsReportedAtThatKey() {
         assertEquals("app.yml:4: server.timeout: must be longer than 0s",
                 error("server:\n  listen_address: :1\n\n  timeout: 0s\nitems: []\n").getMessage());

@@ -1,9 +1,10 @@
 package dev.gpuwatch.stack;
 
+import dev.gpuwatch.config.ConfigException;
+import dev.gpuwatch.config.ConfigReader;
 import dev.gpuwatch.exporter.web.ScenarioEndpoint;
 import dev.gpuwatch.probe.simulated.Scenario;
 import dev.gpuwatch.receiver.Receiver;
-import dev.gpuwatch.receiver.config.ConfigException;
 import dev.gpuwatch.receiver.config.ConfigLoader;
 import dev.gpuwatch.receiver.config.ReceiverConfig;
 import dev.gpuwatch.testkit.modelserver.SimulatedModelServer;
@@ -198,7 +199,7 @@ public final class LocalStack implements AutoCloseable {
         Path configFile = write(work.resolve("receiver.yml"), ReceiverConfigFile.render(slack.apiUrl(),
                 LocalSlackServer.DEFAULT_CHANNEL, token, pagerDuty.enqueueUrl(), routingKey, options.smtp(),
                 work.resolve("logs/receiver-deliveries.log")));
-        ReceiverConfig config;
+        ConfigReader.Bound<ReceiverConfig> config;
         Receiver receiver;
         try {
             config = ConfigLoader.load(configFile);
@@ -208,7 +209,7 @@ public final class LocalStack implements AutoCloseable {
                     options.ports().receiver());
             receiver = Receiver.start(config, opts);
         } catch (ConfigException e) {
-            throw new StackException("receiver: invalid configuration " + configFile + ": " + e.getMessage());
+            throw new StackException("receiver: invalid configuration: " + e.getMessage());
         } catch (SQLException e) {
             throw new StackException("receiver: cannot open its store: " + e.getMessage());
         }

@@ -1,17 +1,25 @@
 package dev.gpuwatch.stack;
 
+import dev.gpuwatch.logging.LogLevel;
+import dev.gpuwatch.logging.Logfmt;
 import dev.gpuwatch.probe.simulated.Scenario;
 import dev.gpuwatch.testkit.slack.LocalSlackServer;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import java.util.logging.StreamHandler;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -124,11 +132,10 @@ public final class StackMain implements Callable<Integer> {
             return 3;
         }
         Path work = workDir.orElse(Path.of(System.getProperty("java.io.tmpdir"), "gpuwatch-stack")).toAbsolutePath();
-        // The receiver runs in this JVM; its log lines go to a file so the demo's output stays readable.
-        System.setProperty("org.slf4j.simpleLogger.logFile", work.resolve("logs/receiver.log").toString());
-        System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
         try {
             Files.createDirectories(work.resolve("logs"));
+            // The receiver runs in this JVM; its log lines go to a file so the demo's output stays readable.
+            logTo(work.resolve("logs/receiver.log"));
         } catch (IOException e) {
             System.err.println("gpuwatch-stack: cannot create " + work + ": " + e.getMessage());
             return 1;
@@ -319,5 +326,24 @@ public final class StackMain implements Callable<Integer> {
         }
         long n = Long.parseLong(m.group(1));
         return m.group(2).equals("m") ? Duration.ofMinutes(n) : Duration.ofSeconds(n);
+    }
+
+    /** Every log line of this JVM (the receiver's, Javalin's, Jetty's) in the receiver's logfmt, appended to file. */
+    private static void logTo(Path file) throws IOException {
+        Logfmt.configure(LogLevel.INFO);
+        Logger root = Logger.getLogger("");
+        for (Handler h : root.getHandlers()) {
+            root.removeHandler(h);
+        }
+        OutputStream out = Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        Handler handler = new StreamHandler(out, new Logfmt.LogfmtFormatter()) {
+            @Override
+            public synchronized void publish(LogRecord r) {
+                super.publish(r);
+                flush(); // a line is in the file as soon as it is logged, for whoever tails it
+            }
+        };
+        handler.setLevel(LogLevel.INFO.julLevel());
+        root.addHandler(handler);
     }
 }

@@ -126,7 +126,7 @@ class GeneratedConfigTest {
                 "http://127.0.0.1:19102/v2/enqueue", dir.resolve("key"),
                 Optional.of(new LocalStack.Smtp("127.0.0.1", 2525, "gpuwatch@localhost", "oncall@localhost")),
                 dir.resolve("deliveries.log"));
-        ReceiverConfig config = ConfigLoader.load(Files.writeString(dir.resolve("receiver.yml"), yaml));
+        ReceiverConfig config = ConfigLoader.load(Files.writeString(dir.resolve("receiver.yml"), yaml)).value();
 
         assertEquals(List.of("oncall"), config.routingTree().receivers(Map.of("severity", "critical"), Map.of()));
         assertEquals(List.of("team"), config.routingTree().receivers(Map.of("severity", "warning"), Map.of()));

@@ -1,7 +1,11 @@
 package dev.gpuwatch.receiver;
 
+import dev.gpuwatch.config.ConfigException;
+import dev.gpuwatch.config.ConfigReader.Bound;
+import dev.gpuwatch.config.ConfigSource;
+import dev.gpuwatch.config.Durations;
+import dev.gpuwatch.config.InvalidValue;
 import dev.gpuwatch.receiver.config.Channels;
-import dev.gpuwatch.receiver.config.ConfigException;
 import dev.gpuwatch.receiver.config.ReceiverConfig;
 import dev.gpuwatch.receiver.deliver.secret.Secret;
 import dev.gpuwatch.receiver.dispatch.ConfiguredChannel;
@@ -59,19 +63,20 @@ public final class Receiver implements AutoCloseable {
         }
     }
 
-    public static Receiver start(ReceiverConfig config, Options options) throws ConfigException, SQLException {
-        List<ConfiguredChannel> channels = Channels.build(config);
-        Authenticator auth = authenticator(config.ingest().auth());
+    /**
+     * @param bound the configuration with its source, so that what is checked only now (secret files, the
+     *     runbook catalog, templates) is reported at the key and line that names it
+     * @throws ConfigException when a secret, the catalog or a template cannot be used
+     */
+    public static Receiver start(Bound<ReceiverConfig> bound, Options options) throws ConfigException, SQLException {
+        ReceiverConfig config = bound.value();
+        List<ConfiguredChannel> channels = Channels.build(bound);
+        Authenticator auth = authenticator(config.ingest().auth(), bound.source());
         ReceiverConfig.Dispatch d = config.dispatch();
         DispatchSettings settings = options.dispatchOverride().orElseGet(() -> new DispatchSettings(d.maxAge(),
                 d.backoffInitial(), d.backoffMax(), d.rateLimits(), d.digestThreshold(), d.lease()));
-        Enricher enricher;
-        try {
-            // alerts without a runbook are counted when delivered (a retry enriches again), not here
-            enricher = CatalogEnricher.create(config.enrichment(), alertname -> {});
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException("enrichment: " + e.getMessage());
-        }
+        // alerts without a runbook are counted when delivered (a retry enriches again), not here
+        Enricher enricher = CatalogEnricher.create(config.enrichment(), alertname -> {});
         SqliteStore store = SqliteStore.open(options.storagePath(), config.ingest().queueCapacity(),
                 options.maxPageCount(), config.storage().dedupWindow());
         try {
@@ -80,7 +85,7 @@ public final class Receiver implements AutoCloseable {
                     settings, metrics, options.clock(), new SecureRandom());
             IngestService ingest = new IngestService(config.routingTree(), Channels.targets(config, channels), store,
                     settings.maxAge(), options.clock(), metrics);
-            Javalin http = ReceiverHttp.create(ingest, store, metrics, auth, config.ingest().maxBodyBytes(),
+            Javalin http = ReceiverHttp.create(ingest, store, metrics, auth, config.ingest().maxBodyBytes().bytes(),
                     settings.maxAge(), options.clock(),
                     c -> options.tls().apply(c, options.host(), options.port()));
             dispatcher.start();
@@ -94,7 +99,7 @@ public final class Receiver implements AutoCloseable {
         }
     }
 
-    private static Authenticator authenticator(ReceiverConfig.Auth auth) throws ConfigException {
+    private static Authenticator authenticator(ReceiverConfig.Auth auth, ConfigSource source) throws ConfigException {
         try {
             Optional<String> bearer = auth.hasBearer()
                     ? Optional.of(Secret.resolve("ingest.auth.bearer_token_file", auth.bearerTokenFile(),
@@ -104,8 +109,8 @@ public final class Receiver implements AutoCloseable {
             Optional<String> password = auth.basic().map(b -> Secret.resolve("ingest.auth.basic_auth.password_file",
                     b.passwordFile(), "ingest.auth.basic_auth.password_env", b.passwordEnv()));
             return Authenticator.of(bearer, user, password);
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException(e.getMessage());
+        } catch (InvalidValue e) {
+            throw source.error(e.key().isEmpty() ? "ingest.auth" : e.key(), e.problem());
         }
     }
 
@@ -122,7 +127,8 @@ public final class Receiver implements AutoCloseable {
                 store.purgeDelivered(clock.instant().minus(retention))
                         .thenAccept(n -> {
                             if (n > 0) {
-                                LOG.info("retention: deleted {} delivered notifications older than {}", n, retention);
+                                LOG.info("retention: deleted {} delivered notifications older than {}", n,
+                                        Durations.format(retention));
                             }
                         })
                         .exceptionally(e -> null);

@@ -1,99 +1,161 @@
 package dev.gpuwatch.receiver;
 
-import dev.gpuwatch.receiver.config.ConfigException;
+import dev.gpuwatch.config.ConfigException;
+import dev.gpuwatch.config.ConfigReader.Bound;
+import dev.gpuwatch.config.FlagSet;
+import dev.gpuwatch.config.FlagSet.Flag;
+import dev.gpuwatch.config.ListenAddress;
+import dev.gpuwatch.config.Overrides;
+import dev.gpuwatch.logging.LogLevel;
+import dev.gpuwatch.logging.Logfmt;
 import dev.gpuwatch.receiver.config.ConfigLoader;
 import dev.gpuwatch.receiver.config.ReceiverConfig;
 import dev.gpuwatch.receiver.http.Tls;
+import java.io.PrintStream;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.sql.SQLException;
-import java.util.Locale;
+import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Function;
 import org.slf4j.LoggerFactory;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
-/** {@code java -jar gpuwatch-receiver.jar}: flags in the shape of Prometheus and Alertmanager. */
-@Command(name = "gpuwatch-receiver", mixinStandardHelpOptions = true, version = "gpuwatch-receiver 0.1.0",
-        description = "Durable Alertmanager webhook receiver: stores every notification before answering, then"
-                + " routes and delivers it to Slack, PagerDuty, email or the log.")
-public final class ReceiverMain implements Callable<Integer> {
+/**
+ * {@code java -jar gpuwatch-receiver.jar}: flags in the shape of Prometheus and Alertmanager. A configuration it
+ * cannot use (a flag, the config file, the runbook catalog, a secret, the web config) stops the start with one
+ * line naming what is wrong, and exit code {@link ConfigException#EXIT_CODE}.
+ */
+public final class ReceiverMain {
 
-    @Option(names = "--web.listen-address", defaultValue = ":9095",
-            description = "Address to listen on for the webhook, /metrics and the API (default: ${DEFAULT-VALUE}).")
-    String listenAddress;
+    static final String PROGRAM = "gpuwatch-receiver";
+    static final String VERSION = PROGRAM + " 0.1.0";
+    static final String DEFAULT_LISTEN_ADDRESS = ":9095";
+    static final String DEFAULT_STORAGE_PATH = "gpuwatch-receiver.db";
 
-    @Option(names = "--config.file", description = "YAML configuration (routes, receivers, auth). Without it:"
-            + " every notification goes to the log.")
-    Optional<Path> configFile;
+    /** None of these stands for a key of the config file, so all are read here; the file has no flags. */
+    static final FlagSet FLAGS = new FlagSet(PROGRAM,
+            "Durable Alertmanager webhook receiver: stores every notification before answering, then routes and"
+                    + " delivers it to Slack, PagerDuty, email or the log.",
+            List.of(
+                    Flag.plain("--web.listen-address", "[HOST]:PORT", "Address to listen on for the webhook, /metrics"
+                            + " and the API (default: " + DEFAULT_LISTEN_ADDRESS + ")."),
+                    Flag.plain("--config.file", "FILE", "YAML configuration (routes, receivers, auth). Without it:"
+                            + " every notification goes to the log."),
+                    Flag.plain("--storage.path", "FILE", "SQLite database file, created on first start (default: "
+                            + DEFAULT_STORAGE_PATH + ")."),
+                    Flag.plain("--web.config.file", "FILE", "TLS configuration in Prometheus' exporter-toolkit"
+                            + " web-config format (tls_server_config: cert_file, key_file, client_auth_type,"
+                            + " client_ca_file, min_version, max_version, cipher_suites)."),
+                    Flag.plain("--log.level", "LEVEL", "debug, info, warn or error (default: info).")));
 
-    @Option(names = "--storage.path", defaultValue = "gpuwatch-receiver.db",
-            description = "SQLite database file, created on first start (default: ${DEFAULT-VALUE}).")
-    Path storagePath;
+    private ReceiverMain() {}
 
-    @Option(names = "--web.config.file", description = "TLS configuration in Prometheus' exporter-toolkit web-config format (tls_server_config:"
-            + " cert_file, key_file, client_auth_type, client_ca_file, min_version, max_version, cipher_suites).")
-    Optional<Path> webConfigFile;
+    /** What the command line asks for, each value checked. */
+    record Flags(ListenAddress listenAddress, Optional<Path> configFile, Path storagePath,
+            Optional<Path> webConfigFile, LogLevel logLevel) {
 
-    @Option(names = "--log.level", defaultValue = "info",
-            description = "debug, info, warn or error (default: ${DEFAULT-VALUE}).")
-    String logLevel;
+        static Flags of(FlagSet.Parsed parsed) throws ConfigException {
+            return new Flags(
+                    value(parsed, "--web.listen-address", DEFAULT_LISTEN_ADDRESS, ListenAddress::parse,
+                            ListenAddress.EXPECTED),
+                    optionalPath(parsed, "--config.file"),
+                    value(parsed, "--storage.path", DEFAULT_STORAGE_PATH, Flags::path, "expected a file path"),
+                    optionalPath(parsed, "--web.config.file"),
+                    value(parsed, "--log.level", LogLevel.INFO.label(), LogLevel::parse, LogLevel.EXPECTED));
+        }
+
+        private static <T> T value(FlagSet.Parsed parsed, String flag, String defaultText,
+                Function<String, Optional<T>> parser, String expected) throws ConfigException {
+            String text = parsed.value(flag).orElse(defaultText);
+            Optional<T> value = parser.apply(text);
+            if (value.isEmpty()) {
+                throw ConfigException.inFlag(flag, expected + ", got \"" + text + "\"");
+            }
+            return value.get();
+        }
+
+        private static Optional<Path> optionalPath(FlagSet.Parsed parsed, String flag) throws ConfigException {
+            if (parsed.value(flag).isEmpty()) {
+                return Optional.empty();
+            }
+            return Optional.of(value(parsed, flag, "", Flags::path, "expected a file path"));
+        }
+
+        private static Optional<Path> path(String text) {
+            if (text.isBlank()) {
+                return Optional.empty();
+            }
+            try {
+                return Optional.of(Path.of(text));
+            } catch (InvalidPathException e) {
+                return Optional.empty();
+            }
+        }
+    }
 
     public static void main(String[] args) {
-        CommandLine cli = new CommandLine(new ReceiverMain());
-        int code = cli.execute(args);
+        int code = run(args, System.out, System.err);
         if (code != 0) {
             System.exit(code);
         }
     }
 
-    @Override
-    public Integer call() {
-        String level = logLevel.toLowerCase(Locale.ROOT);
-        if (!level.matches("debug|info|warn|error")) {
-            System.err.println("gpuwatch-receiver: --log.level must be debug, info, warn or error");
-            return 2;
+    /**
+     * Starts the receiver and serves until the JVM is asked to stop (then 0); returns at once with the exit code
+     * when it cannot start: {@link ConfigException#EXIT_CODE} for a configuration it cannot use, 1 for anything
+     * else (the store cannot be opened, the port is taken).
+     */
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        Flags flags;
+        try {
+            FlagSet.Parsed parsed = FLAGS.parse(args);
+            if (parsed.help()) {
+                out.print(FLAGS.help());
+                return 0;
+            }
+            if (parsed.version()) {
+                out.println(VERSION);
+                return 0;
+            }
+            flags = Flags.of(parsed);
+        } catch (ConfigException e) {
+            err.println(PROGRAM + ": " + e.getMessage());
+            return ConfigException.EXIT_CODE;
         }
-        // slf4j-simple reads its level once, when the first logger is created: set it before any
-        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", level);
-        System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
-        System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSXXX");
+        // before anything logs: the level and the format hold for Javalin's and Jetty's lines too
+        Logfmt.configure(flags.logLevel());
         var log = LoggerFactory.getLogger(ReceiverMain.class);
 
-        ListenAddress address;
-        ReceiverConfig config;
+        Bound<ReceiverConfig> config;
         Receiver.Options options;
         try {
-            address = ListenAddress.parse(listenAddress);
-            config = configFile.isPresent() ? ConfigLoader.load(configFile.get()) : ReceiverConfig.defaults();
-            var base = Receiver.Options.of(storagePath, address.host(), address.port());
-            options = new Receiver.Options(base.storagePath(), base.host(), base.port(), base.maxPageCount(),
-                    webConfigFile.isPresent() ? Tls.fromWebConfig(webConfigFile.get()) : base.tls(),
-                    base.enricher(), base.clock(), base.dispatchOverride());
+            config = ConfigLoader.load(flags.configFile(), Overrides.none());
+            options = options(flags);
         } catch (ConfigException e) {
-            System.err.println("gpuwatch-receiver: invalid configuration: " + e.getMessage());
-            return 2;
+            err.println(PROGRAM + ": " + e.getMessage());
+            return ConfigException.EXIT_CODE;
         } catch (IllegalArgumentException e) {
-            System.err.println("gpuwatch-receiver: " + e.getMessage());
-            return 2;
+            // the web config file: Tls names the flag, the file, the line and the key
+            err.println(PROGRAM + ": " + e.getMessage());
+            return ConfigException.EXIT_CODE;
         }
         Receiver receiver;
         try {
             receiver = Receiver.start(config, options);
         } catch (ConfigException e) {
-            System.err.println("gpuwatch-receiver: invalid configuration: " + e.getMessage());
-            return 2;
+            err.println(PROGRAM + ": " + e.getMessage());
+            return ConfigException.EXIT_CODE;
         } catch (SQLException e) {
-            System.err.println("gpuwatch-receiver: cannot open the store " + storagePath + ": " + e.getMessage());
+            err.println(PROGRAM + ": cannot open the store " + flags.storagePath() + ": " + e.getMessage());
             return 1;
         } catch (RuntimeException e) {
-            System.err.println("gpuwatch-receiver: cannot start: " + e.getMessage());
+            err.println(PROGRAM + ": cannot start: " + e.getMessage());
             return 1;
         }
-        log.info("listening on {}:{} (store {}, config {})", address.host(), receiver.port(),
-                storagePath.toAbsolutePath(), configFile.map(Path::toString).orElse("defaults: log channel only"));
+        log.info("listening on {}:{} (store {}, config {})", flags.listenAddress().bindHost(), receiver.port(),
+                flags.storagePath().toAbsolutePath(),
+                flags.configFile().map(Path::toString).orElse("defaults: log channel only"));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             receiver.close();
@@ -107,27 +169,12 @@ public final class ReceiverMain implements Callable<Integer> {
         return 0;
     }
 
-    /** {@code host:port}, {@code :port} (all interfaces) or {@code [v6]:port}. */
-    record ListenAddress(String host, int port) {
-        static ListenAddress parse(String text) {
-            int colon = text.lastIndexOf(':');
-            if (colon < 0) {
-                throw new IllegalArgumentException("--web.listen-address must be host:port or :port, got " + text);
-            }
-            String host = text.substring(0, colon);
-            if (host.startsWith("[") && host.endsWith("]")) {
-                host = host.substring(1, host.length() - 1);
-            }
-            int port;
-            try {
-                port = Integer.parseInt(text.substring(colon + 1));
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("--web.listen-address: bad port in " + text);
-            }
-            if (port < 0 || port > 65535) {
-                throw new IllegalArgumentException("--web.listen-address: bad port in " + text);
-            }
-            return new ListenAddress(host.isEmpty() ? "0.0.0.0" : host, port);
-        }
+    /** @throws IllegalArgumentException naming the flag, file, line and key when the web config is unusable */
+    private static Receiver.Options options(Flags flags) {
+        var base = Receiver.Options.of(flags.storagePath(), flags.listenAddress().bindHost(),
+                flags.listenAddress().port());
+        return new Receiver.Options(base.storagePath(), base.host(), base.port(), base.maxPageCount(),
+                flags.webConfigFile().isPresent() ? Tls.fromWebConfig(flags.webConfigFile().get()) : base.tls(),
+                base.enricher(), base.clock(), base.dispatchOverride());
     }
 }

@@ -2,7 +2,9 @@ package dev.gpuwatch.receiver.config;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
+import dev.gpuwatch.config.ByteSize;
+import dev.gpuwatch.config.Durations;
+import dev.gpuwatch.config.InvalidValue;
 import dev.gpuwatch.receiver.deliver.email.EmailSettings;
 import dev.gpuwatch.receiver.deliver.log.LogSettings;
 import dev.gpuwatch.receiver.deliver.pagerduty.PagerDutySettings;
@@ -12,23 +14,26 @@ import dev.gpuwatch.receiver.route.Matcher;
 import dev.gpuwatch.receiver.route.RoutingTree;
 import dev.gpuwatch.receiver.store.NotificationStore;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
 /**
- * The receiver's YAML configuration. Every section is optional; what is left out takes the default shown in
- * {@code webhook-receiver/README.md}. Keys are snake_case as in Alertmanager, and an unknown key is an error.
+ * The receiver's YAML configuration, bound by {@link ConfigLoader}. Every section is optional; what is left out
+ * takes the default set in these constructors (and shown in {@code webhook-receiver/README.md}). Keys are
+ * snake_case as in Alertmanager, and an unknown key is an error. A constructor refuses a value with
+ * {@link InvalidValue} naming the key relative to its record; the loader adds the path, file and line.
  */
 public record ReceiverConfig(
-        @JsonProperty("ingest") Ingest ingest,
-        @JsonProperty("storage") Storage storage,
-        @JsonProperty("dispatch") Dispatch dispatch,
-        @JsonProperty("route") RouteConfig route,
-        @JsonProperty("receivers") List<ReceiverEntry> receivers,
-        @JsonProperty("enrichment") EnrichSettings enrichment,
-        @JsonProperty("templates_dir") String templatesDir) {
+        Ingest ingest,
+        Storage storage,
+        Dispatch dispatch,
+        RouteConfig route,
+        List<ReceiverEntry> receivers,
+        EnrichSettings enrichment,
+        String templatesDir) {
 
     public static final String DEFAULT_RECEIVER = "default";
 
@@ -42,6 +47,9 @@ public record ReceiverConfig(
                 : List.copyOf(receivers);
         enrichment = Objects.requireNonNullElseGet(enrichment, EnrichSettings::defaults);
         templatesDir = Objects.requireNonNullElse(templatesDir, "");
+        if (route.receiver() == null || route.receiver().isBlank()) {
+            throw InvalidValue.at("route.receiver", "the root route needs a receiver");
+        }
     }
 
     /** No config file: the log sink receives everything. */
@@ -53,19 +61,22 @@ public record ReceiverConfig(
         return new RoutingTree(route.toRoute());
     }
 
-    public record Ingest(
-            @JsonProperty("max_body_bytes") Long maxBodyBytes,
-            @JsonProperty("queue_capacity") Integer queueCapacity,
-            @JsonProperty("auth") Auth auth) {
+    /**
+     * @param maxBodyBytes larger bodies are refused with 413; a size ({@code 8MiB}) or a number of bytes
+     */
+    public record Ingest(ByteSize maxBodyBytes, Integer queueCapacity, Auth auth) {
+
+        static final ByteSize MIN_BODY = ByteSize.ofBytes(1024);
+
         public Ingest {
-            maxBodyBytes = Objects.requireNonNullElse(maxBodyBytes, 8L * 1024 * 1024);
+            maxBodyBytes = Objects.requireNonNullElse(maxBodyBytes, ByteSize.ofMebibytes(8));
             queueCapacity = Objects.requireNonNullElse(queueCapacity, 20_000);
             auth = Objects.requireNonNullElseGet(auth, () -> new Auth(null, null, null));
-            if (maxBodyBytes < 1024) {
-                throw new IllegalArgumentException("max_body_bytes must be at least 1024");
+            if (maxBodyBytes.compareTo(MIN_BODY) < 0) {
+                throw InvalidValue.at("max_body_bytes", "must be at least " + MIN_BODY + ", got " + maxBodyBytes);
             }
             if (queueCapacity < 1) {
-                throw new IllegalArgumentException("queue_capacity must be at least 1");
+                throw InvalidValue.at("queue_capacity", "must be at least 1");
             }
         }
     }
@@ -75,13 +86,13 @@ public record ReceiverConfig(
      * ({@code http_config.basic_auth}); none set means no authentication. Secrets come from a file or an
      * environment variable, never from this file.
      */
-    public record Auth(
-            @JsonProperty("bearer_token_file") String bearerTokenFile,
-            @JsonProperty("bearer_token_env") String bearerTokenEnv,
-            @JsonProperty("basic_auth") BasicAuth basicAuth) {
+    public record Auth(String bearerTokenFile, String bearerTokenEnv, BasicAuth basicAuth) {
         public Auth {
             bearerTokenFile = Objects.requireNonNullElse(bearerTokenFile, "");
             bearerTokenEnv = Objects.requireNonNullElse(bearerTokenEnv, "");
+            if (!bearerTokenFile.isBlank() && !bearerTokenEnv.isBlank()) {
+                throw InvalidValue.here("set bearer_token_file or bearer_token_env, not both");
+            }
         }
 
         public Optional<BasicAuth> basic() {
@@ -93,16 +104,16 @@ public record ReceiverConfig(
         }
     }
 
-    public record BasicAuth(
-            @JsonProperty("username") String username,
-            @JsonProperty("password_file") String passwordFile,
-            @JsonProperty("password_env") String passwordEnv) {
+    public record BasicAuth(String username, String passwordFile, String passwordEnv) {
         public BasicAuth {
             if (username == null || username.isBlank()) {
-                throw new IllegalArgumentException("username is required");
+                throw InvalidValue.at("username", "required");
             }
             passwordFile = Objects.requireNonNullElse(passwordFile, "");
             passwordEnv = Objects.requireNonNullElse(passwordEnv, "");
+            if (passwordFile.isBlank() == passwordEnv.isBlank()) {
+                throw InvalidValue.here("set exactly one of password_file and password_env");
+            }
         }
     }
 
@@ -111,23 +122,23 @@ public record ReceiverConfig(
      * @param dedupWindow a copy of a notification stored less than this ago is a duplicate (Alertmanager's
      *     retries, HA peers); a later one is a {@code repeat_interval} reminder and is delivered again
      */
-    public record Storage(
-            @JsonProperty("retention") @JsonDeserialize(using = Durations.Deserializer.class) Duration retention,
-            @JsonProperty("dedup_window") @JsonDeserialize(using = Durations.Deserializer.class)
-                    Duration dedupWindow) {
+    public record Storage(Duration retention, Duration dedupWindow) {
         public Storage {
             retention = Objects.requireNonNullElse(retention, Duration.ofDays(7));
             boolean defaultWindow = dedupWindow == null;
             dedupWindow = Objects.requireNonNullElse(dedupWindow, NotificationStore.DEFAULT_DEDUP_WINDOW);
-            if (dedupWindow.isZero() || dedupWindow.isNegative()) {
-                throw new IllegalArgumentException("dedup_window must be > 0: every retry and HA copy would be"
+            if (dedupWindow.isZero()) {
+                throw InvalidValue.at("dedup_window", "must be longer than 0s: every retry and HA copy would be"
                         + " delivered again");
             }
+            // the key a copy is compared with is deleted with its notification after the retention
+            if (dedupWindow.compareTo(retention) > 0 && defaultWindow) {
+                throw InvalidValue.at("retention", "must not be shorter than dedup_window (the default "
+                        + Durations.format(dedupWindow) + "), got " + Durations.format(retention));
+            }
             if (dedupWindow.compareTo(retention) > 0) {
-                // the key a copy is compared with is deleted with its notification after the retention
-                throw new IllegalArgumentException("dedup_window must not be longer than retention ("
-                        + Durations.format(retention) + "), got " + (defaultWindow ? "the default " : "")
-                        + Durations.format(dedupWindow));
+                throw InvalidValue.at("dedup_window", "must not be longer than retention ("
+                        + Durations.format(retention) + "), got " + Durations.format(dedupWindow));
             }
         }
     }
@@ -139,56 +150,62 @@ public record ReceiverConfig(
      * @param digestThreshold more deliveries than this due at once on one channel are folded into one digest
      */
     public record Dispatch(
-            @JsonProperty("max_age") @JsonDeserialize(using = Durations.Deserializer.class) Duration maxAge,
-            @JsonProperty("backoff_initial") @JsonDeserialize(using = Durations.Deserializer.class)
-                    Duration backoffInitial,
-            @JsonProperty("backoff_max") @JsonDeserialize(using = Durations.Deserializer.class) Duration backoffMax,
-            @JsonProperty("rate_limits") Map<String, Double> rateLimits,
-            @JsonProperty("digest_threshold") Integer digestThreshold,
-            @JsonProperty("lease") @JsonDeserialize(using = Durations.Deserializer.class) Duration lease) {
+            Duration maxAge,
+            Duration backoffInitial,
+            Duration backoffMax,
+            Map<String, Double> rateLimits,
+            Integer digestThreshold,
+            Duration lease) {
 
         public static final Map<String, Double> DEFAULT_RATE_LIMITS =
                 Map.of("slack", 1.0, "pagerduty", 2.0, "email", 5.0, "log", 0.0);
 
         public Dispatch {
             maxAge = Objects.requireNonNullElse(maxAge, Duration.ofHours(6));
+            boolean initialGiven = backoffInitial != null;
             backoffInitial = Objects.requireNonNullElse(backoffInitial, Duration.ofSeconds(1));
             backoffMax = Objects.requireNonNullElse(backoffMax, Duration.ofMinutes(5));
             digestThreshold = Objects.requireNonNullElse(digestThreshold, 10);
             lease = Objects.requireNonNullElse(lease, Duration.ofMinutes(2));
-            java.util.HashMap<String, Double> limits = new java.util.HashMap<>(DEFAULT_RATE_LIMITS);
+            Map<String, Double> limits = new HashMap<>(DEFAULT_RATE_LIMITS);
             if (rateLimits != null) {
                 for (var e : rateLimits.entrySet()) {
+                    String key = "rate_limits." + e.getKey();
                     if (!DEFAULT_RATE_LIMITS.containsKey(e.getKey())) {
-                        throw new IllegalArgumentException("rate_limits." + e.getKey()
-                                + ": unknown integration (slack, pagerduty, email, log)");
+                        throw InvalidValue.at(key, "unknown integration (slack, pagerduty, email, log)");
                     }
                     if (e.getValue() == null || e.getValue() < 0) {
-                        throw new IllegalArgumentException("rate_limits." + e.getKey() + " must be >= 0");
+                        throw InvalidValue.at(key, "must be 0 (unlimited) or more messages per second");
                     }
                     limits.put(e.getKey(), e.getValue());
                 }
             }
             rateLimits = Map.copyOf(limits);
             if (maxAge.compareTo(Duration.ofHours(1)) < 0) {
-                throw new IllegalArgumentException("max_age must be at least 1h: a target down for an hour"
-                        + " must lose nothing");
+                throw InvalidValue.at("max_age", "must be at least 1h: a target down for an hour must lose nothing");
             }
-            if (backoffInitial.isZero() || backoffMax.compareTo(backoffInitial) < 0) {
-                throw new IllegalArgumentException("backoff_initial must be > 0 and <= backoff_max");
+            if (backoffInitial.isZero()) {
+                throw InvalidValue.at("backoff_initial", "must be longer than 0s");
+            }
+            if (backoffMax.compareTo(backoffInitial) < 0) {
+                throw initialGiven
+                        ? InvalidValue.at("backoff_initial", "must not be longer than backoff_max ("
+                                + Durations.format(backoffMax) + "), got " + Durations.format(backoffInitial))
+                        : InvalidValue.at("backoff_max", "must not be shorter than backoff_initial (the default "
+                                + Durations.format(backoffInitial) + "), got " + Durations.format(backoffMax));
             }
             if (digestThreshold < 2) {
-                throw new IllegalArgumentException("digest_threshold must be at least 2");
+                throw InvalidValue.at("digest_threshold", "must be at least 2");
             }
         }
     }
 
     /** A node of the routing tree, in Alertmanager's shape. */
     public record RouteConfig(
-            @JsonProperty("receiver") String receiver,
-            @JsonProperty("matchers") List<MatcherSpec> matchers,
+            String receiver,
+            List<MatcherSpec> matchers,
             @JsonProperty("continue") Boolean continueMatching,
-            @JsonProperty("routes") List<RouteConfig> routes) {
+            List<RouteConfig> routes) {
         public RouteConfig {
             matchers = matchers == null ? List.of() : List.copyOf(matchers);
             continueMatching = Objects.requireNonNullElse(continueMatching, false);
@@ -204,9 +221,13 @@ public record ReceiverConfig(
 
     /** One entry of {@code matchers:}, parsed when the config is read so a bad one names its line. */
     public record MatcherSpec(List<Matcher> matchers) {
-        @JsonCreator
+        @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
         public static MatcherSpec parse(String text) {
-            return new MatcherSpec(Matcher.parseAll(text));
+            try {
+                return new MatcherSpec(Matcher.parseAll(text));
+            } catch (IllegalArgumentException e) {
+                throw InvalidValue.here(e.getMessage());
+            }
         }
     }
 
@@ -215,17 +236,17 @@ public record ReceiverConfig(
      * one channel, with the settings of its channel package (keys as in Alertmanager).
      */
     public record ReceiverEntry(
-            @JsonProperty("name") String name,
-            @JsonProperty("slack_configs") List<SlackSettings> slackConfigs,
-            @JsonProperty("pagerduty_configs") List<PagerDutySettings> pagerdutyConfigs,
-            @JsonProperty("email_configs") List<EmailSettings> emailConfigs,
-            @JsonProperty("log_configs") List<LogSettings> logConfigs) {
+            String name,
+            List<SlackSettings> slackConfigs,
+            List<PagerDutySettings> pagerdutyConfigs,
+            List<EmailSettings> emailConfigs,
+            List<LogSettings> logConfigs) {
         public ReceiverEntry {
             if (name == null || name.isBlank()) {
-                throw new IllegalArgumentException("name is required");
+                throw InvalidValue.at("name", "required");
             }
             if (name.contains("/")) {
-                throw new IllegalArgumentException("name must not contain '/'");
+                throw InvalidValue.at("name", "must not contain '/' (channels are keyed receiver/integration/index)");
             }
             slackConfigs = slackConfigs == null ? List.of() : List.copyOf(slackConfigs);
             pagerdutyConfigs = pagerdutyConfigs == null ? List.of() : List.copyOf(pagerdutyConfigs);

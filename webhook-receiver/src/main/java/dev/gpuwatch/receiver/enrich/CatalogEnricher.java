@@ -1,5 +1,6 @@
 package dev.gpuwatch.receiver.enrich;
 
+import dev.gpuwatch.config.ConfigException;
 import dev.gpuwatch.receiver.alert.Alert;
 import dev.gpuwatch.receiver.alert.Notification;
 import java.nio.file.Path;
@@ -32,9 +33,10 @@ public final class CatalogEnricher implements Enricher {
     /**
      * From the {@code enrichment} settings: the catalog file or the built-in one, with the base URL overrides.
      *
-     * @throws IllegalArgumentException naming the file and key when the catalog is invalid
+     * @throws ConfigException naming the catalog file, line and key when the catalog is invalid
      */
-    public static CatalogEnricher create(EnrichSettings settings, Consumer<String> onMissingRunbook) {
+    public static CatalogEnricher create(EnrichSettings settings, Consumer<String> onMissingRunbook)
+            throws ConfigException {
         RunbookCatalog catalog = settings.catalogFile().isEmpty()
                 ? RunbookCatalog.defaults()
                 : RunbookCatalog.load(Path.of(settings.catalogFile()));

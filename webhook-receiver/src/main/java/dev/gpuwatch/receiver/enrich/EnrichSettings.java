@@ -1,6 +1,6 @@
 package dev.gpuwatch.receiver.enrich;
 
-import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.gpuwatch.config.InvalidValue;
 
 /**
  * The {@code enrichment} block of the receiver's configuration. Every key is optional.
@@ -10,10 +10,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * @param grafanaUrl overrides the catalog's {@code grafana_url} (base of dashboard links); no dashboard links
  *     when neither sets one
  */
-public record EnrichSettings(
-        @JsonProperty("catalog_file") String catalogFile,
-        @JsonProperty("runbook_base_url") String runbookBaseUrl,
-        @JsonProperty("grafana_url") String grafanaUrl) {
+public record EnrichSettings(String catalogFile, String runbookBaseUrl, String grafanaUrl) {
 
     public EnrichSettings {
         catalogFile = catalogFile == null ? "" : catalogFile.strip();
@@ -21,7 +18,7 @@ public record EnrichSettings(
         grafanaUrl = grafanaUrl == null ? "" : grafanaUrl.strip();
         for (String[] url : new String[][] {{"runbook_base_url", runbookBaseUrl}, {"grafana_url", grafanaUrl}}) {
             if (!url[1].isEmpty() && !(url[1].startsWith("http://") || url[1].startsWith("https://"))) {
-                throw new IllegalArgumentException("enrichment." + url[0] + ": must be an http(s) URL, got " + url[1]);
+                throw InvalidValue.at(url[0], "must be an http(s) URL, got " + url[1]);
             }
         }
     }

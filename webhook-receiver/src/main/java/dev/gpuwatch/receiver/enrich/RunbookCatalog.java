@@ -1,15 +1,13 @@
 package dev.gpuwatch.receiver.enrich;
 
-import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.core.JacksonException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.gpuwatch.config.ConfigException;
+import dev.gpuwatch.config.ConfigReader;
+import dev.gpuwatch.config.InvalidValue;
 import dev.gpuwatch.receiver.alert.Alert;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,7 +31,7 @@ public final class RunbookCatalog {
     public static final String DEFAULT_RUNBOOK_BASE_URL = "https://github.com/gpuwatch/gpuwatch/blob/main/docs/runbooks";
 
     private static final Pattern UID = Pattern.compile("[A-Za-z0-9_-]{1,40}");
-    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    private static final ConfigReader READER = ConfigReader.create();
 
     private final String runbookBaseUrl;
     private final String grafanaUrl;
@@ -63,22 +61,89 @@ public final class RunbookCatalog {
         }
     }
 
-    record CatalogFile(
-            @JsonProperty("runbook_base_url") String runbookBaseUrl,
-            @JsonProperty("grafana_url") String grafanaUrl,
-            @JsonProperty("entries") List<EntryFile> entries) {}
+    /** The file as written; every value is checked here, so a bad one is reported at its key and line. */
+    record CatalogFile(String runbookBaseUrl, String grafanaUrl, List<EntryFile> entries) {
+        CatalogFile {
+            runbookBaseUrl = blankTo(runbookBaseUrl, DEFAULT_RUNBOOK_BASE_URL);
+            grafanaUrl = blankTo(grafanaUrl, "");
+            entries = entries == null ? List.of() : entries;
+            for (int i = 0; i < entries.size(); i++) {
+                if (entries.get(i) == null) {
+                    throw InvalidValue.at("entries[" + i + "]", "expected a mapping of keys");
+                }
+            }
+            entries = List.copyOf(entries);
+        }
+    }
 
     record EntryFile(
-            @JsonProperty("match") MatchFile match,
-            @JsonProperty("runbook_url") String runbookUrl,
-            @JsonProperty("owner") String owner,
-            @JsonProperty("dashboard_uid") String dashboardUid,
-            @JsonProperty("dashboard_url") String dashboardUrl,
-            @JsonProperty("first_steps") List<String> firstSteps) {}
+            MatchFile match,
+            String runbookUrl,
+            String owner,
+            String dashboardUid,
+            String dashboardUrl,
+            List<String> firstSteps) {
+        EntryFile {
+            match = Objects.requireNonNullElseGet(match, () -> new MatchFile(null, null));
+            runbookUrl = blankTo(runbookUrl, "");
+            owner = blankTo(owner, "");
+            dashboardUid = blankTo(dashboardUid, "");
+            dashboardUrl = blankTo(dashboardUrl, "");
+            firstSteps = Optional.ofNullable(firstSteps).orElse(List.of()).stream()
+                    .filter(Objects::nonNull).map(String::strip).filter(s -> !s.isEmpty()).toList();
+            template("runbook_url", runbookUrl);
+            template("dashboard_url", dashboardUrl);
+            if (!dashboardUid.isEmpty()) {
+                if (!dashboardUrl.isEmpty()) {
+                    throw InvalidValue.here("set dashboard_uid or dashboard_url, not both");
+                }
+                if (!UID.matcher(dashboardUid).matches()) {
+                    throw InvalidValue.at("dashboard_uid", dashboardUid + " is not a Grafana uid");
+                }
+            }
+            if (runbookUrl.isEmpty() && owner.isEmpty() && dashboardUid.isEmpty() && dashboardUrl.isEmpty()
+                    && firstSteps.isEmpty()) {
+                throw InvalidValue.here("sets none of runbook_url, owner, dashboard_uid, dashboard_url, first_steps");
+            }
+        }
 
-    record MatchFile(
-            @JsonProperty("alertname") String alertname,
-            @JsonProperty("matchers") List<String> matchers) {}
+        /** The entry as the lookup uses it; every value was checked when the file was bound. */
+        Entry entry() {
+            Optional<UrlTemplate> dashboard = template("dashboard_url", dashboardUrl);
+            if (!dashboardUid.isEmpty()) {
+                dashboard = Optional.of(UrlTemplate.parse("{grafana_url}/d/" + dashboardUid));
+            }
+            return new Entry(match.labelMatchers(), template("runbook_url", runbookUrl),
+                    Optional.of(owner).filter(o -> !o.isEmpty()), dashboard, firstSteps);
+        }
+    }
+
+    record MatchFile(String alertname, List<String> matchers) {
+        MatchFile {
+            alertname = blankTo(alertname, "");
+            matchers = matchers == null ? List.of() : matchers;
+            for (int i = 0; i < matchers.size(); i++) {
+                if (matchers.get(i) == null) {
+                    throw InvalidValue.at("matchers[" + i + "]", "expected a matcher like severity=\"critical\"");
+                }
+                try {
+                    LabelMatcher.parse(matchers.get(i));
+                } catch (IllegalArgumentException e) {
+                    throw InvalidValue.at("matchers[" + i + "]", e.getMessage());
+                }
+            }
+            matchers = List.copyOf(matchers);
+        }
+
+        List<LabelMatcher> labelMatchers() {
+            List<LabelMatcher> out = new ArrayList<>();
+            if (!alertname.isEmpty()) {
+                out.add(new LabelMatcher("alertname", LabelMatcher.Op.EQ, alertname, null));
+            }
+            matchers.forEach(m -> out.add(LabelMatcher.parse(m)));
+            return out;
+        }
+    }
 
     private RunbookCatalog(String runbookBaseUrl, String grafanaUrl, List<Entry> entries) {
         this.runbookBaseUrl = runbookBaseUrl;
@@ -94,41 +159,24 @@ public final class RunbookCatalog {
                     "default catalog");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        } catch (ConfigException e) {
+            throw new IllegalStateException("the built-in catalog is invalid: " + e.getMessage(), e);
         }
     }
 
-    /** Loads a catalog file; errors name the file, the entry index and the key. */
-    public static RunbookCatalog load(Path file) {
-        try {
-            return parse(Files.readString(file, StandardCharsets.UTF_8), file.toString());
-        } catch (IOException e) {
-            throw new IllegalArgumentException("runbook catalog " + file + ": cannot read (" + e.getMessage() + ")");
-        }
+    /** Loads a catalog file; errors name the file, the line and the key ({@code entries[2].runbook_url}). */
+    public static RunbookCatalog load(Path file) throws ConfigException {
+        return of(READER.read(file, CatalogFile.class).value());
     }
 
-    /** Parses catalog YAML; {@code source} names it in error messages. */
-    public static RunbookCatalog parse(String yaml, String source) {
-        CatalogFile file;
-        try {
-            file = YAML.readValue(yaml, CatalogFile.class);
-        } catch (JacksonException e) {
-            throw new IllegalArgumentException("runbook catalog " + source + ": " + e.getOriginalMessage());
-        }
-        if (file == null) {
-            return new RunbookCatalog(DEFAULT_RUNBOOK_BASE_URL, "", List.of());
-        }
-        List<Entry> entries = new ArrayList<>();
-        List<EntryFile> raw = Optional.ofNullable(file.entries()).orElse(List.of());
-        for (int i = 0; i < raw.size(); i++) {
-            String where = "runbook catalog " + source + ": entries[" + i + "]";
-            try {
-                entries.add(entry(raw.get(i)));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(where + ": " + e.getMessage());
-            }
-        }
-        return new RunbookCatalog(
-                blankTo(file.runbookBaseUrl(), DEFAULT_RUNBOOK_BASE_URL), blankTo(file.grafanaUrl(), ""), entries);
+    /** Parses catalog YAML as if it were the file {@code source}. */
+    public static RunbookCatalog parse(String yaml, String source) throws ConfigException {
+        return of(READER.parse(source, yaml, CatalogFile.class).value());
+    }
+
+    private static RunbookCatalog of(CatalogFile file) {
+        return new RunbookCatalog(file.runbookBaseUrl(), file.grafanaUrl(),
+                file.entries().stream().map(EntryFile::entry).toList());
     }
 
     /** A copy whose {@code {runbook_base_url}} is {@code url}. */
@@ -189,48 +237,14 @@ public final class RunbookCatalog {
         return new Lookup(runbook, owner, dashboardBase, steps);
     }
 
-    private static Entry entry(EntryFile e) {
-        List<LabelMatcher> matchers = new ArrayList<>();
-        if (e.match() != null) {
-            if (e.match().alertname() != null && !e.match().alertname().isBlank()) {
-                matchers.add(new LabelMatcher("alertname", LabelMatcher.Op.EQ, e.match().alertname().strip(), null));
-            }
-            for (String m : Optional.ofNullable(e.match().matchers()).orElse(List.of())) {
-                try {
-                    matchers.add(LabelMatcher.parse(m));
-                } catch (IllegalArgumentException ex) {
-                    throw new IllegalArgumentException("match.matchers: " + ex.getMessage());
-                }
-            }
-        }
-        Optional<UrlTemplate> runbook = template("runbook_url", e.runbookUrl());
-        Optional<UrlTemplate> dashboard = template("dashboard_url", e.dashboardUrl());
-        if (e.dashboardUid() != null && !e.dashboardUid().isBlank()) {
-            if (dashboard.isPresent()) {
-                throw new IllegalArgumentException("set dashboard_uid or dashboard_url, not both");
-            }
-            if (!UID.matcher(e.dashboardUid()).matches()) {
-                throw new IllegalArgumentException("dashboard_uid: " + e.dashboardUid() + " is not a Grafana uid");
-            }
-            dashboard = Optional.of(UrlTemplate.parse("{grafana_url}/d/" + e.dashboardUid()));
-        }
-        Optional<String> owner = Optional.ofNullable(e.owner()).map(String::strip).filter(s -> !s.isEmpty());
-        List<String> steps = Optional.ofNullable(e.firstSteps()).orElse(List.of()).stream()
-                .filter(Objects::nonNull).map(String::strip).filter(s -> !s.isEmpty()).toList();
-        if (runbook.isEmpty() && owner.isEmpty() && dashboard.isEmpty() && steps.isEmpty()) {
-            throw new IllegalArgumentException("sets none of runbook_url, owner, dashboard_uid, dashboard_url, first_steps");
-        }
-        return new Entry(matchers, runbook, owner, dashboard, steps);
-    }
-
     private static Optional<UrlTemplate> template(String key, String source) {
-        if (source == null || source.isBlank()) {
+        if (source.isEmpty()) {
             return Optional.empty();
         }
         try {
-            return Optional.of(UrlTemplate.parse(source.strip()));
+            return Optional.of(UrlTemplate.parse(source));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(key + ": " + e.getMessage());
+            throw InvalidValue.at(key, e.getMessage());
         }
     }
 

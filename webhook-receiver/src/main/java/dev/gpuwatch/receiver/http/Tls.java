@@ -5,7 +5,6 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import dev.gpuwatch.receiver.config.KeyLines;
 import io.javalin.config.JavalinConfig;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;

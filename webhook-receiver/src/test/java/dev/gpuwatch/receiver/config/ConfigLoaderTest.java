@@ -3,10 +3,14 @@ package dev.gpuwatch.receiver.config;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.gpuwatch.config.ConfigException;
+import dev.gpuwatch.config.Durations;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ConfigLoaderTest {
 
@@ -14,51 +18,55 @@ class ConfigLoaderTest {
         return assertThrows(ConfigException.class, () -> ConfigLoader.parse("r.yml", yaml)).getMessage();
     }
 
+    private static ReceiverConfig parse(String yaml) throws ConfigException {
+        return ConfigLoader.parse("r.yml", yaml).value();
+    }
+
     @Test
     void emptyFileMeansDefaults() throws Exception {
-        ReceiverConfig config = ConfigLoader.parse("r.yml", "");
+        ReceiverConfig config = parse("");
         assertEquals(List.of("default"), config.routingTree().receivers(Map.of(), Map.of()));
         assertEquals(1, config.receivers().getFirst().logConfigs().size());
         assertEquals(Duration.ofHours(6), config.dispatch().maxAge());
         assertEquals(1.0, config.dispatch().rateLimits().get("slack"));
-        assertEquals(8L * 1024 * 1024, config.ingest().maxBodyBytes());
+        assertEquals(8L * 1024 * 1024, config.ingest().maxBodyBytes().bytes());
         assertEquals(Duration.ofDays(7), config.storage().retention());
         assertEquals(Duration.ofMinutes(5), config.storage().dedupWindow());
     }
 
     @Test
     void dedupWindowIsReadNextToRetention() throws Exception {
-        ReceiverConfig config = ConfigLoader.parse("r.yml", """
+        ReceiverConfig config = parse("""
                 storage:
                   retention: 2d
                   dedup_window: 90s
                 """);
         assertEquals(Duration.ofSeconds(90), config.storage().dedupWindow());
         assertEquals(Duration.ofDays(2), config.storage().retention());
-        assertEquals(Duration.ofDays(2), ConfigLoader.parse("r.yml", "storage: {retention: 2d, dedup_window: 2d}\n")
+        assertEquals(Duration.ofDays(2), parse("storage: {retention: 2d, dedup_window: 2d}\n")
                 .storage().dedupWindow(), "as long as the retention is allowed");
     }
 
     @Test
     void dedupWindowOutsideZeroToRetentionIsRefusedNamingTheKey() {
-        assertEquals("r.yml: line 3: storage.dedup_window: must be > 0: every retry and HA copy would be delivered"
-                + " again", error("""
+        assertEquals("r.yml:3: storage.dedup_window: must be longer than 0s: every retry and HA copy would be"
+                + " delivered again", error("""
                 storage:
                   retention: 7d
                   dedup_window: 0s
                 """));
-        assertEquals("r.yml: line 2: storage.dedup_window: must not be longer than retention (7d), got 8d", error("""
+        assertEquals("r.yml:2: storage.dedup_window: must not be longer than retention (1w), got 1w1d", error("""
                 storage:
                   dedup_window: 8d
                 """));
         // only the retention is set: the default window is too long for it, and the error points at retention
-        assertEquals("r.yml: line 2: storage.retention: dedup_window must not be longer than retention (1m), got"
-                + " the default 5m", error("""
+        assertEquals("r.yml:2: storage.retention: must not be shorter than dedup_window (the default 5m), got 1m",
+                error("""
                 storage:
                   retention: 1m
                 """));
-        assertEquals("r.yml: line 3: storage.dedup_window: Cannot deserialize value of type `java.time.Duration`"
-                + " from String \"-5m\": \"-5m\" is not a duration (e.g. 500ms, 30s, 5m, 6h, 7d)", error("""
+        assertEquals("r.yml:3: storage.dedup_window: expected a duration like 30s, 1m30s, 500ms or 1d, got \"-5m\"",
+                error("""
                 storage:
                   retention: 7d
                   dedup_window: -5m
@@ -67,15 +75,47 @@ class ConfigLoaderTest {
 
     @Test
     void durationsFormatAsTheyParse() {
-        for (String text : List.of("7d", "5m", "1h30m", "90ms", "1d1h1m1s1ms")) {
-            assertEquals(text, Durations.format(Durations.parse(text)));
+        for (String text : List.of("1w", "5m", "1h30m", "90ms", "1d1h1m1s1ms")) {
+            assertEquals(text, Durations.format(Durations.parse(text).orElseThrow()));
         }
+        assertEquals("1w", Durations.format(Durations.parse("7d").orElseThrow()), "as Prometheus writes 7d");
         assertEquals("0s", Durations.format(Duration.ZERO));
+    }
+
+    /** Prometheus's grammar: each unit once, largest first; {@code 30s5m} and {@code 1s1s} are not durations. */
+    @Test
+    void durationsArePrometheusDurations() throws Exception {
+        assertEquals("r.yml:3: dispatch.max_age: expected a duration like 30s, 1m30s, 500ms or 1d, got \"30s5m\"",
+                error("""
+                dispatch:
+                  lease: 2m
+                  max_age: 30s5m
+                """));
+        assertEquals("r.yml:2: storage.retention: expected a duration like 30s, 1m30s, 500ms or 1d, got \"1s1s\"",
+                error("""
+                storage:
+                  retention: 1s1s
+                """));
+        assertEquals(Duration.ofDays(1), parse("storage: {retention: 1d}\n").storage().retention());
+        assertEquals(Duration.ofMinutes(90), parse("dispatch: {max_age: 1h30m}\n").dispatch().maxAge());
+    }
+
+    @Test
+    void byteSizesTakeUnitsAndPlainNumbers() throws Exception {
+        assertEquals(512 * 1024, parse("ingest: {max_body_bytes: 512KB}\n").ingest().maxBodyBytes().bytes());
+        assertEquals(16L << 20, parse("ingest: {max_body_bytes: 16MiB}\n").ingest().maxBodyBytes().bytes());
+        assertEquals(8388608, parse("ingest: {max_body_bytes: 8388608}\n").ingest().maxBodyBytes().bytes(),
+                "a plain number of bytes, as files written before sizes had units");
+        assertEquals("r.yml:2: ingest.max_body_bytes: expected a size like 8MiB, 512KB or 1048576, got \"lots\"",
+                error("""
+                ingest:
+                  max_body_bytes: lots
+                """));
     }
 
     @Test
     void optionalChannelKeysMayBeLeftOut() throws Exception {
-        ReceiverConfig config = ConfigLoader.parse("r.yml", """
+        ReceiverConfig config = parse("""
                 route:
                   receiver: mail
                 receivers:
@@ -92,7 +132,7 @@ class ConfigLoaderTest {
 
     @Test
     void unknownKeyNamesKeyPathAndLine() {
-        assertEquals("r.yml: line 4: receivers[0].log_configs[0]: unknown key \"fiel\"", error("""
+        assertEquals("r.yml:4: receivers[0].log_configs[0].fiel: unknown key (known keys: file)", error("""
                 receivers:
                   - name: default
                     log_configs:
@@ -104,17 +144,17 @@ class ConfigLoaderTest {
 
     @Test
     void badValuesNameTheirField() {
-        assertEquals("r.yml: line 2: dispatch.max_age: Cannot deserialize value of type `java.time.Duration` from"
-                + " String \"soon\": \"soon\" is not a duration (e.g. 500ms, 30s, 5m, 6h, 7d)", error("""
+        assertEquals("r.yml:2: dispatch.max_age: expected a duration like 30s, 1m30s, 500ms or 1d, got \"soon\"",
+                error("""
                 dispatch:
                   max_age: soon
                 """));
-        assertEquals("r.yml: line 2: dispatch.max_age: must be at least 1h: a target down for an hour must lose"
-                + " nothing", error("""
+        assertEquals("r.yml:2: dispatch.max_age: must be at least 1h: a target down for an hour must lose nothing",
+                error("""
                 dispatch:
                   max_age: 30m
                 """));
-        assertEquals("r.yml: line 4: route.routes[0].matchers[0]: invalid matcher \"severity\": expected one of"
+        assertEquals("r.yml:4: route.routes[0].matchers[0]: invalid matcher \"severity\": expected one of"
                 + " =, !=, =~, !~ after severity", error("""
                 route:
                   receiver: default
@@ -125,7 +165,7 @@ class ConfigLoaderTest {
 
     @Test
     void routeToAnUndefinedReceiverIsRefused() {
-        assertEquals("r.yml: line 4: route.routes[0].receiver: receiver \"pager\" is not defined in receivers",
+        assertEquals("r.yml:4: route.routes[0].receiver: receiver \"pager\" is not defined in receivers",
                 error("""
                 route:
                   receiver: default
@@ -138,7 +178,7 @@ class ConfigLoaderTest {
 
     @Test
     void duplicateReceiverIsRefused() {
-        assertEquals("r.yml: line 2: receivers[1].name: duplicate receiver a", error("""
+        assertEquals("r.yml:2: receivers[1].name: duplicate receiver a", error("""
                 route: {receiver: a}
                 receivers: [{name: a}, {name: a}]
                 """));
@@ -146,12 +186,12 @@ class ConfigLoaderTest {
 
     /**
      * A value a record rejects in its constructor is seen by Jackson only when the whole section ends, one line
-     * past it; the error names the line of the key itself, with its full path.
+     * past it; the error names the line of the key itself, with its full path, the key being data of the refusal.
      */
     @Test
     void valuesRejectedWithTheirSectionNameTheLineOfTheKey() {
-        assertEquals("r.yml: line 4: dispatch.max_age: must be at least 1h: a target down for an hour must lose"
-                + " nothing", error("""
+        assertEquals("r.yml:4: dispatch.max_age: must be at least 1h: a target down for an hour must lose nothing",
+                error("""
                 storage:
                   retention: 7d
                 dispatch:
@@ -160,9 +200,9 @@ class ConfigLoaderTest {
                   lease: 2m
                 route: {receiver: default}
                 """));
-        assertEquals("r.yml: line 1: dispatch.max_age: must be at least 1h: a target down for an hour must lose"
-                + " nothing", error("dispatch: {lease: 2m, max_age: 30m}\n"));
-        assertEquals("r.yml: line 5: dispatch.rate_limits.sms: unknown integration (slack, pagerduty, email, log)",
+        assertEquals("r.yml:1: dispatch.max_age: must be at least 1h: a target down for an hour must lose nothing",
+                error("dispatch: {lease: 2m, max_age: 30m}\n"));
+        assertEquals("r.yml:5: dispatch.rate_limits.sms: unknown integration (slack, pagerduty, email, log)",
                 error("""
                         dispatch:
                           rate_limits:
@@ -171,19 +211,20 @@ class ConfigLoaderTest {
                             sms: 2
                           lease: 2m
                         """));
-        assertEquals("r.yml: line 3: dispatch.digest_threshold: must be at least 2", error("""
+        assertEquals("r.yml:3: dispatch.digest_threshold: must be at least 2", error("""
                 dispatch:
                   lease: 2m
                   digest_threshold: 1
                   backoff_max: 5m
                 """));
-        // only backoff_max is set, and the message names it too
-        assertEquals("r.yml: line 3: dispatch.backoff_max: backoff_initial must be > 0 and <= backoff_max", error("""
+        // only backoff_max is set: the error is at it, and names the default it contradicts
+        assertEquals("r.yml:3: dispatch.backoff_max: must not be shorter than backoff_initial (the default 1s), got"
+                + " 100ms", error("""
                 dispatch:
                   lease: 2m
                   backoff_max: 100ms
                 """));
-        assertEquals("r.yml: line 2: ingest.max_body_bytes: must be at least 1024", error("""
+        assertEquals("r.yml:2: ingest.max_body_bytes: must be at least 1KiB, got 10B", error("""
                 ingest:
                   max_body_bytes: 10
                   queue_capacity: 5
@@ -192,7 +233,7 @@ class ConfigLoaderTest {
 
     @Test
     void channelSettingsRejectedInTheirConstructorNameTheLineOfTheKey() {
-        assertEquals("r.yml: line 6: receivers[0].slack_configs[0].api_url: must be an http(s) URL, got ftp://slack",
+        assertEquals("r.yml:6: receivers[0].slack_configs[0].api_url: must be an http(s) URL, got ftp://slack",
                 error("""
                         receivers:
                           - name: default
@@ -203,11 +244,49 @@ class ConfigLoaderTest {
                                 title: hi
                         """));
         // no key to point at: the line of the entry that lacks it
-        assertEquals("r.yml: line 3: receivers[1]: name is required", error("""
+        assertEquals("r.yml:3: receivers[1].name: required", error("""
                 receivers:
                   - name: default
                   - log_configs: [{}]
                     slack_configs: []
+                """));
+    }
+
+    /** Secrets and templates are read when the receiver starts; their errors name the key and line all the same. */
+    @Test
+    void whatIsCheckedAtStartNamesTheKeyAndLine(@TempDir Path dir) throws Exception {
+        Path missing = dir.resolve("missing-key");
+        var pager = ConfigLoader.parse("r.yml", """
+                route: {receiver: pager}
+                receivers:
+                  - name: pager
+                    pagerduty_configs:
+                      - routing_key_file: %s
+                """.formatted(missing));
+        assertEquals("r.yml:5: receivers[0].pagerduty_configs[0].routing_key_file: cannot read " + missing
+                + " (NoSuchFileException)", assertThrows(ConfigException.class, () -> Channels.build(pager)).getMessage());
+        var slack = ConfigLoader.parse("r.yml", """
+                receivers:
+                  - name: default
+                    slack_configs:
+                      - bot_token_env: GPUWATCH_TEST_UNSET_VARIABLE
+                        channel: C0123
+                """);
+        assertEquals("r.yml:4: receivers[0].slack_configs[0].bot_token_env: environment variable"
+                + " GPUWATCH_TEST_UNSET_VARIABLE is not set or empty",
+                assertThrows(ConfigException.class, () -> Channels.build(slack)).getMessage());
+        var templates = ConfigLoader.parse("r.yml", "\ntemplates_dir: " + dir.resolve("none") + "\n");
+        assertEquals("r.yml:2: templates_dir: templates: cannot read " + dir.resolve("none") + " ("
+                + dir.resolve("none") + ")", assertThrows(ConfigException.class, () -> Channels.build(templates))
+                .getMessage());
+    }
+
+    @Test
+    void basicAuthNeedsExactlyOnePasswordSource() {
+        assertEquals("r.yml:3: ingest.auth.basic_auth: set exactly one of password_file and password_env", error("""
+                ingest:
+                  auth:
+                    basic_auth: {username: am}
                 """));
     }
 }

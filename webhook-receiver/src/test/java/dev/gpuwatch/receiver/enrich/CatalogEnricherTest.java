@@ -4,13 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gpuwatch.config.ConfigException;
 import dev.gpuwatch.receiver.alert.Alert;
 import dev.gpuwatch.receiver.alert.Notification;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class CatalogEnricherTest {
 
@@ -38,7 +42,7 @@ class CatalogEnricherTest {
     }
 
     @Test
-    void specificEntryWinsAndFillsLabelValuesUrlEncoded() {
+    void specificEntryWinsAndFillsLabelValuesUrlEncoded() throws Exception {
         RunbookCatalog catalog = RunbookCatalog.parse(CATALOG, "test");
         Alert alert = Fixtures.alert("firing",
                 Map.of("alertname", "InferenceLatencyHigh", "model", "llama 3/8b&x", "instance", "n1:8000", "severity", "warning"),
@@ -54,7 +58,7 @@ class CatalogEnricherTest {
     }
 
     @Test
-    void alertsOwnRunbookBeatsTheCatchAllButNotASpecificEntry() {
+    void alertsOwnRunbookBeatsTheCatchAllButNotASpecificEntry() throws Exception {
         RunbookCatalog catalog = RunbookCatalog.parse(CATALOG, "test");
         Alert own = Fixtures.alert("firing", Map.of("alertname", "DiskFull"), Map.of("runbook_url", "https://wiki.example/disk"));
         assertEquals(Optional.of("https://wiki.example/disk"), enrichOne(catalog, own, new ArrayList<>()).runbookUrl());
@@ -63,7 +67,7 @@ class CatalogEnricherTest {
     }
 
     @Test
-    void matchersFollowAlertmanagerSemantics() {
+    void matchersFollowAlertmanagerSemantics() throws Exception {
         RunbookCatalog catalog = RunbookCatalog.parse(CATALOG, "test");
         // severity!="info" fails for info; the regex is anchored, so "xllama" does not match llama.*
         for (Map<String, String> labels : List.of(
@@ -78,7 +82,7 @@ class CatalogEnricherTest {
     }
 
     @Test
-    void alertWithoutAnyRunbookIsReportedToTheHook() {
+    void alertWithoutAnyRunbookIsReportedToTheHook() throws Exception {
         RunbookCatalog catalog = RunbookCatalog.parse("""
                 entries:
                   - match: {alertname: Known}
@@ -115,7 +119,7 @@ class CatalogEnricherTest {
     }
 
     @Test
-    void settingsOverrideTheBaseUrls() {
+    void settingsOverrideTheBaseUrls() throws Exception {
         CatalogEnricher enricher = CatalogEnricher.create(
                 new EnrichSettings("", "https://docs.internal/runbooks/", "https://g.internal"), n -> { });
         EnrichedAlert e = enricher.enrich(Fixtures.notification("firing", List.of(Fixtures.xid("firing", "n", "0"))))
@@ -140,20 +144,41 @@ class CatalogEnricherTest {
     }
 
     @Test
-    void invalidCatalogsFailWithTheEntryAndKey() {
-        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> RunbookCatalog.parse("""
+    void invalidCatalogsFailWithTheFileLineAndKey() {
+        ConfigException bad = assertThrows(ConfigException.class, () -> RunbookCatalog.parse("""
                 entries:
                   - match: {matchers: ['severity=~"(crit"']}
                     owner: x
                 """, "c.yaml"));
-        assertTrue(bad.getMessage().startsWith("runbook catalog c.yaml: entries[0]: match.matchers: bad regex"), bad.getMessage());
-        IllegalArgumentException placeholder = assertThrows(IllegalArgumentException.class, () -> RunbookCatalog.parse("""
+        assertEquals("c.yaml:2: entries[0].match.matchers[0]: bad regex in matcher severity=~\"(crit\": Unclosed group",
+                bad.getMessage());
+        ConfigException placeholder = assertThrows(ConfigException.class, () -> RunbookCatalog.parse("""
                 entries:
                   - runbook_url: "{base}/x"
                 """, "c.yaml"));
-        assertTrue(placeholder.getMessage().contains("entries[0]: runbook_url: unknown placeholder {base}"), placeholder.getMessage());
-        IllegalArgumentException unknownKey = assertThrows(IllegalArgumentException.class,
+        assertEquals("c.yaml:2: entries[0].runbook_url: unknown placeholder {base} in {base}/x; known:"
+                + " {runbook_base_url} {grafana_url} {alertname} {alertname_lower} {labels.NAME} {annotations.NAME}",
+                placeholder.getMessage());
+        ConfigException unknownKey = assertThrows(ConfigException.class,
                 () -> RunbookCatalog.parse("entries:\n  - runbok_url: x\n", "c.yaml"));
-        assertTrue(unknownKey.getMessage().contains("runbok_url"), unknownKey.getMessage());
+        assertEquals("c.yaml:2: entries[0].runbok_url: unknown key (known keys: dashboard_uid, dashboard_url,"
+                + " first_steps, match, owner, runbook_url)", unknownKey.getMessage());
+    }
+
+    /** A catalog named by the receiver's config is read when the receiver starts, and fails it the same way. */
+    @Test
+    void catalogFileErrorsNameTheCatalogFile(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("catalog.yml"), """
+                runbook_base_url: https://docs.internal
+                entries:
+                  - match: {alertname: GpuHot}
+                    dashboard_uid: "not a uid"
+                """);
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> CatalogEnricher.create(new EnrichSettings(file.toString(), "", ""), n -> { }));
+        assertEquals(file + ":4: entries[0].dashboard_uid: not a uid is not a Grafana uid", e.getMessage());
+        ConfigException missing = assertThrows(ConfigException.class,
+                () -> CatalogEnricher.create(new EnrichSettings(dir.resolve("nope.yml").toString(), "", ""), n -> { }));
+        assertEquals(dir.resolve("nope.yml") + ": no such file", missing.getMessage());
     }
 }

@@ -64,12 +64,12 @@ public final class EmailChannel implements Channel {
     /**
      * Resolves the SMTP password now from the file or variable named in {@code settings}.
      *
-     * @throws IllegalArgumentException naming the key when it is missing
+     * @throws dev.gpuwatch.config.InvalidValue at the key (relative to the settings) when it is missing
      */
     public static Channel create(EmailSettings settings, Templates templates) {
         Optional<String> password = settings.authenticates()
-                ? Optional.of(Secret.resolve("email.auth_password_file", settings.authPasswordFile(),
-                        "email.auth_password_env", settings.authPasswordEnv()))
+                ? Optional.of(Secret.resolve("auth_password_file", settings.authPasswordFile(),
+                        "auth_password_env", settings.authPasswordEnv()))
                 : Optional.empty();
         return new EmailChannel(settings, password, templates, Session.getInstance(properties(settings)));
     }

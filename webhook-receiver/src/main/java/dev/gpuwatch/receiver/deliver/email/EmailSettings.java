@@ -1,6 +1,6 @@
 package dev.gpuwatch.receiver.deliver.email;
 
-import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.gpuwatch.config.InvalidValue;
 import jakarta.mail.internet.AddressException;
 import jakarta.mail.internet.InternetAddress;
 import java.util.List;
@@ -10,7 +10,7 @@ import java.util.Objects;
 /**
  * One email receiver, as written in the receiver's YAML configuration (keys mirror Alertmanager's
  * {@code email_configs}). Holds where the password is, never the password, so {@code toString()} is safe to
- * log.
+ * log. A value it refuses is an {@link InvalidValue} at its key.
  *
  * @param smarthost {@code host:port} of the SMTP server
  * @param tls {@code starttls} (default: STARTTLS required, never falls back to clear text), {@code implicit}
@@ -19,16 +19,16 @@ import java.util.Objects;
  * @param tlsInsecureSkipVerify accept any server certificate (test servers only)
  */
 public record EmailSettings(
-        @JsonProperty("smarthost") String smarthost,
-        @JsonProperty("from") String from,
-        @JsonProperty("to") List<String> to,
-        @JsonProperty("auth_username") String authUsername,
-        @JsonProperty("auth_password_file") String authPasswordFile,
-        @JsonProperty("auth_password_env") String authPasswordEnv,
-        @JsonProperty("tls") String tls,
-        @JsonProperty("hello") String hello,
-        // Boxed so that a config without the key reads as false: the receiver's loader fails on null primitives.
-        @JsonProperty("tls_insecure_skip_verify") Boolean tlsInsecureSkipVerify) {
+        String smarthost,
+        String from,
+        List<String> to,
+        String authUsername,
+        String authPasswordFile,
+        String authPasswordEnv,
+        String tls,
+        String hello,
+        // Boxed so that a config without the key reads as false: the config reader refuses null primitives.
+        Boolean tlsInsecureSkipVerify) {
 
     /** How the connection to the smarthost is protected. */
     public enum Tls { NONE, STARTTLS, IMPLICIT }
@@ -46,7 +46,7 @@ public record EmailSettings(
 
         int colon = smarthost.lastIndexOf(':');
         if (colon <= 0 || colon == smarthost.length() - 1) {
-            throw new IllegalArgumentException("email.smarthost: must be host:port, got '" + smarthost + "'");
+            throw InvalidValue.at("smarthost", "must be host:port, got '" + smarthost + "'");
         }
         try {
             int port = Integer.parseInt(smarthost.substring(colon + 1));
@@ -54,27 +54,27 @@ public record EmailSettings(
                 throw new NumberFormatException();
             }
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("email.smarthost: bad port in '" + smarthost + "'");
+            throw InvalidValue.at("smarthost", "bad port in '" + smarthost + "'");
         }
-        address("email.from", from);
+        address("from", from);
         if (to.isEmpty()) {
-            throw new IllegalArgumentException("email.to: at least one recipient is required");
+            throw InvalidValue.at("to", "at least one recipient is required");
         }
         for (String t : to) {
-            address("email.to", t);
+            address("to", t);
         }
         if (!List.of("none", "starttls", "implicit").contains(tls)) {
-            throw new IllegalArgumentException("email.tls: must be none, starttls or implicit, got " + tls);
+            throw InvalidValue.at("tls", "must be none, starttls or implicit, got " + tls);
         }
         boolean hasPassword = !authPasswordFile.isEmpty() || !authPasswordEnv.isEmpty();
         if (!authPasswordFile.isEmpty() && !authPasswordEnv.isEmpty()) {
-            throw new IllegalArgumentException("email: set auth_password_file or auth_password_env, not both");
+            throw InvalidValue.here("set auth_password_file or auth_password_env, not both");
         }
         if (hasPassword && authUsername.isEmpty()) {
-            throw new IllegalArgumentException("email.auth_username: required with auth_password_file/auth_password_env");
+            throw InvalidValue.at("auth_username", "required with auth_password_file or auth_password_env");
         }
         if (!authUsername.isEmpty() && !hasPassword) {
-            throw new IllegalArgumentException("email: auth_username needs auth_password_file or auth_password_env");
+            throw InvalidValue.at("auth_username", "needs auth_password_file or auth_password_env");
         }
     }
 
@@ -96,12 +96,12 @@ public record EmailSettings(
 
     private static void address(String key, String value) {
         if (value.isEmpty()) {
-            throw new IllegalArgumentException(key + ": required");
+            throw InvalidValue.at(key, "required");
         }
         try {
             new InternetAddress(value, true);
         } catch (AddressException e) {
-            throw new IllegalArgumentException(key + ": not an email address: " + value);
+            throw InvalidValue.at(key, "not an email address: " + value);
         }
     }
 

@@ -67,11 +67,11 @@ public final class PagerDutyChannel implements Channel {
     /**
      * Resolves the routing key now from the file or variable named in {@code settings}.
      *
-     * @throws IllegalArgumentException naming the key when it is missing
+     * @throws dev.gpuwatch.config.InvalidValue at the key (relative to the settings) when it is missing
      */
     public static Channel create(PagerDutySettings settings, Templates templates) {
-        String key = Secret.resolve("pagerduty.routing_key_file", settings.routingKeyFile(),
-                "pagerduty.routing_key_env", settings.routingKeyEnv());
+        String key = Secret.resolve("routing_key_file", settings.routingKeyFile(),
+                "routing_key_env", settings.routingKeyEnv());
         HttpClient http = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).build();
         return new PagerDutyChannel(settings, key, templates, http);
     }

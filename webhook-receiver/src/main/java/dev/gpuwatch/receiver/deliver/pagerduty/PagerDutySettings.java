@@ -1,13 +1,13 @@
 package dev.gpuwatch.receiver.deliver.pagerduty;
 
-import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.gpuwatch.config.InvalidValue;
 import java.net.URI;
 import java.util.List;
 
 /**
  * One PagerDuty receiver (Events API v2), as written in the receiver's YAML configuration (keys mirror
  * Alertmanager's {@code pagerduty_configs}). Holds where the routing key is, never the key, so
- * {@code toString()} is safe to log.
+ * {@code toString()} is safe to log. A value it refuses is an {@link InvalidValue} at its key.
  *
  * @param url the enqueue endpoint, default {@code https://events.pagerduty.com/v2/enqueue}
  * @param client shown in PagerDuty as the event's source tool, default {@code gpuwatch}
@@ -15,12 +15,12 @@ import java.util.List;
  * @param severity fixed severity for every event; empty: mapped from the alerts' {@code severity} label
  */
 public record PagerDutySettings(
-        @JsonProperty("routing_key_file") String routingKeyFile,
-        @JsonProperty("routing_key_env") String routingKeyEnv,
-        @JsonProperty("url") String url,
-        @JsonProperty("client") String client,
-        @JsonProperty("client_url") String clientUrl,
-        @JsonProperty("severity") String severity) {
+        String routingKeyFile,
+        String routingKeyEnv,
+        String url,
+        String client,
+        String clientUrl,
+        String severity) {
 
     public static final String DEFAULT_URL = "https://events.pagerduty.com/v2/enqueue";
     public static final List<String> SEVERITIES = List.of("critical", "error", "warning", "info");
@@ -33,14 +33,14 @@ public record PagerDutySettings(
         clientUrl = orEmpty(clientUrl);
         severity = orEmpty(severity);
         if (routingKeyFile.isEmpty() == routingKeyEnv.isEmpty()) {
-            throw new IllegalArgumentException("pagerduty: set exactly one of routing_key_file and routing_key_env");
+            throw InvalidValue.here("set exactly one of routing_key_file and routing_key_env");
         }
-        checkUrl("pagerduty.url", url);
+        checkUrl("url", url);
         if (!clientUrl.isEmpty()) {
-            checkUrl("pagerduty.client_url", clientUrl);
+            checkUrl("client_url", clientUrl);
         }
         if (!severity.isEmpty() && !SEVERITIES.contains(severity)) {
-            throw new IllegalArgumentException("pagerduty.severity: must be one of " + SEVERITIES + ", got " + severity);
+            throw InvalidValue.at("severity", "must be one of " + SEVERITIES + ", got " + severity);
         }
     }
 
@@ -50,12 +50,12 @@ public record PagerDutySettings(
 
     private static void checkUrl(String key, String value) {
         if (!(value.startsWith("http://") || value.startsWith("https://"))) {
-            throw new IllegalArgumentException(key + ": must be an http(s) URL, got " + value);
+            throw InvalidValue.at(key, "must be an http(s) URL, got " + value);
         }
         try {
             URI.create(value);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(key + ": not a URL: " + value);
+            throw InvalidValue.at(key, "not a URL: " + value);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.gpuwatch.receiver.deliver.secret;
 
+import dev.gpuwatch.config.InvalidValue;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -9,8 +10,8 @@ import java.util.Optional;
 
 /**
  * Reads a secret from a file or an environment variable, never from the configuration file itself, so that
- * the config can be committed and logged. Errors name the config key and the file or variable, never the
- * value.
+ * the config can be committed and logged. Errors are {@link InvalidValue}s at the config key, naming the file or
+ * variable, never the value.
  */
 public final class Secret {
 
@@ -20,8 +21,9 @@ public final class Secret {
      * Resolves a secret from {@code file} (trailing newline stripped, as written by {@code echo} or mounted by
      * Kubernetes) or from the environment variable {@code env}; exactly one must be set.
      *
-     * @param fileKey config key naming the file, used in error messages
-     * @param envKey config key naming the variable, used in error messages
+     * @param fileKey config key naming the file, the key of the error when the file is unusable
+     * @param envKey config key naming the variable, the key of the error when the variable is unset
+     * @throws InvalidValue at {@code fileKey} or {@code envKey}
      */
     public static String resolve(String fileKey, String file, String envKey, String env) {
         return resolve(fileKey, file, envKey, env, System.getenv());
@@ -31,23 +33,23 @@ public final class Secret {
         boolean hasFile = !file.isBlank();
         boolean hasEnv = !env.isBlank();
         if (hasFile == hasEnv) {
-            throw new IllegalArgumentException("set exactly one of " + fileKey + " and " + envKey);
+            throw InvalidValue.here("set exactly one of " + fileKey + " and " + envKey);
         }
         if (hasFile) {
             String value;
             try {
                 value = Files.readString(Path.of(file), StandardCharsets.UTF_8).strip();
             } catch (IOException e) {
-                throw new IllegalArgumentException(fileKey + ": cannot read " + file + " (" + e.getClass().getSimpleName() + ")");
+                throw InvalidValue.at(fileKey, "cannot read " + file + " (" + e.getClass().getSimpleName() + ")");
             }
             if (value.isEmpty()) {
-                throw new IllegalArgumentException(fileKey + ": " + file + " is empty");
+                throw InvalidValue.at(fileKey, file + " is empty");
             }
             return value;
         }
         String value = Optional.ofNullable(environment.get(env)).map(String::strip).orElse("");
         if (value.isEmpty()) {
-            throw new IllegalArgumentException(envKey + ": environment variable " + env + " is not set or empty");
+            throw InvalidValue.at(envKey, "environment variable " + env + " is not set or empty");
         }
         return value;
     }

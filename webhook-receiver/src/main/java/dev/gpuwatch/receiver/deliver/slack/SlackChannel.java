@@ -7,6 +7,7 @@ import com.slack.api.methods.SlackApiException;
 import com.slack.api.methods.SlackApiTextResponse;
 import com.slack.api.util.http.SlackHttpClient;
 import com.slack.api.webhook.WebhookResponse;
+import dev.gpuwatch.config.InvalidValue;
 import dev.gpuwatch.receiver.deliver.Channel;
 import dev.gpuwatch.receiver.deliver.Delivery;
 import dev.gpuwatch.receiver.deliver.DeliveryOutcome;
@@ -66,7 +67,9 @@ public final class SlackChannel implements Channel {
      * Resolves the token or webhook URL now (from the file or variable named in {@code settings}) and applies
      * the receiver's inline {@code title}/{@code text} templates.
      *
-     * @throws IllegalArgumentException naming the key when a secret or template is missing or invalid
+     * @throws dev.gpuwatch.config.InvalidValue at the key (relative to the settings) when a secret is missing or
+     *     invalid
+     * @throws IllegalArgumentException when an inline template does not compile
      */
     public static Channel create(SlackSettings settings, Templates templates) {
         Templates t = templates;
@@ -89,15 +92,16 @@ public final class SlackChannel implements Channel {
                 .build();
         Slack slack = Slack.getInstance(config, new SlackHttpClient(ok));
         if (settings.webhookMode()) {
-            String url = Secret.resolve("slack.webhook_url_file", settings.webhookUrlFile(),
-                    "slack.webhook_url_env", settings.webhookUrlEnv());
+            String url = Secret.resolve("webhook_url_file", settings.webhookUrlFile(),
+                    "webhook_url_env", settings.webhookUrlEnv());
             if (!(url.startsWith("https://") || url.startsWith("http://"))) {
-                throw new IllegalArgumentException("slack.webhook_url: the secret is not an http(s) URL");
+                throw InvalidValue.at(settings.webhookUrlFile().isEmpty() ? "webhook_url_env" : "webhook_url_file",
+                        "the secret is not an http(s) URL");
             }
             return new SlackChannel(slack, new BlockKit(t), "", Optional.empty(), Optional.of(url));
         }
-        String token = Secret.resolve("slack.bot_token_file", settings.botTokenFile(),
-                "slack.bot_token_env", settings.botTokenEnv());
+        String token = Secret.resolve("bot_token_file", settings.botTokenFile(),
+                "bot_token_env", settings.botTokenEnv());
         return new SlackChannel(slack, new BlockKit(t), settings.channel(), Optional.of(slack.methods(token)), Optional.empty());
     }
 

@@ -1,6 +1,6 @@
 package dev.gpuwatch.receiver.deliver.slack;
 
-import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.gpuwatch.config.InvalidValue;
 import java.net.URI;
 
 /**
@@ -8,21 +8,22 @@ import java.net.URI;
  * {@code slack_configs}). Either a bot token ({@code bot_token_file} or {@code bot_token_env}) with a
  * {@code channel}, which posts through {@code chat.postMessage} and can update messages in place when they
  * resolve; or an incoming webhook ({@code webhook_url_file} or {@code webhook_url_env}), which cannot. Holds
- * where secrets are, never the secrets themselves, so {@code toString()} is safe to log.
+ * where secrets are, never the secrets themselves, so {@code toString()} is safe to log. A value it refuses is an
+ * {@link InvalidValue} at its key.
  *
  * @param apiUrl the Web API base, default {@code https://slack.com/api/}; the local server in tests and demos
  * @param title Mustache source replacing the {@code title} template (header and text fallback) for this receiver
  * @param text Mustache source replacing the {@code slack-alert} template (one section per alert)
  */
 public record SlackSettings(
-        @JsonProperty("bot_token_file") String botTokenFile,
-        @JsonProperty("bot_token_env") String botTokenEnv,
-        @JsonProperty("channel") String channel,
-        @JsonProperty("webhook_url_file") String webhookUrlFile,
-        @JsonProperty("webhook_url_env") String webhookUrlEnv,
-        @JsonProperty("api_url") String apiUrl,
-        @JsonProperty("title") String title,
-        @JsonProperty("text") String text) {
+        String botTokenFile,
+        String botTokenEnv,
+        String channel,
+        String webhookUrlFile,
+        String webhookUrlEnv,
+        String apiUrl,
+        String title,
+        String text) {
 
     public static final String DEFAULT_API_URL = "https://slack.com/api/";
 
@@ -39,28 +40,28 @@ public record SlackSettings(
         boolean bot = !botTokenFile.isEmpty() || !botTokenEnv.isEmpty();
         boolean webhook = !webhookUrlFile.isEmpty() || !webhookUrlEnv.isEmpty();
         if (bot == webhook) {
-            throw new IllegalArgumentException("slack: set either bot_token_file/bot_token_env (with channel)"
+            throw InvalidValue.here("set either bot_token_file/bot_token_env (with channel)"
                     + " or webhook_url_file/webhook_url_env, exactly one of them");
         }
         if (!botTokenFile.isEmpty() && !botTokenEnv.isEmpty()) {
-            throw new IllegalArgumentException("slack: set bot_token_file or bot_token_env, not both");
+            throw InvalidValue.here("set bot_token_file or bot_token_env, not both");
         }
         if (!webhookUrlFile.isEmpty() && !webhookUrlEnv.isEmpty()) {
-            throw new IllegalArgumentException("slack: set webhook_url_file or webhook_url_env, not both");
+            throw InvalidValue.here("set webhook_url_file or webhook_url_env, not both");
         }
         if (bot && channel.isEmpty()) {
-            throw new IllegalArgumentException("slack.channel: required with a bot token (a channel id like C0123 or a name)");
+            throw InvalidValue.at("channel", "required with a bot token (a channel id like C0123 or a name)");
         }
         if (webhook && !channel.isEmpty()) {
-            throw new IllegalArgumentException("slack.channel: an incoming webhook posts to its own channel; remove channel");
+            throw InvalidValue.at("channel", "an incoming webhook posts to its own channel; remove channel");
         }
         if (!(apiUrl.startsWith("http://") || apiUrl.startsWith("https://"))) {
-            throw new IllegalArgumentException("slack.api_url: must be an http(s) URL, got " + apiUrl);
+            throw InvalidValue.at("api_url", "must be an http(s) URL, got " + apiUrl);
         }
         try {
             URI.create(apiUrl);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("slack.api_url: not a URL: " + apiUrl);
+            throw InvalidValue.at("api_url", "not a URL: " + apiUrl);
         }
         if (!apiUrl.endsWith("/")) {
             apiUrl = apiUrl + "/";

@@ -11,6 +11,8 @@ import com.icegreen.greenmail.configuration.GreenMailConfiguration;
 import com.icegreen.greenmail.junit5.GreenMailExtension;
 import com.icegreen.greenmail.util.ServerSetup;
 import com.icegreen.greenmail.util.ServerSetupTest;
+import dev.gpuwatch.config.ConfigReader;
+import dev.gpuwatch.config.InvalidValue;
 import dev.gpuwatch.receiver.alert.Alert;
 import dev.gpuwatch.receiver.deliver.Channel;
 import dev.gpuwatch.receiver.deliver.Delivery;
@@ -179,15 +181,14 @@ class EmailChannelTest {
 
     @Test
     void settingsDeserializeFromYaml() throws Exception {
-        EmailSettings s = new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory())
-                .readValue("""
+        EmailSettings s = ConfigReader.create().parse("r.yml", """
                         smarthost: smtp.example:465
                         from: gpuwatch@alerts.example
                         to: [a@team.example, b@team.example]
                         auth_username: bot
                         auth_password_file: /run/secrets/smtp
                         tls: implicit
-                        """, EmailSettings.class);
+                        """, EmailSettings.class).value();
         assertEquals("smtp.example", s.host());
         assertEquals(465, s.port());
         assertEquals(EmailSettings.Tls.IMPLICIT, s.tlsMode());
@@ -210,14 +211,19 @@ class EmailChannelTest {
 
     @Test
     void settingsAreValidatedWithTheKeyNamed() {
-        assertEquals("email.smarthost: must be host:port, got 'mail.example'", assertThrows(IllegalArgumentException.class,
-                () -> new EmailSettings("mail.example", FROM, List.of(TO), "", "", "", "", "", false)).getMessage());
-        assertEquals("email.to: at least one recipient is required", assertThrows(IllegalArgumentException.class,
-                () -> new EmailSettings("m:25", FROM, List.of(), "", "", "", "", "", false)).getMessage());
-        assertEquals("email.tls: must be none, starttls or implicit, got ssl", assertThrows(IllegalArgumentException.class,
-                () -> new EmailSettings("m:25", FROM, List.of(TO), "", "", "", "ssl", "", false)).getMessage());
-        assertEquals("email: auth_username needs auth_password_file or auth_password_env", assertThrows(IllegalArgumentException.class,
-                () -> new EmailSettings("m:25", FROM, List.of(TO), "bot", "", "", "", "", false)).getMessage());
+        assertRefused("smarthost", "must be host:port, got 'mail.example'",
+                () -> new EmailSettings("mail.example", FROM, List.of(TO), "", "", "", "", "", false));
+        assertRefused("to", "at least one recipient is required",
+                () -> new EmailSettings("m:25", FROM, List.of(), "", "", "", "", "", false));
+        assertRefused("tls", "must be none, starttls or implicit, got ssl",
+                () -> new EmailSettings("m:25", FROM, List.of(TO), "", "", "", "ssl", "", false));
+        assertRefused("auth_username", "needs auth_password_file or auth_password_env",
+                () -> new EmailSettings("m:25", FROM, List.of(TO), "bot", "", "", "", "", false));
         assertEquals(EmailSettings.Tls.STARTTLS, new EmailSettings("m:587", FROM, List.of(TO), null, null, null, null, null, false).tlsMode());
+    }
+
+    private static void assertRefused(String key, String problem, org.junit.jupiter.api.function.Executable settings) {
+        InvalidValue e = assertThrows(InvalidValue.class, settings);
+        assertEquals(List.of(key, problem), List.of(e.key(), e.problem()));
     }
 }

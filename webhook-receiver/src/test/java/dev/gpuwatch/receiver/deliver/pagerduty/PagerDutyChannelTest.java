@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.gpuwatch.config.ConfigReader;
+import dev.gpuwatch.config.InvalidValue;
 import dev.gpuwatch.receiver.alert.Alert;
 import dev.gpuwatch.receiver.deliver.Channel;
 import dev.gpuwatch.receiver.deliver.Delivery;
@@ -175,21 +177,25 @@ class PagerDutyChannelTest {
 
     @Test
     void settingsDeserializeFromYaml() throws Exception {
-        PagerDutySettings s = new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory())
-                .readValue("routing_key_env: PD_KEY\nseverity: warning\nclient_url: https://gpuwatch.example\n", PagerDutySettings.class);
+        PagerDutySettings s = ConfigReader.create().parse("r.yml",
+                "routing_key_env: PD_KEY\nseverity: warning\nclient_url: https://gpuwatch.example\n", PagerDutySettings.class)
+                .value();
         assertEquals(new PagerDutySettings("", "PD_KEY", PagerDutySettings.DEFAULT_URL, "gpuwatch", "https://gpuwatch.example", "warning"), s);
     }
 
     @Test
     void settingsAreValidatedWithTheKeyNamed() {
-        IllegalArgumentException none = assertThrows(IllegalArgumentException.class, () -> PagerDutySettings.of("", "", ""));
-        assertEquals("pagerduty: set exactly one of routing_key_file and routing_key_env", none.getMessage());
-        IllegalArgumentException severity = assertThrows(IllegalArgumentException.class,
+        InvalidValue none = assertThrows(InvalidValue.class, () -> PagerDutySettings.of("", "", ""));
+        assertEquals(List.of("", "set exactly one of routing_key_file and routing_key_env"),
+                List.of(none.key(), none.problem()));
+        InvalidValue severity = assertThrows(InvalidValue.class,
                 () -> new PagerDutySettings("f", "", "", "", "", "urgent"));
-        assertTrue(severity.getMessage().startsWith("pagerduty.severity:"), severity.getMessage());
-        IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
+        assertEquals(List.of("severity", "must be one of [critical, error, warning, info], got urgent"),
+                List.of(severity.key(), severity.problem()));
+        InvalidValue missing = assertThrows(InvalidValue.class,
                 () -> PagerDutyChannel.create(PagerDutySettings.of("", "GPUWATCH_TEST_UNSET_VARIABLE", ""), Templates.defaults()));
-        assertEquals("pagerduty.routing_key_env: environment variable GPUWATCH_TEST_UNSET_VARIABLE is not set or empty", missing.getMessage());
+        assertEquals(List.of("routing_key_env", "environment variable GPUWATCH_TEST_UNSET_VARIABLE is not set or empty"),
+                List.of(missing.key(), missing.problem()));
         assertTrue(!PagerDutySettings.of("/run/secrets/pd", "", "").toString().contains(KEY));
     }
 }

@@ -3,10 +3,13 @@ package dev.gpuwatch.receiver.deliver.slack;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gpuwatch.config.ConfigException;
+import dev.gpuwatch.config.ConfigReader;
 import dev.gpuwatch.receiver.alert.Alert;
 import dev.gpuwatch.receiver.alert.Notification;
 import dev.gpuwatch.receiver.deliver.Channel;
@@ -295,21 +298,23 @@ class SlackChannelTest {
 
     @Test
     void settingsDeserializeFromYamlAndNameTheKeyWhenInvalid() throws Exception {
-        ObjectMapper yaml = new ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory());
-        SlackSettings s = yaml.readValue("""
+        ConfigReader yaml = ConfigReader.create();
+        SlackSettings s = yaml.parse("s.yml", """
                 bot_token_file: /run/secrets/slack
                 channel: "#gpu-alerts"
                 api_url: http://127.0.0.1:9101/api
                 title: "{{alertname}}"
-                """, SlackSettings.class);
+                """, SlackSettings.class).value();
         assertEquals(new SlackSettings("/run/secrets/slack", "", "#gpu-alerts", "", "", "http://127.0.0.1:9101/api/", "{{alertname}}", ""), s);
         assertFalse(s.webhookMode());
-        Exception noChannel = org.junit.jupiter.api.Assertions.assertThrows(Exception.class,
-                () -> yaml.readValue("bot_token_env: SLACK_TOKEN\n", SlackSettings.class));
-        assertTrue(noChannel.getMessage().contains("slack.channel: required with a bot token"), noChannel.getMessage());
-        Exception both = org.junit.jupiter.api.Assertions.assertThrows(Exception.class,
-                () -> yaml.readValue("bot_token_env: T\nchannel: c\nwebhook_url_env: W\n", SlackSettings.class));
-        assertTrue(both.getMessage().contains("exactly one of them"), both.getMessage());
+        ConfigException noChannel = assertThrows(ConfigException.class,
+                () -> yaml.parse("s.yml", "bot_token_env: SLACK_TOKEN\n", SlackSettings.class));
+        assertEquals("s.yml: channel: required with a bot token (a channel id like C0123 or a name)",
+                noChannel.getMessage());
+        ConfigException both = assertThrows(ConfigException.class,
+                () -> yaml.parse("s.yml", "bot_token_env: T\nchannel: c\nwebhook_url_env: W\n", SlackSettings.class));
+        assertEquals("s.yml: set either bot_token_file/bot_token_env (with channel) or webhook_url_file/webhook_url_env,"
+                + " exactly one of them", both.getMessage());
     }
 
     @Test

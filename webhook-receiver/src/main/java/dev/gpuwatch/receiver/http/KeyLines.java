@@ -1,6 +1,5 @@
-package dev.gpuwatch.receiver.config;
+package dev.gpuwatch.receiver.http;
 
-import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
@@ -9,17 +8,13 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.OptionalInt;
 
 /**
- * The line of every key and sequence item of a YAML document, by the path error messages use
- * ({@code dispatch.max_age}, {@code receivers[0].slack_configs[1].channel}).
- *
- * <p>Why: Jackson reports a value rejected by a record's own checks at the token where the record ends, which is
- * the line after its section; this map points such errors (and checks made after parsing) at the key itself.
- * Public because {@code http.Tls} reports {@code --web.config.file} errors the same way.
+ * The line of every key and sequence item of a YAML document, by the path {@link Tls}'s errors use
+ * ({@code tls_server_config.key_file}). Only {@code --web.config.file} still reads YAML itself; the receiver's
+ * own files go through the shared {@code dev.gpuwatch.config.ConfigReader}, which keeps its own key lines.
  */
-public final class KeyLines {
+final class KeyLines {
 
     private static final YAMLFactory YAML = new YAMLFactory();
 
@@ -30,14 +25,14 @@ public final class KeyLines {
     }
 
     /** Never fails: a document Jackson cannot read yields the lines seen before the error. */
-    public static KeyLines of(String yaml) {
+    static KeyLines of(String yaml) {
         Map<String, Integer> lines = new HashMap<>();
         Deque<Container> open = new ArrayDeque<>();
         String field = "";
         try (JsonParser p = YAML.createParser(yaml)) {
             JsonToken token;
             while ((token = p.nextToken()) != null) {
-                int line = lineOf(p.currentTokenLocation());
+                int line = p.currentTokenLocation().getLineNr();
                 if (token == JsonToken.FIELD_NAME) {
                     field = join(open.isEmpty() ? "" : open.peek().path, p.currentName());
                     lines.putIfAbsent(field, line);
@@ -57,33 +52,19 @@ public final class KeyLines {
                 }
             }
         } catch (IOException e) {
-            // the loader reports the syntax error itself; what was mapped so far still helps
+            // Tls reports the syntax error itself; what was mapped so far still helps
         }
         return new KeyLines(lines);
     }
 
-    /** The 1-based line of the key (or sequence item) at {@code path}; empty when the document lacks it. */
-    public OptionalInt line(String path) {
+    /** {@code "line N: "} for {@code path}, or nothing when the document lacks it. */
+    String prefix(String path) {
         Integer line = lines.get(path);
-        return line == null ? OptionalInt.empty() : OptionalInt.of(line);
+        return line == null ? "" : "line " + line + ": ";
     }
 
-    /** {@code "line N: "} for {@code path}, or nothing. */
-    public String prefix(String path) {
-        OptionalInt line = line(path);
-        return line.isPresent() ? "line " + line.getAsInt() + ": " : "";
-    }
-
-    public boolean has(String path) {
-        return lines.containsKey(path);
-    }
-
-    static String join(String parent, String key) {
+    private static String join(String parent, String key) {
         return parent.isEmpty() ? key : parent + "." + key;
-    }
-
-    private static int lineOf(JsonLocation at) {
-        return at == null ? -1 : at.getLineNr();
     }
 
     private static final class Container {
