@@ -90,9 +90,16 @@ public final class FlagSet {
             List<String> unmatched = e.getUnmatched();
             throw ConfigException.inFlag(unmatched.isEmpty() ? "command line" : unmatched.getFirst(),
                     "unknown flag (see --help)");
+        } catch (CommandLine.MissingParameterException e) {
+            if (!e.getMissing().isEmpty() && e.getMissing().getFirst() instanceof OptionSpec o) {
+                throw ConfigException.inFlag(o.longestName(), "needs a value " + o.paramLabel());
+            }
+            throw ConfigException.inFlag("command line", e.getMessage());
         } catch (CommandLine.ParameterException e) {
             String flag = e.getArgSpec() instanceof OptionSpec o ? o.longestName() : "command line";
-            throw ConfigException.inFlag(flag, e.getMessage().replaceFirst("^Missing required parameter for option '[^']*' \\(([^)]*)\\)", "needs a value $1"));
+            // a switch's value that is not true or false: the converter's own words, without picocli's prefix
+            String problem = e.getCause() instanceof CommandLine.TypeConversionException t ? t.getMessage() : e.getMessage();
+            throw ConfigException.inFlag(flag, problem);
         }
         Overrides overrides = Overrides.none();
         Map<String, List<String>> plain = new LinkedHashMap<>();
@@ -130,7 +137,7 @@ public final class FlagSet {
         for (Flag flag : flags) {
             OptionSpec.Builder b = OptionSpec.builder(flag.name()).description(flag.description()).type(String.class);
             if (flag.isSwitch()) {
-                b.type(Boolean.class).negatable(true).arity("0..1").paramLabel("true|false");
+                b.type(Boolean.class).negatable(true).arity("0..1").paramLabel("true|false").converters(FlagSet::bool);
             } else {
                 b.arity("1").paramLabel(flag.paramLabel());
             }
@@ -143,6 +150,14 @@ public final class FlagSet {
             spec.addOption(b.build());
         }
         return spec;
+    }
+
+    /** A switch's value, as the file reads a boolean. */
+    private static Boolean bool(String text) {
+        if (text.equalsIgnoreCase("true") || text.equalsIgnoreCase("false")) {
+            return Boolean.parseBoolean(text);
+        }
+        throw new CommandLine.TypeConversionException("expected true or false, got \"" + text + "\"");
     }
 
     /**

@@ -53,6 +53,14 @@ class FlagSetTest {
     }
 
     @Test
+    void aMissingValueOrABadSwitchValueNamesTheFlag() {
+        assertEquals("--web.listen-address: needs a value [HOST]:PORT",
+                assertThrows(ConfigException.class, () -> FLAGS.parse("--web.listen-address")).getMessage());
+        assertEquals("--gpu.nvml.watch-xid: expected true or false, got \"maybe\"",
+                assertThrows(ConfigException.class, () -> FLAGS.parse("--gpu.nvml.watch-xid=maybe")).getMessage());
+    }
+
+    @Test
     void helpListsEveryFlag() throws Exception {
         assertTrue(FLAGS.parse("--help").help());
         String help = FLAGS.help();
