@@ -22,7 +22,10 @@ import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.BooleanNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.LongNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
@@ -37,6 +40,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -128,7 +132,7 @@ public final class ConfigReader {
         ConfigSource source = new ConfigSource(name, file, lines, overrides);
         ObjectNode tree = tree(name, text);
         for (Map.Entry<String, Overrides.Value> o : overrides.byKey().entrySet()) {
-            set(tree, o.getKey(), o.getValue().text());
+            set(tree, o.getKey(), o.getValue());
         }
         try {
             T value = mapper.readerFor(type)
@@ -179,14 +183,35 @@ public final class ConfigReader {
         }
     }
 
-    /** Sets the dotted {@code key} ({@code a.b.c}; flags never address list items) to {@code text}. */
-    private static void set(ObjectNode root, String key, String text) {
+    /** Sets the dotted {@code key} ({@code a.b.c}; flags never address list items) to what a flag gave. */
+    private static void set(ObjectNode root, String key, Overrides.Value value) {
         String[] parts = key.split("\\.");
         ObjectNode node = root;
         for (int i = 0; i < parts.length - 1; i++) {
             node = node.get(parts[i]) instanceof ObjectNode child ? child : node.putObject(parts[i]);
         }
-        node.set(parts[parts.length - 1], TextNode.valueOf(text));
+        if (value.isList()) {
+            ArrayNode list = node.putArray(parts[parts.length - 1]);
+            value.texts().forEach(text -> list.add(scalar(text)));
+        } else {
+            node.set(parts[parts.length - 1], scalar(value.text()));
+        }
+    }
+
+    private static final Pattern WHOLE_NUMBER = Pattern.compile("-?(0|[1-9][0-9]{0,17})");
+
+    /**
+     * A flag's text as YAML reads the same plain scalar in a file ({@code 8} a number, {@code true} a boolean), so
+     * {@code --devices=8} binds where {@code devices: 8} does; anything else stays a string, untouched.
+     */
+    private static JsonNode scalar(String text) {
+        if (text.equalsIgnoreCase("true") || text.equalsIgnoreCase("false")) {
+            return BooleanNode.valueOf(Boolean.parseBoolean(text));
+        }
+        if (WHOLE_NUMBER.matcher(text).matches()) {
+            return LongNode.valueOf(Long.parseLong(text));
+        }
+        return TextNode.valueOf(text);
     }
 
     private ConfigException describe(ConfigSource source, JsonNode tree, JsonMappingException e) {

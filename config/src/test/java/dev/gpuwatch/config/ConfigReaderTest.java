@@ -166,6 +166,26 @@ class ConfigReaderTest {
         assertEquals("--server.timeout: must be longer than 0s", e.getMessage());
     }
 
+    record Flagged(Integer count, Boolean on, Long seed, String name, List<Duration> every) {}
+
+    @Test
+    void aFlagIsReadAsTheSamePlainScalarInTheFileWouldBe() throws Exception {
+        Overrides flags = Overrides.none().put("count", "--count", "3").put("on", "--on", "true")
+                .put("seed", "--seed", "-9").put("name", "--name", "007")
+                .putList("every", "--every", List.of("1s", "1d"));
+        assertEquals(new Flagged(3, true, -9L, "007", List.of(Duration.ofSeconds(1), Duration.ofDays(1))),
+                READER.read(Optional.empty(), Flagged.class, flags).value());
+        assertEquals(new Flagged(null, null, null, "12", null), READER.read(Optional.empty(), Flagged.class,
+                Overrides.none().put("name", "--name", "12")).value(), "a number is a string where one is expected");
+
+        ConfigException e = assertThrows(ConfigException.class, () -> READER.read(Optional.empty(), Flagged.class,
+                Overrides.none().put("count", "--count", "three")));
+        assertEquals("--count: expected a whole number", e.getMessage());
+        e = assertThrows(ConfigException.class, () -> READER.read(Optional.empty(), Flagged.class,
+                Overrides.none().putList("every", "--every", List.of("1s", "1s1s"))));
+        assertEquals("--every: expected a duration like 30s, 1m30s, 500ms or 1d, got \"1s1s\"", e.getMessage());
+    }
+
     @Test
     void relativePathsInAFileAreRelativeToIt(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("app.yml");

@@ -1,8 +1,8 @@
 package dev.gpuwatch.exporter;
 
+import dev.gpuwatch.config.ConfigException;
 import dev.gpuwatch.exporter.collector.InstrumentedCollectors;
 import dev.gpuwatch.exporter.collector.NamedCollector;
-import dev.gpuwatch.exporter.config.ConfigException;
 import dev.gpuwatch.exporter.config.ExporterConfig;
 import dev.gpuwatch.exporter.config.WebConfig;
 import dev.gpuwatch.exporter.sampling.Health;
@@ -75,7 +75,7 @@ public final class Exporter implements AutoCloseable {
         switch (opened.opening()) {
             case ProbeOpening.Opened o -> {
                 probe = Optional.of(o.probe());
-                Sampler s = new Sampler(o.probe(), config.sampleInterval(), clock);
+                Sampler s = new Sampler(o.probe(), config.settings().gpu().sampleInterval(), clock);
                 sampler = Optional.of(s);
                 health = Health.of(s, clock);
                 backend = o.probe().backend();
@@ -98,11 +98,8 @@ public final class Exporter implements AutoCloseable {
         Supplier<List<GpuSnapshot>> gpus = sampler.<Supplier<List<GpuSnapshot>>>map(Sampler::snapshots).orElse(List::of);
         Extension extension;
         try {
+            // an IllegalArgumentException is a collector's own configuration (model_servers): ExporterMain exits 2
             extension = collectors.apply(new Context(config, gpus, clock));
-        } catch (IllegalArgumentException e) {
-            // a collector's own configuration (e.g. model_servers) is bad: the message names file, line and field
-            probe.ifPresent(GpuProbe::close);
-            throw new ConfigException(e.getMessage());
         } catch (RuntimeException e) {
             probe.ifPresent(GpuProbe::close);
             throw e;
@@ -118,14 +115,14 @@ public final class Exporter implements AutoCloseable {
         try {
             // the simulated fleet's own lines (scenario now, how to switch it) are read again on every request
             List<String> landing = scenario.map(e -> e.landingNotes(notes)).orElse(notes);
-            server = WebServer.start(config.listenAddress(), web, registry, health, version(), backend, landing, scenario);
+            server = WebServer.start(config.settings().web().listenAddress(), web, registry, health, version(), backend, landing, scenario);
         } catch (ConfigException | IOException | RuntimeException e) {
             closeAll(resources);
             probe.ifPresent(GpuProbe::close);
             throw e;
         }
         sampler.ifPresent(Sampler::start);
-        String url = server.url(config.listenAddress());
+        String url = server.url(config.settings().web().listenAddress());
         return new Exporter(probe, sampler, resources, server, url, backend);
     }
 

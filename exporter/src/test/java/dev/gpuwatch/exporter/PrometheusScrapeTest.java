@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gpuwatch.exporter.config.ExporterConfig;
-import dev.gpuwatch.probe.GpuProbes.Backend;
 import dev.gpuwatch.probe.simulated.GpuModel;
 import dev.gpuwatch.testkit.prometheus.Prometheus;
 import dev.gpuwatch.testkit.prometheus.ServerOptions;
@@ -18,9 +17,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Optional;
-import java.util.OptionalInt;
-import java.util.OptionalLong;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,11 +30,8 @@ class PrometheusScrapeTest {
 
     @Test
     void prometheusScrapesEightSimulatedGpus() throws Exception {
-        ExporterConfig config = TestExporters.loopback()
-                .withBackend(Backend.SIMULATED)
-                .withSampleInterval(Duration.ofSeconds(1))
-                .withSimulated(new ExporterConfig.Simulated(Optional.empty(), OptionalInt.of(8),
-                        Optional.of(GpuModel.H100_80GB), OptionalLong.of(42), Optional.empty()));
+        ExporterConfig config = TestExporters.loopback("--gpu.backend=simulated", "--gpu.sample-interval=1s",
+                "--gpu.simulated.devices=8", "--gpu.simulated.model=h100-80gb", "--gpu.simulated.seed=42");
         try (Exporter exporter = TestExporters.startBackend(config)) {
             Path prometheusConfig = Files.writeString(dir.resolve("prometheus.yml"), """
                     global:

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gpuwatch.exporter.config.ExporterConfig;
-import dev.gpuwatch.probe.GpuProbes.Backend;
 import dev.gpuwatch.probe.simulated.Scenario;
 import dev.gpuwatch.testkit.process.ChildProcess;
 import dev.gpuwatch.testkit.process.Command;
@@ -18,9 +17,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.OptionalInt;
-import java.util.OptionalLong;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -32,10 +28,8 @@ class PromtoolCheckTest {
     @ParameterizedTest
     @EnumSource(value = Scenario.class, names = {"STEADY", "IDLE", "THERMAL_THROTTLING", "ECC_STORM", "XID_ERRORS", "PROCESS_CHURN"})
     void simulatedBackend(Scenario scenario) throws Exception {
-        ExporterConfig config = TestExporters.loopback()
-                .withBackend(Backend.SIMULATED)
-                .withSimulated(new ExporterConfig.Simulated(Optional.of(scenario), OptionalInt.of(8), Optional.empty(),
-                        OptionalLong.empty(), Optional.of(Duration.ZERO)));
+        ExporterConfig config = TestExporters.loopback("--gpu.backend=simulated",
+                "--gpu.simulated.scenario=" + scenario.label(), "--gpu.simulated.devices=8", "--gpu.simulated.fault-after=0s");
         try (Exporter exporter = TestExporters.startBackend(config)) {
             TestExporters.awaitSample(exporter);
             String scrape = TestExporters.get(exporter, "/metrics").body();

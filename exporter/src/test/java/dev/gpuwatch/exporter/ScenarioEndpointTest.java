@@ -51,7 +51,7 @@ class ScenarioEndpointTest {
     }
 
     private static Exporter start(SimulatedFleet fleet, WebConfig web) throws Exception {
-        Exporter exporter = TestExporters.start(TestExporters.loopback().withSampleInterval(Duration.ofMillis(100)),
+        Exporter exporter = TestExporters.start(TestExporters.loopback("--gpu.sample-interval=100ms"),
                 web, fleet);
         TestExporters.awaitSample(exporter);
         return exporter;

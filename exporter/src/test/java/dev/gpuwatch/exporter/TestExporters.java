@@ -1,7 +1,6 @@
 package dev.gpuwatch.exporter;
 
 import dev.gpuwatch.exporter.config.ExporterConfig;
-import dev.gpuwatch.exporter.config.ListenAddress;
 import dev.gpuwatch.exporter.config.WebConfig;
 import dev.gpuwatch.probe.GpuProbe;
 import dev.gpuwatch.probe.GpuProbes;
@@ -13,7 +12,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.List;
-import java.util.Optional;
+import java.util.stream.Stream;
 
 /** Starts real exporters on 127.0.0.1 and a free port, and talks to them over HTTP. */
 public final class TestExporters {
@@ -21,8 +20,10 @@ public final class TestExporters {
 
     public static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    public static ExporterConfig loopback() {
-        return ExporterConfig.defaults().withListenAddress(new ListenAddress(Optional.of("127.0.0.1"), 0));
+    /** The configuration the command line {@code flags} gives, served on 127.0.0.1 and a free port. */
+    public static ExporterConfig loopback(String... flags) throws Exception {
+        return ExporterConfig.parse(Stream.concat(Stream.of("--web.listen-address=127.0.0.1:0"), Stream.of(flags))
+                .toArray(String[]::new));
     }
 
     public static Exporter start(GpuProbe probe) throws Exception {

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import at.favre.lib.crypto.bcrypt.BCrypt;
-import dev.gpuwatch.exporter.config.ConfigException;
+import dev.gpuwatch.config.ConfigException;
 import dev.gpuwatch.exporter.config.WebConfig;
 import java.io.IOException;
 import java.io.InputStream;
@@ -165,7 +165,8 @@ class WebSecurityTest {
                 .formatted(dir.resolve("server.crt"), bad)));
         ConfigException e = assertThrows(ConfigException.class,
                 () -> TestExporters.start(TestExporters.loopback(), web, new TestGpus.FakeProbe(List.of())));
-        assertTrue(e.getMessage().startsWith("tls_server_config: " + bad + ": no PEM private key block"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("--web.config.file: tls_server_config: " + bad + ": no PEM private key block"),
+                e.getMessage());
     }
 
     private static String basic(String user, String password) {

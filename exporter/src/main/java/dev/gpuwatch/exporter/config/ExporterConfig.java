@@ -1,139 +1,48 @@
 package dev.gpuwatch.exporter.config;
 
-import dev.gpuwatch.exporter.collector.GpuCollector;
-import dev.gpuwatch.probe.GpuProbes.Backend;
-import dev.gpuwatch.probe.simulated.GpuModel;
-import dev.gpuwatch.probe.simulated.HostProcess;
-import dev.gpuwatch.probe.simulated.Scenario;
+import dev.gpuwatch.config.ConfigException;
+import dev.gpuwatch.config.ConfigReader;
+import dev.gpuwatch.config.FlagSet;
+import dev.gpuwatch.config.FlagSet.Flag;
+import dev.gpuwatch.config.Scalar;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.EnumSet;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.OptionalInt;
-import java.util.OptionalLong;
-import java.util.Set;
 
 /**
- * Everything the exporter runs with, after defaults, {@code --config.file} and flags (flags win). Values left
- * empty ({@code Optional.empty()}) mean "the backend's own default" (NvmlOptions/SimulationOptions/CudaOptions),
- * so those defaults live in one place.
- *
- * <p>The file's {@code model_servers} and {@code model_server_discovery} sections are read by the inference
- * module itself ({@code InferenceSettings.load}); this class only accepts them.
+ * What the exporter runs with: its {@link ExporterSettings} (the defaults, then {@code --config.file}, then every
+ * flag given) and the file they were read from, whose {@code model_servers} sections the model-server collectors
+ * read themselves.
  */
-public record ExporterConfig(
-        ListenAddress listenAddress,
-        Optional<Path> webConfigFile,
-        Backend backend,
-        Duration sampleInterval,
-        Nvml nvml,
-        Simulated simulated,
-        Set<GpuCollector> collectors,
-        int processesTopN,
-        Cuda cuda,
-        LogLevel logLevel,
-        Optional<Path> configFile) {
+public record ExporterConfig(ExporterSettings settings, Optional<Path> configFile) {
 
-    public static final int DEFAULT_PORT = 9445;
-    public static final Duration DEFAULT_SAMPLE_INTERVAL = Duration.ofSeconds(5);
-    public static final int DEFAULT_TOP_N = 20;
+    private static final String CONFIG_FILE = "--config.file";
 
-    public ExporterConfig {
-        collectors = Set.copyOf(collectors);
+    /** The command line: {@code --config.file} and one flag per key of {@link ExporterSettings}. */
+    public static final FlagSet FLAGS = flagSet();
+
+    private static final ConfigReader READER = ConfigReader.create(ExporterSettings.SCALARS.toArray(Scalar<?>[]::new));
+
+    /** Reads the file {@code flags} name, if any, with every flag given applied over it. */
+    public static ExporterConfig read(FlagSet.Parsed flags) throws ConfigException {
+        Optional<Path> file = flags.value(CONFIG_FILE).map(Path::of);
+        return new ExporterConfig(READER.read(file, ExporterSettings.class, flags.overrides()).value(), file);
     }
 
-    /** NVML backend settings; empty values take {@code NvmlOptions.defaults()}. */
-    public record Nvml(Optional<Path> library, Optional<Duration> pcieSampleInterval, Optional<Boolean> watchXid) {
-        public static Nvml defaults() {
-            return new Nvml(Optional.empty(), Optional.empty(), Optional.empty());
-        }
+    /** {@link #read} of a command line ({@code --help} and {@code --version} are the caller's to act on). */
+    public static ExporterConfig parse(String... args) throws ConfigException {
+        return read(FLAGS.parse(args));
     }
 
-    /**
-     * Simulated fleet settings; empty values take {@code SimulationOptions.defaults()}. {@code hostProcesses}
-     * ({@code --gpu.simulated.model-server-pid}) are real processes shown as GPU processes, none by default.
-     */
-    public record Simulated(Optional<Scenario> scenario, OptionalInt devices, Optional<GpuModel> model,
-            OptionalLong seed, Optional<Duration> faultAfter, List<HostProcess> hostProcesses) {
-        public Simulated {
-            hostProcesses = List.copyOf(hostProcesses);
-        }
-
-        /** Without host processes. */
-        public Simulated(Optional<Scenario> scenario, OptionalInt devices, Optional<GpuModel> model,
-                OptionalLong seed, Optional<Duration> faultAfter) {
-            this(scenario, devices, model, seed, faultAfter, List.of());
-        }
-
-        public static Simulated defaults() {
-            return new Simulated(Optional.empty(), OptionalInt.empty(), Optional.empty(), OptionalLong.empty(), Optional.empty());
-        }
-    }
-
-    /** CUDA driver settings; the active health check creates a context on every GPU, so it is opt-in. */
-    public record Cuda(boolean healthCheck, Optional<Duration> healthCheckInterval, Optional<Duration> healthCheckTimeout) {
-        public static Cuda defaults() {
-            return new Cuda(false, Optional.empty(), Optional.empty());
-        }
-    }
-
-    public static ExporterConfig defaults() {
-        return new ExporterConfig(
-                new ListenAddress(Optional.empty(), DEFAULT_PORT),
-                Optional.empty(),
-                Backend.NVML,
-                DEFAULT_SAMPLE_INTERVAL,
-                Nvml.defaults(),
-                Simulated.defaults(),
-                EnumSet.allOf(GpuCollector.class),
-                DEFAULT_TOP_N,
-                Cuda.defaults(),
-                LogLevel.INFO,
-                Optional.empty());
-    }
-
-    public ExporterConfig withListenAddress(ListenAddress v) {
-        return new ExporterConfig(v, webConfigFile, backend, sampleInterval, nvml, simulated, collectors, processesTopN, cuda, logLevel, configFile);
-    }
-
-    public ExporterConfig withWebConfigFile(Optional<Path> v) {
-        return new ExporterConfig(listenAddress, v, backend, sampleInterval, nvml, simulated, collectors, processesTopN, cuda, logLevel, configFile);
-    }
-
-    public ExporterConfig withBackend(Backend v) {
-        return new ExporterConfig(listenAddress, webConfigFile, v, sampleInterval, nvml, simulated, collectors, processesTopN, cuda, logLevel, configFile);
-    }
-
-    public ExporterConfig withSampleInterval(Duration v) {
-        return new ExporterConfig(listenAddress, webConfigFile, backend, v, nvml, simulated, collectors, processesTopN, cuda, logLevel, configFile);
-    }
-
-    public ExporterConfig withNvml(Nvml v) {
-        return new ExporterConfig(listenAddress, webConfigFile, backend, sampleInterval, v, simulated, collectors, processesTopN, cuda, logLevel, configFile);
-    }
-
-    public ExporterConfig withSimulated(Simulated v) {
-        return new ExporterConfig(listenAddress, webConfigFile, backend, sampleInterval, nvml, v, collectors, processesTopN, cuda, logLevel, configFile);
-    }
-
-    public ExporterConfig withCollectors(Set<GpuCollector> v) {
-        return new ExporterConfig(listenAddress, webConfigFile, backend, sampleInterval, nvml, simulated, v, processesTopN, cuda, logLevel, configFile);
-    }
-
-    public ExporterConfig withProcessesTopN(int v) {
-        return new ExporterConfig(listenAddress, webConfigFile, backend, sampleInterval, nvml, simulated, collectors, v, cuda, logLevel, configFile);
-    }
-
-    public ExporterConfig withCuda(Cuda v) {
-        return new ExporterConfig(listenAddress, webConfigFile, backend, sampleInterval, nvml, simulated, collectors, processesTopN, v, logLevel, configFile);
-    }
-
-    public ExporterConfig withLogLevel(LogLevel v) {
-        return new ExporterConfig(listenAddress, webConfigFile, backend, sampleInterval, nvml, simulated, collectors, processesTopN, cuda, v, configFile);
-    }
-
-    ExporterConfig withConfigFile(Optional<Path> v) {
-        return new ExporterConfig(listenAddress, webConfigFile, backend, sampleInterval, nvml, simulated, collectors, processesTopN, cuda, logLevel, v);
+    private static FlagSet flagSet() {
+        List<Flag> flags = new ArrayList<>();
+        flags.add(Flag.plain(CONFIG_FILE, "FILE",
+                "YAML configuration file (see exporter/README.md); flags given on the command line override it."));
+        flags.addAll(ExporterSettings.FLAGS);
+        return new FlagSet("gpuwatch-exporter",
+                "Prometheus exporter for NVIDIA GPUs: serves /metrics, a landing page at /, /-/healthy and /-/ready;"
+                        + " with the simulated fleet also /-/simulated/scenario (GET shows it, POST scenario=NAME switches it).",
+                flags);
     }
 }

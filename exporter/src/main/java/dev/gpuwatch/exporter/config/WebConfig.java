@@ -1,5 +1,8 @@
 package dev.gpuwatch.exporter.config;
 
+import dev.gpuwatch.config.ConfigException;
+import dev.gpuwatch.config.ConfigReader;
+import dev.gpuwatch.config.ConfigSource;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -59,14 +62,15 @@ public record WebConfig(Optional<Tls> tls, Map<String, String> basicAuthUsers) {
     }
 
     private static final Pattern BCRYPT = Pattern.compile("^\\$2[aby]\\$\\d\\d\\$[./A-Za-z0-9]{53}$");
+    private static final ConfigReader READER = ConfigReader.create();
 
     public static WebConfig load(Path path) throws ConfigException {
-        YamlFile.Bound<FileRoot> bound = YamlFile.read(path, FileRoot.class);
+        ConfigReader.Bound<FileRoot> bound = READER.read(path, FileRoot.class);
         FileRoot root = bound.value();
-        YamlFile file = bound.file();
+        ConfigSource file = bound.source();
         Optional<Tls> tls = Optional.empty();
         if (root.tlsServerConfig() != null) {
-            tls = Optional.of(tls(root.tlsServerConfig(), file));
+            tls = Optional.of(tls(root.tlsServerConfig(), file, path));
         }
         Map<String, String> users = new TreeMap<>();
         if (root.basicAuthUsers() != null) {
@@ -81,7 +85,7 @@ public record WebConfig(Optional<Tls> tls, Map<String, String> basicAuthUsers) {
         return new WebConfig(tls, users);
     }
 
-    private static Tls tls(TlsSection t, YamlFile file) throws ConfigException {
+    private static Tls tls(TlsSection t, ConfigSource file, Path path) throws ConfigException {
         String at = "tls_server_config.";
         if (t.certFile() == null || t.certFile().isBlank()) {
             throw file.error(at + "cert_file", "required when tls_server_config is set");
@@ -90,7 +94,7 @@ public record WebConfig(Optional<Tls> tls, Map<String, String> basicAuthUsers) {
             throw file.error(at + "key_file", "required when tls_server_config is set");
         }
         ClientAuth auth = t.clientAuthType() == null ? ClientAuth.NoClientCert : t.clientAuthType();
-        Optional<Path> ca = Optional.ofNullable(t.clientCaFile()).filter(s -> !s.isBlank()).map(file::resolve);
+        Optional<Path> ca = Optional.ofNullable(t.clientCaFile()).filter(s -> !s.isBlank()).map(s -> resolve(path, s));
         if (ca.isPresent() && auth == ClientAuth.NoClientCert) {
             throw file.error(at + "client_ca_file", "client CAs are set without a client_auth_type that uses them");
         }
@@ -102,8 +106,15 @@ public record WebConfig(Optional<Tls> tls, Map<String, String> basicAuthUsers) {
         if (max.isPresent() && max.get().compareTo(min) < 0) {
             throw file.error(at + "max_version", "is lower than min_version " + min);
         }
-        return new Tls(file.resolve(t.certFile()), file.resolve(t.keyFile()), auth, ca, min, max,
+        return new Tls(resolve(path, t.certFile()), resolve(path, t.keyFile()), auth, ca, min, max,
                 t.cipherSuites() == null ? List.of() : t.cipherSuites());
+    }
+
+    /** A path written in the file is relative to the file's folder, as in Prometheus. */
+    private static Path resolve(Path file, String written) {
+        Path p = Path.of(written);
+        Path dir = file.toAbsolutePath().getParent();
+        return p.isAbsolute() || dir == null ? p : dir.resolve(p);
     }
 
     record FileRoot(TlsSection tlsServerConfig, HttpSection httpServerConfig, Map<String, String> basicAuthUsers) {}

@@ -2,7 +2,7 @@ package dev.gpuwatch.exporter.web;
 
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsParameters;
-import dev.gpuwatch.exporter.config.ConfigException;
+import dev.gpuwatch.config.ConfigException;
 import dev.gpuwatch.exporter.config.WebConfig;
 import java.io.IOException;
 import java.security.GeneralSecurityException;
@@ -24,6 +24,12 @@ import javax.net.ssl.X509TrustManager;
 final class TlsSetup {
     private TlsSetup() {}
 
+    /**
+     * Where problems found only when the certificate and key are read are said to be: the web config file's own name
+     * does not reach here, so the flag that names it stands for it.
+     */
+    private static final String WEB_CONFIG = "--web.config.file";
+
     static HttpsConfigurator configurator(WebConfig.Tls tls) throws ConfigException {
         SSLContext context;
         try {
@@ -41,7 +47,7 @@ final class TlsSetup {
             context = SSLContext.getInstance("TLS");
             context.init(kmf.getKeyManagers(), trust, null);
         } catch (IOException | GeneralSecurityException e) {
-            throw new ConfigException("tls_server_config: " + e.getMessage());
+            throw ConfigException.inFile(WEB_CONFIG, 0, "tls_server_config", e.getMessage());
         }
         SSLParameters defaults = context.getSupportedSSLParameters();
         List<String> protocols = new ArrayList<>();
@@ -52,12 +58,14 @@ final class TlsSetup {
             }
         }
         if (protocols.isEmpty()) {
-            throw new ConfigException("tls_server_config.min_version: no TLS version in range is supported by this JVM");
+            throw ConfigException.inFile(WEB_CONFIG, 0, "tls_server_config.min_version",
+                    "no TLS version in range is supported by this JVM");
         }
         Set<String> supportedSuites = Set.of(defaults.getCipherSuites());
         for (String suite : tls.cipherSuites()) {
             if (!supportedSuites.contains(suite)) {
-                throw new ConfigException("tls_server_config.cipher_suites: unsupported cipher suite " + suite);
+                throw ConfigException.inFile(WEB_CONFIG, 0, "tls_server_config.cipher_suites",
+                        "unsupported cipher suite " + suite);
             }
         }
         String[] protocolArray = protocols.toArray(String[]::new);

@@ -1,7 +1,7 @@
 package dev.gpuwatch.exporter.web;
 
-import dev.gpuwatch.exporter.config.ConfigException;
-import dev.gpuwatch.exporter.config.ListenAddress;
+import dev.gpuwatch.config.ConfigException;
+import dev.gpuwatch.config.ListenAddress;
 import dev.gpuwatch.exporter.config.WebConfig;
 import dev.gpuwatch.exporter.sampling.Health;
 import com.sun.net.httpserver.Authenticator;

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gpuwatch.config.ConfigException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,6 +66,6 @@ class WebConfigTest {
                 error("basic_auth_users:\n  alice: secret\n"));
         assertTrue(error("tls_server_config:\n  min_version: TLS14\n")
                 .startsWith("web.yml:2: tls_server_config.min_version: expected one of TLS10, TLS11, TLS12, TLS13, got \"TLS14\""));
-        assertTrue(error("tls_config:\n  cert_file: a\n").startsWith("web.yml:1: tls_config: unknown field"));
+        assertTrue(error("tls_config:\n  cert_file: a\n").startsWith("web.yml:1: tls_config: unknown key"));
     }
 }
