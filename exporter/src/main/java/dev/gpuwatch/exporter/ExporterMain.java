@@ -4,13 +4,13 @@ import dev.gpuwatch.exporter.collector.GpuCollector;
 import dev.gpuwatch.exporter.collector.NamedCollector;
 import dev.gpuwatch.exporter.config.ConfigException;
 import dev.gpuwatch.exporter.config.ExporterConfig;
-import dev.gpuwatch.exporter.config.WebConfig;
 import dev.gpuwatch.exporter.inference.InferenceModule;
 import dev.gpuwatch.exporter.inference.InferenceSettings;
 import dev.gpuwatch.probe.GpuProbes;
 import dev.gpuwatch.probe.cuda.CudaOptions;
 import dev.gpuwatch.probe.nvml.NvmlOptions;
 import dev.gpuwatch.probe.simulated.SimulationOptions;
+import dev.gpuwatch.web.WebConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.time.InstantSource;
@@ -90,6 +90,9 @@ public final class ExporterMain implements Callable<Integer> {
         } catch (ConfigException e) {
             err.println("gpuwatch-exporter: " + e.getMessage());
             return 1;
+        } catch (dev.gpuwatch.config.ConfigException e) { // --web.config.file, read by the shared web toolkit
+            err.println("gpuwatch-exporter: " + e.getMessage());
+            return dev.gpuwatch.config.ConfigException.EXIT_CODE;
         }
         Logging.configure(config.logLevel().julLevel());
         Exporter exporter;

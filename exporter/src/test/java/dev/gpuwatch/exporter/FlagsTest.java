@@ -109,7 +109,7 @@ class FlagsTest {
     void aBadCollectorConfigurationStopsStartUpWithItsMessageAndClosesTheProbe() {
         TestGpus.FakeProbe probe = new TestGpus.FakeProbe(java.util.List.of());
         ConfigException e = assertThrows(ConfigException.class, () -> Exporter.start(TestExporters.loopback(),
-                dev.gpuwatch.exporter.config.WebConfig.none(),
+                dev.gpuwatch.web.WebConfig.none(),
                 c -> new GpuProbes.Result(new dev.gpuwatch.probe.ProbeOpening.Opened(probe), java.util.List.of()),
                 context -> {
                     throw new IllegalArgumentException("exporter.yml:9: model_servers.0.url: expected a URL");

@@ -33,7 +33,7 @@ import java.util.stream.Collectors;
 /**
  * Reads a YAML file strictly into typed records (snake_case keys, unknown keys rejected) and remembers the line of
  * every key, so that both binding errors and later checks name the file, the line and the dotted field.
- * Shared by {@code --config.file} and {@code --web.config.file}: one way to read and report a file.
+ * Used by {@code --config.file}: one way to read and report a file.
  */
 final class YamlFile {
     private static final String BACKEND_EXPECTED = Parsers.BACKEND_EXPECTED;
