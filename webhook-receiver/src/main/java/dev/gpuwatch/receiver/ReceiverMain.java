@@ -3,7 +3,7 @@ package dev.gpuwatch.receiver;
 import dev.gpuwatch.receiver.config.ConfigException;
 import dev.gpuwatch.receiver.config.ConfigLoader;
 import dev.gpuwatch.receiver.config.ReceiverConfig;
-import dev.gpuwatch.receiver.http.Tls;
+import dev.gpuwatch.web.WebConfig;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import java.util.Locale;
@@ -33,8 +33,8 @@ public final class ReceiverMain implements Callable<Integer> {
             description = "SQLite database file, created on first start (default: ${DEFAULT-VALUE}).")
     Path storagePath;
 
-    @Option(names = "--web.config.file", description = "TLS configuration in Prometheus' exporter-toolkit web-config format (tls_server_config:"
-            + " cert_file, key_file, client_auth_type, client_ca_file, min_version, max_version, cipher_suites).")
+    @Option(names = "--web.config.file", description = "TLS and basic auth in Prometheus' exporter-toolkit web-config format"
+            + " (tls_server_config, basic_auth_users with bcrypt hashes), as the exporter reads it.")
     Optional<Path> webConfigFile;
 
     @Option(names = "--log.level", defaultValue = "info",
@@ -70,11 +70,14 @@ public final class ReceiverMain implements Callable<Integer> {
             config = configFile.isPresent() ? ConfigLoader.load(configFile.get()) : ReceiverConfig.defaults();
             var base = Receiver.Options.of(storagePath, address.host(), address.port());
             options = new Receiver.Options(base.storagePath(), base.host(), base.port(), base.maxPageCount(),
-                    webConfigFile.isPresent() ? Tls.fromWebConfig(webConfigFile.get()) : base.tls(),
+                    webConfigFile.isPresent() ? WebConfig.load(webConfigFile.get()) : base.web(),
                     base.enricher(), base.clock(), base.dispatchOverride());
         } catch (ConfigException e) {
             System.err.println("gpuwatch-receiver: invalid configuration: " + e.getMessage());
             return 2;
+        } catch (dev.gpuwatch.config.ConfigException e) { // --web.config.file, read by the shared web toolkit
+            System.err.println("gpuwatch-receiver: " + e.getMessage());
+            return dev.gpuwatch.config.ConfigException.EXIT_CODE;
         } catch (IllegalArgumentException e) {
             System.err.println("gpuwatch-receiver: " + e.getMessage());
             return 2;

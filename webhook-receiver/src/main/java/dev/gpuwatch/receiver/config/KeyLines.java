@@ -17,7 +17,6 @@ import java.util.OptionalInt;
  *
  * <p>Why: Jackson reports a value rejected by a record's own checks at the token where the record ends, which is
  * the line after its section; this map points such errors (and checks made after parsing) at the key itself.
- * Public because {@code http.Tls} reports {@code --web.config.file} errors the same way.
  */
 public final class KeyLines {
 
