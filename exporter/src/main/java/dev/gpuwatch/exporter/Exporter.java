@@ -4,7 +4,6 @@ import dev.gpuwatch.config.ConfigException;
 import dev.gpuwatch.exporter.collector.InstrumentedCollectors;
 import dev.gpuwatch.exporter.collector.NamedCollector;
 import dev.gpuwatch.exporter.config.ExporterConfig;
-import dev.gpuwatch.exporter.config.WebConfig;
 import dev.gpuwatch.exporter.sampling.Health;
 import dev.gpuwatch.exporter.sampling.Sampler;
 import dev.gpuwatch.exporter.web.ScenarioEndpoint;
@@ -14,6 +13,7 @@ import dev.gpuwatch.probe.GpuProbes;
 import dev.gpuwatch.probe.GpuSnapshot;
 import dev.gpuwatch.probe.ProbeOpening;
 import dev.gpuwatch.probe.simulated.SimulatedFleet;
+import dev.gpuwatch.web.WebConfig;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.io.InputStream;
@@ -116,7 +116,7 @@ public final class Exporter implements AutoCloseable {
             // the simulated fleet's own lines (scenario now, how to switch it) are read again on every request
             List<String> landing = scenario.map(e -> e.landingNotes(notes)).orElse(notes);
             server = WebServer.start(config.settings().web().listenAddress(), web, registry, health, version(), backend, landing, scenario);
-        } catch (ConfigException | IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             closeAll(resources);
             probe.ifPresent(GpuProbe::close);
             throw e;

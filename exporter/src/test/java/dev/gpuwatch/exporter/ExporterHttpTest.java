@@ -4,10 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.gpuwatch.exporter.config.WebConfig;
 import dev.gpuwatch.probe.GpuProbes;
 import dev.gpuwatch.probe.GpuSnapshot;
 import dev.gpuwatch.probe.ProbeOpening;
+import dev.gpuwatch.web.WebConfig;
 import java.net.http.HttpResponse;
 import java.time.InstantSource;
 import java.util.List;

@@ -9,7 +9,7 @@ import dev.gpuwatch.config.ConfigException;
 import dev.gpuwatch.exporter.collector.GpuCollector;
 import dev.gpuwatch.exporter.config.ExporterConfig;
 import dev.gpuwatch.exporter.config.ExporterSettings;
-import dev.gpuwatch.exporter.config.WebConfig;
+import dev.gpuwatch.web.WebConfig;
 import dev.gpuwatch.logging.LogLevel;
 import dev.gpuwatch.probe.GpuProbes;
 import dev.gpuwatch.probe.GpuProbes.Backend;

@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import at.favre.lib.crypto.bcrypt.BCrypt;
-import dev.gpuwatch.exporter.config.WebConfig;
 import dev.gpuwatch.probe.simulated.Scenario;
 import dev.gpuwatch.probe.simulated.SimulatedFleet;
 import dev.gpuwatch.probe.simulated.SimulationOptions;
+import dev.gpuwatch.web.WebConfig;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;

@@ -1,10 +1,11 @@
 package dev.gpuwatch.exporter;
 
 import dev.gpuwatch.exporter.config.ExporterConfig;
-import dev.gpuwatch.exporter.config.WebConfig;
+import dev.gpuwatch.web.WebConfig;
 import dev.gpuwatch.probe.GpuProbe;
 import dev.gpuwatch.probe.GpuProbes;
 import dev.gpuwatch.probe.ProbeOpening;
+import dev.gpuwatch.web.WebConfig;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

@@ -5,10 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import at.favre.lib.crypto.bcrypt.BCrypt;
-import dev.gpuwatch.config.ConfigException;
-import dev.gpuwatch.exporter.config.WebConfig;
+import dev.gpuwatch.testkit.pki.TestPki;
+import dev.gpuwatch.web.WebConfig;
 import java.io.IOException;
-import java.io.InputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -16,77 +17,33 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.cert.Certificate;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
-import javax.net.ssl.KeyManagerFactory;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
-/** --web.config.file end to end: TLS with a self-signed certificate made here, client certificates, basic auth. */
+/**
+ * --web.config.file end to end on the exporter's JDK server: TLS with the test CA's certificates (an EC key in SEC1
+ * form), every client_auth_type, bcrypt basic auth, and a bad file stopping the start.
+ */
 class WebSecurityTest {
     @TempDir
     static Path dir;
-    static KeyStore server;
-    static KeyStore client;
+    static TestPki pki;
 
     @BeforeAll
-    static void makeCertificates() throws Exception {
-        server = selfSigned("server", "CN=localhost", "san=ip:127.0.0.1,dns:localhost");
-        client = selfSigned("client", "CN=prometheus", "san=dns:prometheus");
-        writePem(server, "server");
-        writePem(client, "client");
-    }
-
-    /** keytool -genkeypair into a PKCS12 file, loaded back. */
-    private static KeyStore selfSigned(String alias, String dname, String san) throws Exception {
-        Path store = dir.resolve(alias + ".p12");
-        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
-                "-genkeypair", "-alias", alias, "-keyalg", "RSA", "-keysize", "2048", "-validity", "2",
-                "-dname", dname, "-ext", san, "-storetype", "PKCS12", "-keystore", store.toString(),
-                "-storepass", "changeit", "-keypass", "changeit")
-                .redirectErrorStream(true).start();
-        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(0, p.waitFor(), output);
-        KeyStore ks = KeyStore.getInstance("PKCS12");
-        try (InputStream in = Files.newInputStream(store)) {
-            ks.load(in, "changeit".toCharArray());
-        }
-        return ks;
-    }
-
-    private static void writePem(KeyStore ks, String alias) throws Exception {
-        Base64.Encoder b64 = Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII));
-        Certificate cert = ks.getCertificate(alias);
-        Files.writeString(dir.resolve(alias + ".crt"),
-                "-----BEGIN CERTIFICATE-----\n" + b64.encodeToString(cert.getEncoded()) + "\n-----END CERTIFICATE-----\n");
-        byte[] key = ks.getKey(alias, "changeit".toCharArray()).getEncoded(); // PKCS#8
-        Files.writeString(dir.resolve(alias + ".key"),
-                "-----BEGIN PRIVATE KEY-----\n" + b64.encodeToString(key) + "\n-----END PRIVATE KEY-----\n");
-    }
-
-    private static HttpClient client(boolean presentClientCert) throws Exception {
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        KeyStore trust = KeyStore.getInstance("PKCS12");
-        trust.load(null, null);
-        trust.setCertificateEntry("server", server.getCertificate("server"));
-        tmf.init(trust);
-        SSLContext ctx = SSLContext.getInstance("TLS");
-        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        kmf.init(client, "changeit".toCharArray());
-        ctx.init(presentClientCert ? kmf.getKeyManagers() : null, tmf.getTrustManagers(), null);
-        return HttpClient.newBuilder().sslContext(ctx).connectTimeout(Duration.ofSeconds(5)).build();
+    static void makeCertificates() {
+        pki = TestPki.create(dir);
     }
 
     private static Path webConfig(String yaml) throws IOException {
         Path file = Files.createTempFile(dir, "web", ".yml");
-        Files.writeString(file, yaml);
+        Files.writeString(file, yaml.replace("PKI", dir.toString()));
         return file;
     }
 
@@ -103,18 +60,20 @@ class WebSecurityTest {
         return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    private static final String SERVER_TLS = """
+            tls_server_config:
+              cert_file: PKI/server.crt
+              key_file: PKI/server.key
+            """;
+
     @Test
     void servesMetricsOverTlsWithTheConfiguredCertificate() throws Exception {
-        try (Exporter exporter = start("""
-                tls_server_config:
-                  cert_file: %s
-                  key_file: %s
-                """.formatted(dir.resolve("server.crt"), dir.resolve("server.key")))) {
+        try (Exporter exporter = start(SERVER_TLS)) {
             assertTrue(exporter.url().startsWith("https://127.0.0.1:"));
-            HttpResponse<String> r = get(client(false), "https://127.0.0.1:" + exporter.port() + "/metrics");
+            HttpResponse<String> r = get(pki.client(Optional.empty()), "https://localhost:" + exporter.port() + "/metrics");
             assertEquals(200, r.statusCode());
             assertTrue(r.body().contains("gpuwatch_exporter_build_info"));
-            assertTrue(r.sslSession().orElseThrow().getProtocol().matches("TLSv1\\.[23]"));
+            assertEquals("TLSv1.3", r.sslSession().orElseThrow().getProtocol());
             // plain HTTP on the TLS port gets no metrics (the server waits for a handshake that never comes)
             HttpRequest plain = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + exporter.port() + "/metrics"))
                     .timeout(Duration.ofSeconds(1)).build();
@@ -122,19 +81,30 @@ class WebSecurityTest {
         }
     }
 
-    @Test
-    void requireAndVerifyClientCertRefusesClientsWithoutOne() throws Exception {
-        try (Exporter exporter = start("""
-                tls_server_config:
-                  cert_file: %s
-                  key_file: %s
-                  client_auth_type: RequireAndVerifyClientCert
-                  client_ca_file: %s
-                  min_version: TLS12
-                """.formatted(dir.resolve("server.crt"), dir.resolve("server.key"), dir.resolve("client.crt")))) {
-            String url = "https://127.0.0.1:" + exporter.port() + "/metrics";
-            assertEquals(200, get(client(true), url).statusCode());
-            assertThrows(IOException.class, () -> get(client(false), url));
+    /** The same table as the toolkit's and the receiver's: the wiring passes want/need through unchanged. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({
+            // client_auth_type,        no certificate, signed by the CA, signed by nobody
+            "NoClientCert,               true,  true,  true",
+            "RequestClientCert,          true,  true,  true",
+            "RequireAnyClientCert,       false, true,  true",
+            "VerifyClientCertIfGiven,    true,  true,  false",
+            "RequireAndVerifyClientCert, false, true,  false"})
+    void everyClientAuthType(String type, boolean none, boolean signed, boolean stranger) throws Exception {
+        String ca = type.contains("Verify") ? "  client_ca_file: PKI/ca.crt\n" : "";
+        try (Exporter exporter = start(SERVER_TLS + "  client_auth_type: " + type + "\n" + ca)) {
+            String url = "https://localhost:" + exporter.port() + "/-/healthy";
+            assertEquals(none, answers(pki.client(Optional.empty()), url), "without a certificate");
+            assertEquals(signed, answers(pki.client(Optional.of("client")), url), "with a certificate the CA signed");
+            assertEquals(stranger, answers(pki.client(Optional.of("stranger")), url), "with one nobody signed");
+        }
+    }
+
+    private static boolean answers(HttpClient client, String url) throws Exception {
+        try {
+            return get(client, url).statusCode() == 200;
+        } catch (IOException e) {
+            return false;
         }
     }
 
@@ -158,19 +128,34 @@ class WebSecurityTest {
     }
 
     @Test
-    void unreadableKeyOrCertificateIsAConfigError() throws Exception {
-        Path bad = dir.resolve("bad.key");
-        Files.writeString(bad, "not a key\n");
-        WebConfig web = WebConfig.load(webConfig("tls_server_config:\n  cert_file: %s\n  key_file: %s\n"
-                .formatted(dir.resolve("server.crt"), bad)));
-        ConfigException e = assertThrows(ConfigException.class,
-                () -> TestExporters.start(TestExporters.loopback(), web, new TestGpus.FakeProbe(List.of())));
-        assertTrue(e.getMessage().startsWith("--web.config.file: tls_server_config: " + bad + ": no PEM private key block"),
-                e.getMessage());
+    void tlsAndBasicAuthTogether() throws Exception {
+        String hash = BCrypt.with(BCrypt.Version.VERSION_2Y).hashToString(4, "s3cret".toCharArray());
+        try (Exporter exporter = start(SERVER_TLS + "basic_auth_users:\n  prometheus: \"" + hash + "\"\n")) {
+            String url = "https://localhost:" + exporter.port() + "/metrics";
+            HttpClient client = pki.client(Optional.empty());
+            assertEquals(401, get(client, url).statusCode());
+            assertEquals(401, get(client, url, "Authorization", basic("prometheus", "wrong")).statusCode());
+            assertEquals(200, get(client, url, "Authorization", basic("prometheus", "s3cret")).statusCode());
+        }
+    }
+
+    /** Through the real main: the start stops before anything listens, with the receiver's message and exit code. */
+    @Test
+    void aKeyThatIsNotTheCertificatesStopsTheStart() throws Exception {
+        Path web = webConfig("""
+                tls_server_config:
+                  cert_file: PKI/server.crt
+                  key_file: PKI/client.key
+                """);
+        StringWriter err = new StringWriter();
+        int code = new ExporterMain(new PrintWriter(new StringWriter(), true),
+                new PrintWriter(err, true)).run("--web.config.file=" + web, "--gpu.backend=simulated");
+        assertEquals(2, code);
+        assertEquals("gpuwatch-exporter: " + web + ":3: tls_server_config.key_file: " + pki.key("client")
+                + " does not match the certificate in cert_file " + pki.cert("server"), err.toString().strip());
     }
 
     private static String basic(String user, String password) {
         return "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
     }
-
 }

@@ -15,11 +15,11 @@ import dev.gpuwatch.receiver.enrich.CatalogEnricher;
 import dev.gpuwatch.receiver.enrich.Enricher;
 import dev.gpuwatch.receiver.http.Authenticator;
 import dev.gpuwatch.receiver.http.ReceiverHttp;
-import dev.gpuwatch.receiver.http.Tls;
 import dev.gpuwatch.receiver.ingest.IngestService;
 import dev.gpuwatch.receiver.metrics.ReceiverMetrics;
 import dev.gpuwatch.receiver.store.NotificationStore;
 import dev.gpuwatch.receiver.store.SqliteStore;
+import dev.gpuwatch.web.WebConfig;
 import io.javalin.Javalin;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.nio.file.Path;
@@ -53,13 +53,17 @@ public final class Receiver implements AutoCloseable {
         this.housekeeping = housekeeping;
     }
 
-    /** What a receiver is started with beyond its config file. */
+    /** What a receiver is started with beyond its config file; {@code web} is {@code --web.config.file}. */
     public record Options(Path storagePath, String host, int port, OptionalLong maxPageCount,
-            Tls.Setup tls, Optional<Enricher> enricher, Clock clock,
+            WebConfig web, Optional<Enricher> enricher, Clock clock,
             Optional<DispatchSettings> dispatchOverride) {
         public static Options of(Path storagePath, String host, int port) {
-            return new Options(storagePath, host, port, OptionalLong.empty(), Tls.NONE, Optional.empty(),
+            return new Options(storagePath, host, port, OptionalLong.empty(), WebConfig.none(), Optional.empty(),
                     Clock.systemUTC(), Optional.empty());
+        }
+
+        public Options withWeb(WebConfig web) {
+            return new Options(storagePath, host, port, maxPageCount, web, enricher, clock, dispatchOverride);
         }
     }
 
@@ -72,6 +76,11 @@ public final class Receiver implements AutoCloseable {
         ReceiverConfig config = bound.value();
         List<ConfiguredChannel> channels = Channels.build(bound);
         Authenticator auth = authenticator(config.ingest().auth(), bound.source());
+        if (auth.required() && options.web().basicAuth().isPresent()) {
+            // one Authorization header cannot carry both; checking either would silently drop the other
+            throw bound.source().error("ingest.auth", "set together with basic_auth_users in --web.config.file;"
+                    + " both check the Authorization header, so keep one");
+        }
         ReceiverConfig.Dispatch d = config.dispatch();
         DispatchSettings settings = options.dispatchOverride().orElseGet(() -> new DispatchSettings(d.maxAge(),
                 d.backoffInitial(), d.backoffMax(), d.rateLimits(), d.digestThreshold(), d.lease()));
@@ -86,8 +95,7 @@ public final class Receiver implements AutoCloseable {
             IngestService ingest = new IngestService(config.routingTree(), Channels.targets(config, channels), store,
                     settings.maxAge(), options.clock(), metrics);
             Javalin http = ReceiverHttp.create(ingest, store, metrics, auth, config.ingest().maxBodyBytes().bytes(),
-                    settings.maxAge(), options.clock(),
-                    c -> options.tls().apply(c, options.host(), options.port()));
+                    settings.maxAge(), options.clock(), options.web(), options.host(), options.port());
             dispatcher.start();
             Thread housekeeping = Thread.ofVirtual().name("housekeeping")
                     .start(() -> housekeeping(store, config.storage().retention(), options.clock()));

@@ -10,7 +10,7 @@ import dev.gpuwatch.logging.LogLevel;
 import dev.gpuwatch.logging.Logfmt;
 import dev.gpuwatch.receiver.config.ConfigLoader;
 import dev.gpuwatch.receiver.config.ReceiverConfig;
-import dev.gpuwatch.receiver.http.Tls;
+import dev.gpuwatch.web.WebConfig;
 import java.io.PrintStream;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -135,10 +135,6 @@ public final class ReceiverMain {
         } catch (ConfigException e) {
             err.println(PROGRAM + ": " + e.getMessage());
             return ConfigException.EXIT_CODE;
-        } catch (IllegalArgumentException e) {
-            // the web config file: Tls names the flag, the file, the line and the key
-            err.println(PROGRAM + ": " + e.getMessage());
-            return ConfigException.EXIT_CODE;
         }
         Receiver receiver;
         try {
@@ -169,12 +165,10 @@ public final class ReceiverMain {
         return 0;
     }
 
-    /** @throws IllegalArgumentException naming the flag, file, line and key when the web config is unusable */
-    private static Receiver.Options options(Flags flags) {
+    /** The options of the command line, with {@code --web.config.file} read by the shared web toolkit. */
+    private static Receiver.Options options(Flags flags) throws ConfigException {
         var base = Receiver.Options.of(flags.storagePath(), flags.listenAddress().bindHost(),
                 flags.listenAddress().port());
-        return new Receiver.Options(base.storagePath(), base.host(), base.port(), base.maxPageCount(),
-                flags.webConfigFile().isPresent() ? Tls.fromWebConfig(flags.webConfigFile().get()) : base.tls(),
-                base.enricher(), base.clock(), base.dispatchOverride());
+        return flags.webConfigFile().isPresent() ? base.withWeb(WebConfig.load(flags.webConfigFile().get())) : base;
     }
 }

@@ -5,7 +5,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gpuwatch.receiver.ingest.IngestService;
 import dev.gpuwatch.receiver.metrics.ReceiverMetrics;
 import dev.gpuwatch.receiver.store.NotificationStore;
+import dev.gpuwatch.web.BasicAuth;
+import dev.gpuwatch.web.ServerTls;
+import dev.gpuwatch.web.WebConfig;
 import io.javalin.Javalin;
+import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,7 +19,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Consumer;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,12 +44,13 @@ public final class ReceiverHttp {
     private ReceiverHttp() {}
 
     /**
+     * @param auth {@code ingest.auth}, for the API paths
      * @param maxBodyBytes larger bodies are refused with 413 while reading, before they are buffered
-     * @param tls adds the HTTPS connector when TLS is configured
+     * @param web {@code --web.config.file}: with TLS, the one connector on {@code host:port} is HTTPS; with
+     *     {@code basic_auth_users}, every path needs one of them, as with exporter-toolkit
      */
     public static Javalin create(IngestService ingest, NotificationStore store, ReceiverMetrics metrics,
-            Authenticator auth, long maxBodyBytes, Duration maxAge, Clock clock,
-            Consumer<io.javalin.config.JavalinConfig> tls) {
+            Authenticator auth, long maxBodyBytes, Duration maxAge, Clock clock, WebConfig web, String host, int port) {
         return Javalin.create(config -> {
             config.concurrency.useVirtualThreads = true;
             config.startup.showJavalinBanner = false;
@@ -50,7 +58,14 @@ public final class ReceiverHttp {
             // buffer: a 32 KiB array per 23-byte acknowledgement was 18% of the receiver's allocation at 6,000
             // notifications/s (JFR), and so of its GC pauses. Larger results (/metrics) just take more copies.
             config.http.responseBufferSize = 4096;
-            tls.accept(config);
+            web.tls().ifPresent(tls -> httpsConnector(config, tls, host, port));
+            web.basicAuth().ifPresent(users -> config.routes.before(ctx -> {
+                if (users.verifiedUser(Optional.ofNullable(ctx.header("Authorization"))).isEmpty()) {
+                    ctx.header("WWW-Authenticate", BasicAuth.CHALLENGE);
+                    json(ctx, 401, error("authentication required", ""));
+                    ctx.skipRemainingHandlers();
+                }
+            }));
             config.routes.before("/api/*", ctx -> {
                 if (!auth.permits(Optional.ofNullable(ctx.header("Authorization")))) {
                     ctx.header("WWW-Authenticate", auth.challenge());
@@ -87,6 +102,32 @@ public final class ReceiverHttp {
                 LOG.error("{} {} failed: {}", ctx.method(), ctx.path(), e.toString());
                 json(ctx, 500, error("internal error", ""));
             });
+        });
+    }
+
+    /**
+     * Jetty set up with exactly the toolkit's protocols and cipher suites (its own default exclusions cleared), so
+     * a web config negotiates here as on the exporter's JDK server.
+     */
+    private static void httpsConnector(JavalinConfig config, ServerTls tls, String host, int port) {
+        config.jetty.addConnector((server, httpConfig) -> {
+            SslContextFactory.Server ssl = new SslContextFactory.Server();
+            ssl.setSslContext(tls.context());
+            ssl.setExcludeProtocols();
+            ssl.setIncludeProtocols(tls.protocols().toArray(String[]::new));
+            ssl.setExcludeCipherSuites();
+            ssl.setIncludeCipherSuites(tls.cipherSuites().toArray(String[]::new));
+            ssl.setUseCipherSuitesOrder(tls.serverCipherOrder());
+            ssl.setNeedClientAuth(tls.needClientAuth());
+            ssl.setWantClientAuth(tls.wantClientAuth());
+            // no SNI host check: Go's server (and so every toolkit user) accepts any Host, e.g. an IP address
+            // with insecure_skip_verify; Jetty would answer 400 when the Host is not in the certificate
+            httpConfig.addCustomizer(new SecureRequestCustomizer(false));
+            ServerConnector connector = new ServerConnector(server, ssl, new HttpConnectionFactory(httpConfig));
+            connector.setHost(host);
+            connector.setPort(port);
+            LOG.info("TLS: {}", tls.summary());
+            return connector;
         });
     }
 

@@ -3,12 +3,16 @@ package dev.gpuwatch.receiver.http;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gpuwatch.receiver.Polling;
 import dev.gpuwatch.receiver.Receiver;
 import dev.gpuwatch.receiver.config.ConfigLoader;
 import dev.gpuwatch.testkit.prometheus.Alertmanager;
 import dev.gpuwatch.testkit.prometheus.ServerOptions;
 import java.io.IOException;
 import dev.gpuwatch.receiver.Polling;
+import dev.gpuwatch.testkit.pki.TestPki;
+import dev.gpuwatch.web.WebConfig;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -26,7 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
  * A real Alertmanager 0.25 posting to the receiver over HTTPS, the way users configure it: the receiver has a
  * toolkit web config that requires a client certificate, Alertmanager's webhook {@code http_config.tls_config}
  * names the CA that signed the receiver's certificate and its own client certificate. Go verifies the server
- * (chain and IP SAN), the receiver verifies the client, and the alert arrives.
+ * (chain and IP SAN; the receiver's key is EC in SEC1 form), the receiver verifies the client, and the alert
+ * arrives.
  */
 class AlertmanagerTlsTest {
 
@@ -52,9 +57,8 @@ class AlertmanagerTlsTest {
                   - name: default
                     log_configs: [{file: %s}]
                 """.formatted(sink));
-        var base = Receiver.Options.of(dir.resolve("r.db"), "127.0.0.1", 0);
-        try (Receiver receiver = Receiver.start(config, new Receiver.Options(base.storagePath(), base.host(), 0,
-                base.maxPageCount(), Tls.fromWebConfig(web), base.enricher(), base.clock(), base.dispatchOverride()))) {
+        try (Receiver receiver = Receiver.start(config,
+                Receiver.Options.of(dir.resolve("r.db"), "127.0.0.1", 0).withWeb(WebConfig.load(web)))) {
             Path amConfig = dir.resolve("alertmanager.yml");
             Files.writeString(amConfig, """
                     route:

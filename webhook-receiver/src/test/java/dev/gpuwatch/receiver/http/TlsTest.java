@@ -4,30 +4,39 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import at.favre.lib.crypto.bcrypt.BCrypt;
 import dev.gpuwatch.receiver.Payloads;
 import dev.gpuwatch.receiver.Receiver;
 import dev.gpuwatch.receiver.ReceiverMain;
+import dev.gpuwatch.config.ConfigException;
 import dev.gpuwatch.receiver.config.ConfigLoader;
 import dev.gpuwatch.testkit.process.ChildProcess;
 import dev.gpuwatch.testkit.process.Command;
+import dev.gpuwatch.testkit.pki.TestPki;
+import dev.gpuwatch.web.WebConfig;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * {@code --web.config.file} for real: certificates made with keytool, the receiver serving HTTPS through Jetty,
- * JDK HttpClients that trust only the test CA, client certificates, and every bad config naming its key.
+ * {@code --web.config.file} for real on the receiver's Jetty: the testkit's certificates (the server's key EC in
+ * SEC1 form), JDK HttpClients that trust only the test CA, every client_auth_type, bcrypt basic auth, and a bad
+ * file stopping the real main. What the file may hold and each error is tested once, in web-toolkit.
  */
 class TlsTest {
 
@@ -41,7 +50,7 @@ class TlsTest {
     private Receiver receiver;
 
     @BeforeAll
-    static void makeCertificates() throws Exception {
+    static void makeCertificates() {
         pki = TestPki.create(pkiDir);
     }
 
@@ -59,22 +68,29 @@ class TlsTest {
     }
 
     private void start(Path webConfig) throws Exception {
-        var config = ConfigLoader.parse("r.yml", """
+        start(webConfig, "");
+    }
+
+    private void start(Path webConfig, String ingest) throws Exception {
+        var config = ConfigLoader.parse("r.yml", ingest + """
                 receivers:
                   - name: default
                     log_configs: [{file: %s}]
                 """.formatted(dir.resolve("deliveries.log")));
-        var base = Receiver.Options.of(dir.resolve("r.db"), "127.0.0.1", 0);
-        receiver = Receiver.start(config, new Receiver.Options(base.storagePath(), base.host(), 0, base.maxPageCount(),
-                Tls.fromWebConfig(webConfig), base.enricher(), base.clock(), base.dispatchOverride()));
+        receiver = Receiver.start(config, Receiver.Options.of(dir.resolve("r.db"), "127.0.0.1", 0)
+                .withWeb(WebConfig.load(webConfig)));
     }
 
-    private HttpResponse<String> post(HttpClient client, String scheme, String host, String group) throws Exception {
+    private HttpResponse<String> post(HttpClient client, String scheme, String host, String group, String... headers)
+            throws Exception {
         URI uri = URI.create(scheme + "://" + host + ":" + receiver.port() + "/api/v1/alerts");
-        return client.send(HttpRequest.newBuilder(uri).header("Content-Type", "application/json")
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri).header("Content-Type", "application/json")
                 .timeout(Duration.ofSeconds(30))
-                .POST(HttpRequest.BodyPublishers.ofString(Payloads.notification(group, "firing", 1))).build(),
-                HttpResponse.BodyHandlers.ofString());
+                .POST(HttpRequest.BodyPublishers.ofString(Payloads.notification(group, "firing", 1)));
+        if (headers.length > 0) {
+            request.headers(headers);
+        }
+        return client.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private List<String> awaitDeliveries(int count) throws Exception {
@@ -103,6 +119,7 @@ class TlsTest {
         var accepted = post(client, "https", "localhost", "GpuHot");
         assertEquals(200, accepted.statusCode(), accepted.body());
         assertEquals("{\"status\":\"accepted\"}", accepted.body());
+        assertEquals("TLSv1.3", accepted.sslSession().orElseThrow().getProtocol());
         // the same notification again: the store already holds it
         assertEquals("{\"status\":\"duplicate\"}", post(client, "https", "127.0.0.1", "GpuHot").body());
         List<String> delivered = awaitDeliveries(1);
@@ -123,48 +140,29 @@ class TlsTest {
         assertTrue(delivered.getFirst().contains("Tls firing"), delivered.getFirst());
     }
 
-    @Test
-    void requireAndVerifyClientCertAcceptsOnlyClientsSignedByTheCa() throws Exception {
-        start(webConfig("""
-                tls_server_config:
-                  cert_file: PKI/server.crt
-                  key_file: PKI/server.key
-                  client_auth_type: RequireAndVerifyClientCert
-                  client_ca_file: PKI/ca.crt
-                  min_version: TLS12
-                """));
-        assertEquals(200, post(pki.client(Optional.of("client")), "https", "localhost", "Signed").statusCode());
-        assertThrows(IOException.class, () -> post(pki.client(Optional.empty()), "https", "localhost", "NoCert"));
-        assertThrows(IOException.class, () -> post(pki.client(Optional.of("stranger")), "https", "localhost", "Stranger"));
-        List<String> delivered = awaitDeliveries(1);
-        assertEquals(1, delivered.size(), delivered.toString());
-        assertTrue(delivered.getFirst().contains("Signed firing"), delivered.getFirst());
+    /** The same table as the toolkit's and the exporter's: the Jetty wiring passes want/need through unchanged. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({
+            // client_auth_type,        no certificate, signed by the CA, signed by nobody
+            "NoClientCert,               true,  true,  true",
+            "RequestClientCert,          true,  true,  true",
+            "RequireAnyClientCert,       false, true,  true",
+            "VerifyClientCertIfGiven,    true,  true,  false",
+            "RequireAndVerifyClientCert, false, true,  false"})
+    void everyClientAuthType(String type, boolean none, boolean signed, boolean stranger) throws Exception {
+        String ca = type.contains("Verify") ? "  client_ca_file: PKI/ca.crt\n" : "";
+        start(webConfig(SERVER_TLS + "  client_auth_type: " + type + "\n" + ca));
+        assertEquals(none, accepted(pki.client(Optional.empty()), "NoCert"), "without a certificate");
+        assertEquals(signed, accepted(pki.client(Optional.of("client")), "Signed"), "with a certificate the CA signed");
+        assertEquals(stranger, accepted(pki.client(Optional.of("stranger")), "Stranger"), "with one nobody signed");
     }
 
-    @Test
-    void verifyClientCertIfGivenLetsClientsWithoutOneIn() throws Exception {
-        start(webConfig("""
-                tls_server_config:
-                  cert_file: PKI/server.crt
-                  key_file: PKI/server.key
-                  client_auth_type: VerifyClientCertIfGiven
-                  client_ca_file: PKI/ca.crt
-                """));
-        assertEquals(200, post(pki.client(Optional.empty()), "https", "localhost", "NoCert").statusCode());
-        assertEquals(200, post(pki.client(Optional.of("client")), "https", "localhost", "Signed").statusCode());
-        assertThrows(IOException.class, () -> post(pki.client(Optional.of("stranger")), "https", "localhost", "Stranger"));
-    }
-
-    @Test
-    void requireAnyClientCertWantsACertificateButDoesNotVerifyItAsInGo() throws Exception {
-        start(webConfig("""
-                tls_server_config:
-                  cert_file: PKI/server.crt
-                  key_file: PKI/server.key
-                  client_auth_type: RequireAnyClientCert
-                """));
-        assertEquals(200, post(pki.client(Optional.of("stranger")), "https", "localhost", "Stranger").statusCode());
-        assertThrows(IOException.class, () -> post(pki.client(Optional.empty()), "https", "localhost", "NoCert"));
+    private boolean accepted(HttpClient client, String group) throws Exception {
+        try {
+            return post(client, "https", "localhost", group).statusCode() == 200;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     @Test
@@ -181,87 +179,47 @@ class TlsTest {
         assertEquals(200, post(HttpClient.newHttpClient(), "http", "127.0.0.1", "Plain").statusCode());
     }
 
-    private String error(String yaml) throws IOException {
-        Path file = webConfig(yaml);
-        String message = assertThrows(IllegalArgumentException.class, () -> Tls.fromWebConfig(file)).getMessage();
-        assertTrue(message.startsWith("--web.config.file " + file + ": "), message);
-        return message.substring(("--web.config.file " + file + ": ").length());
+    /** basic_auth_users guards every path, as on the exporter, with the same challenge. */
+    @Test
+    void basicAuthWithBcryptHashesOverTls() throws Exception {
+        String hash = BCrypt.with(BCrypt.Version.VERSION_2Y).hashToString(4, "s3cret".toCharArray());
+        start(webConfig(SERVER_TLS + "basic_auth_users:\n  alertmanager: \"" + hash + "\"\n"));
+        HttpClient client = pki.client(Optional.empty());
+        HttpResponse<String> none = post(client, "https", "localhost", "NoAuth");
+        assertEquals(401, none.statusCode());
+        assertEquals(Optional.of("Basic realm=\"gpuwatch\", charset=\"UTF-8\""), none.headers().firstValue("WWW-Authenticate"));
+        assertEquals(401, post(client, "https", "localhost", "Wrong", "Authorization", basic("alertmanager", "wrong"))
+                .statusCode());
+        assertEquals(401, post(client, "https", "localhost", "Unknown", "Authorization", basic("mallory", "s3cret"))
+                .statusCode());
+        assertEquals(200, post(client, "https", "localhost", "Right", "Authorization", basic("alertmanager", "s3cret"))
+                .statusCode());
+        URI healthz = URI.create("https://localhost:" + receiver.port() + "/healthz");
+        assertEquals(401, client.send(HttpRequest.newBuilder(healthz).build(), HttpResponse.BodyHandlers.ofString())
+                .statusCode(), "every path, as with exporter-toolkit");
+        assertEquals(200, client.send(HttpRequest.newBuilder(healthz).header("Authorization", basic("alertmanager", "s3cret"))
+                .build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+        List<String> delivered = awaitDeliveries(1);
+        assertEquals(1, delivered.size(), delivered.toString());
+        assertTrue(delivered.getFirst().contains("Right firing"), delivered.getFirst());
     }
 
     @Test
-    void badConfigsNameTheKeyAndItsLine() throws Exception {
-        Path missing = pkiDir.resolve("missing.key");
-        assertEquals("line 3: tls_server_config.key_file: cannot read " + missing + " (NoSuchFileException)", error("""
-                tls_server_config:
-                  cert_file: PKI/server.crt
-                  key_file: PKI/missing.key
-                """));
-        Files.writeString(dir.resolve("garbage.crt"), "not a certificate\n");
-        assertTrue(error("""
-                tls_server_config:
-                  cert_file: %s
-                  key_file: PKI/server.key
-                """.formatted(dir.resolve("garbage.crt"))).startsWith(
-                        "line 2: tls_server_config.cert_file: " + dir.resolve("garbage.crt") + " holds no"));
-        assertEquals("line 2: tls_server_config.cert_file: cannot read " + dir + " (IOException)", error("""
-                tls_server_config:
-                  cert_file: %s
-                  key_file: PKI/server.key
-                """.formatted(dir)));
-        Files.writeString(dir.resolve("pkcs1.key"), "-----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END EC PRIVATE KEY-----\n");
-        assertTrue(error("""
-                tls_server_config:
-                  cert_file: PKI/server.crt
-                  key_file: %s
-                """.formatted(dir.resolve("pkcs1.key"))).startsWith(
-                        "line 3: tls_server_config.key_file: " + dir.resolve("pkcs1.key") + " must be a PKCS#8 PEM key"));
-        assertEquals("line 3: tls_server_config.key_file: " + pkiDir.resolve("client.key") + " does not match the"
-                + " certificate in cert_file " + pkiDir.resolve("server.crt"), error("""
-                tls_server_config:
-                  cert_file: PKI/server.crt
-                  key_file: PKI/client.key
-                """));
-        assertEquals("line 1: tls_server_config: key_file is required when tls_server_config is set",
-                error("tls_server_config: {cert_file: PKI/server.crt}\n"));
+    void basicAuthUsersAndIngestAuthAreAlternatives() throws Exception {
+        Files.writeString(dir.resolve("token"), "s3cret-token\n");
+        String hash = BCrypt.with(BCrypt.Version.VERSION_2Y).hashToString(4, "s3cret".toCharArray());
+        Path web = webConfig("basic_auth_users:\n  alertmanager: \"" + hash + "\"\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> start(web, """
+                ingest:
+                  auth:
+                    bearer_token_file: %s
+                """.formatted(dir.resolve("token"))));
+        assertEquals("r.yml:2: ingest.auth: set together with basic_auth_users in --web.config.file; both check the"
+                + " Authorization header, so keep one", e.getMessage());
     }
 
-    @Test
-    void badSettingsNameTheKeyAndItsLine() throws Exception {
-        assertEquals("line 4: tls_server_config.client_auth_type: RequireAndVerifyClientCert needs client_ca_file",
-                error("""
-                        tls_server_config:
-                          cert_file: PKI/server.crt
-                          key_file: PKI/server.key
-                          client_auth_type: RequireAndVerifyClientCert
-                        """));
-        assertTrue(error("""
-                tls_server_config:
-                  cert_file: PKI/server.crt
-                  key_file: PKI/server.key
-                  client_ca_file: PKI/ca.crt
-                """).startsWith("line 4: tls_server_config.client_ca_file: set, but client_auth_type is NoClientCert"));
-        assertEquals("line 4: tls_server_config.client_auth_type: must be one of [NoClientCert, RequestClientCert,"
-                + " RequireAnyClientCert, VerifyClientCertIfGiven, RequireAndVerifyClientCert], got RequireClientCert",
-                error("""
-                        tls_server_config:
-                          cert_file: PKI/server.crt
-                          key_file: PKI/server.key
-                          client_auth_type: RequireClientCert
-                        """));
-        assertEquals("line 4: tls_server_config.max_version: TLS12 is lower than min_version TLS13", error("""
-                tls_server_config:
-                  cert_file: PKI/server.crt
-                  key_file: PKI/server.key
-                  max_version: TLS12
-                  min_version: TLS13
-                """));
-        assertTrue(error("""
-                tls_server_config:
-                  cert_file: PKI/server.crt
-                  certfile: PKI/server.key
-                """).startsWith("line 3: tls_server_config.certfile: unknown key; known: ["));
-        assertEquals("line 1: basic_auth_users: not supported by the receiver; set ingest.auth in --config.file"
-                + " instead", error("basic_auth_users: {alertmanager: x}\n"));
+    private static String basic(String user, String password) {
+        return "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
     }
 
     /** The flag through the real main in a child JVM: a bad file stops the start with exit code 2 and the key. */
@@ -272,13 +230,28 @@ class TlsTest {
                   cert_file: PKI/server.crt
                   key_file: PKI/missing.key
                 """);
+        assertEquals("gpuwatch-receiver: " + web + ":3: tls_server_config.key_file: cannot read "
+                + pkiDir.resolve("missing.key") + " (NoSuchFileException)", refusedStart(web));
+    }
+
+    /** The exporter prints the same line after its own name (WebSecurityTest). */
+    @Test
+    void aKeyThatIsNotTheCertificatesStopsTheStart() throws Exception {
+        Path web = webConfig("""
+                tls_server_config:
+                  cert_file: PKI/server.crt
+                  key_file: PKI/client.key
+                """);
+        assertEquals("gpuwatch-receiver: " + web + ":3: tls_server_config.key_file: " + pki.key("client")
+                + " does not match the certificate in cert_file " + pki.cert("server"), refusedStart(web));
+    }
+
+    private String refusedStart(Path web) throws Exception {
         ChildProcess.Finished p = ChildProcess.run(Command.java("receiver", List.of(), ReceiverMain.class.getName(),
                 List.of("--web.listen-address=127.0.0.1:0", "--storage.path=" + dir.resolve("child.db"),
                         "--web.config.file=" + web)), Duration.ofSeconds(60));
-        String output = p.output();
-        assertEquals(2, p.exitCode(), output);
-        assertEquals("gpuwatch-receiver: --web.config.file " + web + ": line 3: tls_server_config.key_file: cannot read "
-                + pkiDir.resolve("missing.key") + " (NoSuchFileException)", output.strip());
+        assertEquals(2, p.exitCode(), p.output());
         assertTrue(Files.notExists(dir.resolve("child.db")), "nothing is created when the start is refused");
+        return p.output().strip();
     }
 }
