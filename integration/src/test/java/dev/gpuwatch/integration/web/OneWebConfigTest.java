@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import at.favre.lib.crypto.bcrypt.BCrypt;
-import dev.gpuwatch.integration.Processes;
-import dev.gpuwatch.integration.live.ChildProcess;
+import dev.gpuwatch.testkit.process.ChildProcess;
+import dev.gpuwatch.testkit.process.Command;
 import dev.gpuwatch.testkit.pki.TestPki;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -69,8 +69,8 @@ class OneWebConfigTest {
         List<ChildProcess> started = new ArrayList<>();
         try {
             for (Binary b : binaries(web, exporterPort, receiverPort)) {
-                started.add(ChildProcess.start(b.name(), ChildProcess.java(List.of(), b.mainClass(), b.args()),
-                        Map.of(), dir.resolve(b.name() + ".log")));
+                started.add(ChildProcess.start(Command.java(b.name(), List.of(), b.mainClass(), b.args()),
+                        dir.resolve(b.name() + ".log")));
             }
             for (int i = 0; i < started.size(); i++) {
                 ChildProcess process = started.get(i);
@@ -100,7 +100,8 @@ class OneWebConfigTest {
         String expected = web + ":3: tls_server_config.key_file: " + dir.resolve("pki/client.key")
                 + " does not match the certificate in cert_file " + dir.resolve("pki/server.crt");
         for (Binary b : binaries(web, freePort(), freePort())) {
-            Processes.Result result = Processes.run(dir, ChildProcess.java(List.of(), b.mainClass(), b.args()), 60);
+            ChildProcess.Finished result = ChildProcess.run(
+                    Command.java(b.name(), List.of(), b.mainClass(), b.args()).in(dir), Duration.ofSeconds(60));
             assertEquals(2, result.exitCode(), b.name() + ": " + result.output());
             assertEquals(b.name() + ": " + expected, result.output().strip());
         }
@@ -115,7 +116,7 @@ class OneWebConfigTest {
                 return get(client, url, Optional.of(authorization));
             } catch (IOException e) {
                 if (!process.isAlive() || System.nanoTime() > deadline) {
-                    throw new AssertionError(process.name() + " did not answer " + url + ": " + e + "\n" + process.tail());
+                    throw new AssertionError(process.name() + " did not answer " + url + ": " + e + "\n" + process.tail(30));
                 }
                 Thread.sleep(200);
             }
