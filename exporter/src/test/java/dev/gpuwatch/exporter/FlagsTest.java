@@ -185,7 +185,7 @@ class FlagsTest {
         Path web = dir.resolve("web.yml");
         Files.writeString(web, "tls_server_config:\n  cert_file: a.crt\n");
         assertEquals(new Run(2, "", "gpuwatch-exporter: " + web
-                        + ":1: tls_server_config.key_file: required when tls_server_config is set"),
+                        + ":1: tls_server_config.key_file: required when tls_server_config is not empty"),
                 run("--web.config.file=" + web));
         Path file = dir.resolve("exporter.yml");
         Files.writeString(file, "web:\n  config_file: web.yml\n");
