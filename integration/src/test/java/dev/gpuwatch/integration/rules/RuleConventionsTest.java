@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The conventions of rules/README.md, checked on every rule, and the rule that nothing ships untested: each
- * alert has a not-firing and a firing promtool case per severity, each recorded series a promql_expr_test.
+ * alert has a not-firing and a firing promtool case per severity and a stays-resolved case, each recorded series
+ * a promql_expr_test.
  */
 class RuleConventionsTest {
 
@@ -126,6 +127,12 @@ class RuleConventionsTest {
             }
         }
         assertEquals(List.of(), problems);
+    }
+
+    /** The alert does not fire again once its fault is gone and its series come back (StaysResolvedCases). */
+    @Test
+    void everyAlertHasAStaysResolvedCase() {
+        assertEquals(List.of(), StaysResolvedCases.problems(rules, unitTests()));
     }
 
     @Test
