@@ -114,8 +114,8 @@ done
 
 # The module's own share, in-process and without HTTP: collect() of the cached series plus the text rendering.
 cat >"$work/CollectCost.java" <<'JAVA'
-import dev.gpuwatch.exporter.inference.*;
-import dev.gpuwatch.exporter.inference.adapter.ServerType;
+import dev.gpuwatch.exporter.modelserver.*;
+import dev.gpuwatch.exporter.modelserver.adapter.ServerType;
 import dev.gpuwatch.testkit.modelserver.SimulatedModelServer;
 import dev.gpuwatch.probe.simulated.*;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
