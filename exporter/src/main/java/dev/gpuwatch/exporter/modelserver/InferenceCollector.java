@@ -1,6 +1,6 @@
 package dev.gpuwatch.exporter.modelserver;
 
-import dev.gpuwatch.exporter.collector.Prerendered;
+import dev.gpuwatch.exporter.scrape.Prerendered;
 import dev.gpuwatch.exporter.modelserver.adapter.InferenceMetric;
 import dev.gpuwatch.exporter.modelserver.discovery.ContainerRef;
 import dev.gpuwatch.exporter.modelserver.kubernetes.KubernetesPods;

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.gpuwatch.exporter.collector.Prerendered;
-import dev.gpuwatch.exporter.collector.TextExposition;
+import dev.gpuwatch.exporter.scrape.Prerendered;
+import dev.gpuwatch.exporter.scrape.TextExposition;
 import io.prometheus.metrics.config.EscapingScheme;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;

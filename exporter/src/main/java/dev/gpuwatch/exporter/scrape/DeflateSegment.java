@@ -1,4 +1,4 @@
-package dev.gpuwatch.exporter.collector;
+package dev.gpuwatch.exporter.scrape;
 
 import java.io.ByteArrayOutputStream;
 import java.util.zip.Deflater;
@@ -10,20 +10,20 @@ import java.util.zip.Deflater;
  * bit stream aligned. This is how a scrape serves gzip without compressing the model-server text again: it was
  * compressed once per poll (pigz splices blocks compressed in parallel the same way).
  */
-public final class DeflateSegment {
+final class DeflateSegment {
     /**
      * For text compressed once per poll and served many times. BEST_SPEED too: the default level took three times
      * the CPU (4.3 ms instead of 1.3 ms for the 850 KB of the benchmark's 4 targets) on the polling thread, which
      * competes with scrapes on a small node, for 40 KB instead of 55 KB.
      */
-    public static final int CACHED_LEVEL = Deflater.BEST_SPEED;
+    static final int CACHED_LEVEL = Deflater.BEST_SPEED;
     /** For text compressed on the scrape itself: most of the bytes are cached, so speed wins here. */
-    public static final int SCRAPE_LEVEL = Deflater.BEST_SPEED;
+    static final int SCRAPE_LEVEL = Deflater.BEST_SPEED;
 
     private DeflateSegment() {}
 
     /** {@code text} as one segment, with a deflater of its own at {@link #CACHED_LEVEL}. */
-    public static byte[] compress(byte[] text) {
+    static byte[] compress(byte[] text) {
         Deflater deflater = new Deflater(CACHED_LEVEL, true);
         try {
             return compress(text, deflater);
@@ -36,7 +36,7 @@ public final class DeflateSegment {
      * {@code text} as one segment, with {@code deflater} (raw, created with {@code nowrap}), which is reset first so
      * that the segment refers to nothing compressed before it.
      */
-    public static byte[] compress(byte[] text, Deflater deflater) {
+    static byte[] compress(byte[] text, Deflater deflater) {
         deflater.reset();
         deflater.setInput(text);
         ByteArrayOutputStream out = new ByteArrayOutputStream(Math.max(64, text.length / 4));

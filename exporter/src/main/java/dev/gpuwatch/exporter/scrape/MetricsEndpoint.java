@@ -1,9 +1,7 @@
-package dev.gpuwatch.exporter.web;
+package dev.gpuwatch.exporter.scrape;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
-import dev.gpuwatch.exporter.collector.Prerendered;
-import dev.gpuwatch.exporter.collector.TextExposition;
 import io.prometheus.metrics.config.EscapingScheme;
 import io.prometheus.metrics.config.ExporterFilterProperties;
 import io.prometheus.metrics.config.PrometheusProperties;
@@ -34,7 +32,7 @@ import java.util.logging.Logger;
  * polls) are written from text rendered once per poll instead of being rendered again on every scrape. Everything
  * else (protobuf, {@code ?debug=}, methods other than GET and HEAD) goes to client_java's handler.
  */
-final class MetricsEndpoint implements HttpHandler {
+public final class MetricsEndpoint implements HttpHandler {
     private static final Logger LOG = Logger.getLogger("web");
 
     private final PrometheusRegistry registry;
@@ -42,7 +40,7 @@ final class MetricsEndpoint implements HttpHandler {
     private final Optional<Predicate<String>> configuredFilter;
     private final boolean preferUncompressed;
 
-    MetricsEndpoint(PrometheusProperties properties, PrometheusRegistry registry) {
+    public MetricsEndpoint(PrometheusProperties properties, PrometheusRegistry registry) {
         this.registry = registry;
         this.clientJava = new MetricsHandler(properties, registry);
         this.configuredFilter = filter(properties.getExporterFilterProperties());
@@ -113,7 +111,7 @@ final class MetricsEndpoint implements HttpHandler {
 
     /**
      * A stretch of the exposition: text, and for a gzip scrape of pre-rendered families the same text as a
-     * {@link dev.gpuwatch.exporter.collector.DeflateSegment} compressed once per poll.
+     * {@link DeflateSegment} compressed once per poll.
      */
     private record Piece(byte[] text, Optional<byte[]> deflated) {}
 

@@ -1,6 +1,5 @@
-package dev.gpuwatch.exporter.web;
+package dev.gpuwatch.exporter.scrape;
 
-import dev.gpuwatch.exporter.collector.DeflateSegment;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.zip.CRC32;

@@ -1,4 +1,4 @@
-package dev.gpuwatch.exporter.collector;
+package dev.gpuwatch.exporter.scrape;
 
 import io.prometheus.metrics.config.EscapingScheme;
 import io.prometheus.metrics.config.PrometheusProperties;
