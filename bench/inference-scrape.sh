@@ -138,7 +138,7 @@ public class CollectCost {
         InferenceSettings st = new InferenceSettings(targets, new InferenceSettings.Discovery(false, Duration.ofSeconds(30), Path.of("/proc")),
             new InferenceSettings.Polling(Duration.ofSeconds(5), Duration.ofSeconds(3), 16L << 20, 10000, false),
             new InferenceSettings.Attribution(true, Optional.empty()));
-        try (InferenceModule m = InferenceModule.open(st, fleet::sample)) {
+        try (ModelServers m = ModelServers.open(st, fleet::sample)) {
             Thread.sleep(3000);
             PrometheusTextFormatWriter w = PrometheusTextFormatWriter.create();
             int n = 3000; long[] t = new long[n]; int bytes = 0;

@@ -101,7 +101,7 @@ class AttributionTest {
                 new InferenceSettings.Discovery(discovery, Duration.ofSeconds(30), tmp.resolve("proc")),
                 new InferenceSettings.Polling(Duration.ofSeconds(5), Duration.ofSeconds(5), 16L << 20, 10_000, false),
                 new InferenceSettings.Attribution(false, Optional.empty()));
-        try (InferenceModule m = InferenceModule.manual(settings, () -> gpus)) {
+        try (ModelServers m = new ModelServers(settings, () -> gpus, Duration.ZERO)) {
             m.scanOnce();
             m.pollAll();
             return modelGpuMemory(Scrapes.scrape(m.collector()));

@@ -129,7 +129,7 @@ class EndToEndTest {
                 GpuSnapshot.builder(1, Instant.EPOCH).uuid("GPU-11111111-1111-1111-1111-111111111111")
                         .processes(List.of(process(102, 38 * GIB), process(9999, GIB))).build());
 
-        try (InferenceModule m = InferenceModule.manual(settings, () -> gpus)) {
+        try (ModelServers m = new ModelServers(settings, () -> gpus, Duration.ZERO)) {
             m.scanOnce();
             m.pollAll();
             String scrape = Scrapes.scrape(m.collector());

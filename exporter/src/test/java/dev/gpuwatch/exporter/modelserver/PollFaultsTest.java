@@ -55,19 +55,19 @@ class PollFaultsTest {
                 Duration.ofMillis(500), Optional.empty(), Map.of(), false, false);
     }
 
-    private InferenceModule module(long maxBytes, int maxSeries, TargetSettings... targets) {
+    private ModelServers module(long maxBytes, int maxSeries, TargetSettings... targets) {
         InferenceSettings s = new InferenceSettings(List.of(targets),
                 new InferenceSettings.Discovery(false, Duration.ofSeconds(30), Path.of("/nonexistent")),
                 new InferenceSettings.Polling(Duration.ofSeconds(5), Duration.ofMillis(500), maxBytes, maxSeries, false),
                 new InferenceSettings.Attribution(false, Optional.empty()));
-        InferenceModule m = InferenceModule.manual(s, List::of);
+        ModelServers m = new ModelServers(s, List::of, Duration.ZERO);
         closing.add(m);
         return m;
     }
 
     private Reason pollFailure(FakeHttp.Behavior b) throws IOException {
         FakeHttp f = server(b);
-        InferenceModule m = module(1 << 20, 100, vllm("t", f.url()));
+        ModelServers m = module(1 << 20, 100, vllm("t", f.url()));
         TargetState s = m.poller("t").orElseThrow().pollOnce();
         assertFalse(s.up());
         return s.lastError().orElseThrow();
@@ -77,7 +77,7 @@ class PollFaultsTest {
     void slowTargetTimesOutAndNeverHoldsTheScrape() throws Exception {
         FakeHttp slow = server((method, path, out) -> release.await());
         FakeHttp good = server((method, path, out) -> FakeHttp.respond(out, 200, "text/plain; version=0.0.4", GOOD));
-        InferenceModule m = module(1 << 20, 100, vllm("good", good.url()), vllm("slow", slow.url()));
+        ModelServers m = module(1 << 20, 100, vllm("good", good.url()), vllm("slow", slow.url()));
         m.poller("good").orElseThrow().pollOnce();
         Thread poll = Thread.ofVirtual().start(() -> m.poller("slow").orElseThrow().pollOnce());
         slow.requestArrived.await();
@@ -99,7 +99,7 @@ class PollFaultsTest {
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
-        InferenceModule m = module(1 << 20, 100, vllm("t", "http://127.0.0.1:" + port));
+        ModelServers m = module(1 << 20, 100, vllm("t", "http://127.0.0.1:" + port));
         assertEquals(Optional.of(Reason.CONNECTION_REFUSED), m.poller("t").orElseThrow().pollOnce().lastError());
     }
 
@@ -176,7 +176,7 @@ class PollFaultsTest {
                 vllm:num_requests_waiting{model_name="m"} 4
                 vllm:num_requests_waiting{model_name="m"} 9
                 """));
-        InferenceModule m = module(1 << 20, 100, vllm("t", f.url()));
+        ModelServers m = module(1 << 20, 100, vllm("t", f.url()));
         assertTrue(m.poller("t").orElseThrow().pollOnce().up());
         String scrape = Scrapes.scrape(m.collector());
         assertFalse(scrape.contains("inference_requests_running"), scrape);
@@ -192,7 +192,7 @@ class PollFaultsTest {
             throw new IOException("restarting");
         });
         int port = dying.port();
-        InferenceModule m = module(1 << 20, 100, vllm("t", dying.url()));
+        ModelServers m = module(1 << 20, 100, vllm("t", dying.url()));
         TargetPoller p = m.poller("t").orElseThrow();
         assertEquals(Optional.of(Reason.CONNECTION_ERROR), p.pollOnce().lastError());
         dying.close();
@@ -213,7 +213,7 @@ class PollFaultsTest {
                 FakeHttp.respond(out, 200, "text/plain", GOOD);
             }
         });
-        InferenceModule m = module(1 << 20, 100, vllm("t", f.url()));
+        ModelServers m = module(1 << 20, 100, vllm("t", f.url()));
         m.pollAll();
         assertTrue(Scrapes.scrape(m.collector()).contains("inference_requests_running"));
         fail[0] = true;

@@ -41,7 +41,7 @@ class PrerenderedGenerationTest {
 
     @Test
     void familiesChangeOnlyWhenAPollEnds() throws Exception {
-        InferenceModule m = module();
+        ModelServers m = module();
         m.pollAll();
 
         List<Prerendered> offered = new ArrayList<>();
@@ -67,7 +67,7 @@ class PrerenderedGenerationTest {
 
     @Test
     void scrapesKeepThePreviousGenerationUntilTheNextIsRendered() throws Exception {
-        InferenceModule m = module();
+        ModelServers m = module();
         m.pollAll();
         List<TargetState> first = m.states();
         m.pollAll();
@@ -88,14 +88,14 @@ class PrerenderedGenerationTest {
     }
 
     /** A module polling one vLLM-shaped target, driven by the test. */
-    private InferenceModule module() throws Exception {
+    private ModelServers module() throws Exception {
         FakeHttp f = new FakeHttp((method, path, out) -> FakeHttp.respond(out, 200, "text/plain; version=0.0.4", METRICS));
         closing.add(f);
         InferenceSettings s = new InferenceSettings(List.of(PollFaultsTest.vllm("t", f.url())),
                 new InferenceSettings.Discovery(false, Duration.ofSeconds(30), Path.of("/nonexistent")),
                 new InferenceSettings.Polling(Duration.ofSeconds(5), Duration.ofMillis(500), 1 << 20, 100, false),
                 new InferenceSettings.Attribution(false, Optional.empty()));
-        InferenceModule m = InferenceModule.manual(s, List::of);
+        ModelServers m = new ModelServers(s, List::of, Duration.ZERO);
         closing.add(m);
         return m;
     }

@@ -40,7 +40,7 @@ class SimulatedModelServerTest {
                 new InferenceSettings.Discovery(false, Duration.ofSeconds(30), Path.of("/nonexistent")),
                 new InferenceSettings.Polling(Duration.ofSeconds(5), Duration.ofSeconds(5), 16L << 20, 10_000, false),
                 new InferenceSettings.Attribution(false, Optional.empty()));
-        try (InferenceModule m = InferenceModule.manual(s, List::of)) {
+        try (ModelServers m = new ModelServers(s, List::of, Duration.ZERO)) {
             TargetState state = m.poller("sim").orElseThrow().pollOnce();
             assertTrue(state.up(), state.lastError().toString());
             return Scrapes.scrape(m.collector());
