@@ -1,5 +1,7 @@
 package dev.gpuwatch.exporter.modelserver;
 
+import dev.gpuwatch.config.ByteSize;
+import dev.gpuwatch.config.Durations;
 import dev.gpuwatch.exporter.modelserver.YamlTree.ListNode;
 import dev.gpuwatch.exporter.modelserver.YamlTree.MapNode;
 import dev.gpuwatch.exporter.modelserver.YamlTree.Node;
@@ -19,7 +21,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -302,55 +303,30 @@ public record InferenceSettings(List<TargetSettings> targets, Discovery discover
             throw error(lineOf(m, path), path, "expected a whole number from " + min + " to " + max + ", got \"" + v + "\"");
         }
 
-        private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
-
-        /** Prometheus-style durations: 500ms, 3s, 1m, 1h, or combinations like 1m30s. */
+        /** The shared duration grammar ({@link Durations}: 500ms, 3s, 1m30s, 1d), longer than zero. */
         Duration duration(MapNode m, String path, Duration fallback) {
             String v = string(m, path, "");
             if (v.isEmpty()) {
                 return fallback;
             }
-            Matcher mt = DURATION.matcher(v.strip());
-            Duration total = Duration.ZERO;
-            int end = 0;
-            while (mt.find() && mt.start() == end) {
-                long n = Long.parseLong(mt.group(1));
-                total = total.plus(switch (mt.group(2)) {
-                    case "ms" -> Duration.ofMillis(n);
-                    case "s" -> Duration.ofSeconds(n);
-                    case "m" -> Duration.ofMinutes(n);
-                    default -> Duration.ofHours(n);
-                });
-                end = mt.end();
+            Optional<Duration> d = Durations.parse(v.strip()).filter(x -> !x.isZero());
+            if (d.isEmpty()) {
+                throw error(lineOf(m, path), path, Durations.EXPECTED + " (longer than 0s), got \"" + v + "\"");
             }
-            if (end == 0 || end != v.strip().length() || total.isZero()) {
-                throw error(lineOf(m, path), path, "expected a positive duration like 500ms, 3s or 1m, got \"" + v + "\"");
-            }
-            return total;
+            return d.get();
         }
 
-        private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(B|KiB|MiB|GiB|KB|MB|GB)?");
-
+        /** The shared size grammar ({@link ByteSize}: 16MiB, 512KB, or a plain number of bytes), above zero. */
         long bytes(MapNode m, String path, long fallback) {
             String v = string(m, path, "");
             if (v.isEmpty()) {
                 return fallback;
             }
-            Matcher mt = SIZE.matcher(v.strip());
-            if (!mt.matches() || Long.parseLong(mt.group(1)) == 0) {
-                throw error(lineOf(m, path), path, "expected a size like 16MiB, 1MB or 65536, got \"" + v + "\"");
+            Optional<ByteSize> size = ByteSize.parse(v).filter(x -> x.bytes() > 0);
+            if (size.isEmpty()) {
+                throw error(lineOf(m, path), path, ByteSize.EXPECTED + " (above 0), got \"" + v + "\"");
             }
-            long n = Long.parseLong(mt.group(1));
-            String unit = mt.group(2) == null ? "B" : mt.group(2);
-            return n * switch (unit) {
-                case "KiB" -> 1L << 10;
-                case "MiB" -> 1L << 20;
-                case "GiB" -> 1L << 30;
-                case "KB" -> 1000L;
-                case "MB" -> 1000_000L;
-                case "GB" -> 1000_000_000L;
-                default -> 1L;
-            };
+            return size.get().bytes();
         }
 
         URI url(MapNode m, String path, String v) {

@@ -75,6 +75,23 @@ class InferenceSettingsTest {
     }
 
     @Test
+    void durationsAndSizesUseTheSharedGrammar() throws Exception {
+        InferenceSettings s = load("""
+                model_server_discovery:
+                  interval: 1d
+                  poll_interval: 1m30s
+                  max_response_bytes: 1048576
+                model_servers:
+                  - {name: a, type: vllm, url: "http://x", timeout: 500ms}
+                """);
+        assertEquals(Duration.ofDays(1), s.discovery().interval());
+        assertEquals(Duration.ofSeconds(90), s.polling().interval());
+        assertEquals(1L << 20, s.polling().maxResponseBytes());
+        assertEquals(Duration.ofMillis(500), s.targets().get(0).timeout());
+        assertEquals(512L << 10, load("model_server_discovery:\n  max_response_bytes: 512KB\n").polling().maxResponseBytes());
+    }
+
+    @Test
     void defaultsWithoutAFile() {
         InferenceSettings s = InferenceSettings.load(Optional.empty(), Map.of());
         assertTrue(s.targets().isEmpty());
@@ -106,11 +123,14 @@ class InferenceSettingsTest {
         "model_servers:\\n  - name: a\\n    type: vllm\\n    url: ftp://x|:4: model_servers[0].url: expected an http:// or https:// URL",
         "model_servers:\\n  - name: a\\n    type: vllm|:2: model_servers[0].url: is required",
         "model_servers:\\n  - {name: a, type: vllm, url: 'http://x'}\\n  - {name: a, type: tgi, url: 'http://y'}|:3: model_servers[1].name: duplicate target name \"a\"",
-        "model_servers:\\n  - name: a\\n    type: vllm\\n    url: http://x\\n    timeout: soon|:5: model_servers[0].timeout: expected a positive duration",
+        "model_servers:\\n  - name: a\\n    type: vllm\\n    url: http://x\\n    timeout: soon|:5: model_servers[0].timeout: expected a duration like 30s, 1m30s, 500ms or 1d (longer than 0s), got \"soon\"",
+        "model_server_discovery:\\n  interval: 30s5m|:2: model_server_discovery.interval: expected a duration like 30s, 1m30s, 500ms or 1d (longer than 0s), got \"30s5m\"",
+        "model_server_discovery:\\n  poll_interval: 1s1s|:2: model_server_discovery.poll_interval: expected a duration like 30s, 1m30s, 500ms or 1d (longer than 0s), got \"1s1s\"",
+        "model_server_discovery:\\n  timeout: 0s|:2: model_server_discovery.timeout: expected a duration like 30s, 1m30s, 500ms or 1d (longer than 0s), got \"0s\"",
         "model_servers:\\n  - name: a\\n    type: vllm\\n    url: http://x\\n    labels: {model: x}|:5: model_servers[0].labels.model: not a label name the target may set",
         "model_servers:\\n  - name: a\\n    type: vllm\\n    url: http://x\\n    authorization: {type: Bearer}|:5: model_servers[0].authorization: set exactly one of credentials and credentials_file",
         "model_server_discovery:\\n  max_series: -3|:2: model_server_discovery.max_series: expected a whole number",
-        "model_server_discovery:\\n  max_response_bytes: lots|:2: model_server_discovery.max_response_bytes: expected a size",
+        "model_server_discovery:\\n  max_response_bytes: lots|:2: model_server_discovery.max_response_bytes: expected a size like 8MiB, 512KB or 1048576 (above 0), got \"lots\"",
         "model_server_discovery:\\n  enabled: maybe|:2: model_server_discovery.enabled: expected true or false",
         "model_server_discovery:\\n  kubernetes: {enabled: true, node_name: n}|:2: model_server_discovery.kubernetes: enabled: true needs api_url",
         "model_servers: [\\n|invalid YAML",
