@@ -114,8 +114,8 @@ done
 
 # The module's own share, in-process and without HTTP: collect() of the cached series plus the text rendering.
 cat >"$work/CollectCost.java" <<'JAVA'
-import dev.gpuwatch.exporter.inference.*;
-import dev.gpuwatch.exporter.inference.adapter.ServerType;
+import dev.gpuwatch.exporter.modelserver.*;
+import dev.gpuwatch.exporter.modelserver.adapter.ServerType;
 import dev.gpuwatch.testkit.modelserver.SimulatedModelServer;
 import dev.gpuwatch.probe.simulated.*;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
@@ -138,7 +138,7 @@ public class CollectCost {
         InferenceSettings st = new InferenceSettings(targets, new InferenceSettings.Discovery(false, Duration.ofSeconds(30), Path.of("/proc")),
             new InferenceSettings.Polling(Duration.ofSeconds(5), Duration.ofSeconds(3), 16L << 20, 10000, false),
             new InferenceSettings.Attribution(true, Optional.empty()));
-        try (InferenceModule m = InferenceModule.open(st, fleet::sample)) {
+        try (ModelServers m = ModelServers.open(st, fleet::sample)) {
             Thread.sleep(3000);
             PrometheusTextFormatWriter w = PrometheusTextFormatWriter.create();
             int n = 3000; long[] t = new long[n]; int bytes = 0;

@@ -6,8 +6,8 @@ import dev.gpuwatch.exporter.collector.GpuCollector;
 import dev.gpuwatch.exporter.collector.NamedCollector;
 import dev.gpuwatch.exporter.config.ExporterConfig;
 import dev.gpuwatch.exporter.config.ExporterSettings;
-import dev.gpuwatch.exporter.inference.InferenceModule;
-import dev.gpuwatch.exporter.inference.InferenceSettings;
+import dev.gpuwatch.exporter.modelserver.ModelServers;
+import dev.gpuwatch.exporter.modelserver.InferenceSettings;
 import dev.gpuwatch.logging.Logfmt;
 import dev.gpuwatch.probe.GpuProbes;
 import dev.gpuwatch.probe.cuda.CudaOptions;
@@ -115,7 +115,7 @@ public final class ExporterMain {
                 collectors.add(new NamedCollector(c.label(), c.create(context.gpus(), enabled.processes().topN())));
             }
         }
-        InferenceModule inference = InferenceModule.open(InferenceSettings.load(context.config().configFile()), context.gpus());
+        ModelServers inference = ModelServers.open(InferenceSettings.load(context.config().configFile()), context.gpus());
         collectors.add(new NamedCollector("inference", inference.collector()));
         resources.add(inference);
         return new Exporter.Extension(collectors, resources);

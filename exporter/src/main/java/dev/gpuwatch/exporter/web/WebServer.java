@@ -2,6 +2,7 @@ package dev.gpuwatch.exporter.web;
 
 import dev.gpuwatch.config.ListenAddress;
 import dev.gpuwatch.exporter.sampling.Health;
+import dev.gpuwatch.exporter.scrape.MetricsEndpoint;
 import dev.gpuwatch.web.BasicAuth;
 import dev.gpuwatch.web.ServerTls;
 import dev.gpuwatch.web.WebConfig;
