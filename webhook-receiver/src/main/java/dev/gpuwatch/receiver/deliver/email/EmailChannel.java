@@ -7,6 +7,7 @@ import dev.gpuwatch.receiver.deliver.Receipt;
 import dev.gpuwatch.receiver.deliver.message.MessageModel;
 import dev.gpuwatch.receiver.deliver.message.Templates;
 import dev.gpuwatch.receiver.deliver.message.Templates.Escaping;
+import dev.gpuwatch.receiver.deliver.message.Trim;
 import dev.gpuwatch.receiver.deliver.secret.Secret;
 import jakarta.mail.AuthenticationFailedException;
 import jakarta.mail.Message;
@@ -95,7 +96,7 @@ public final class EmailChannel implements Channel {
             String title = delivery.isDigest()
                     ? templates.render("digest-title", Escaping.NONE, model)
                     : templates.render("title", Escaping.NONE, MessageModel.of(delivery.notifications().getFirst()));
-            subject = oneLine(title);
+            subject = Trim.oneLine(title.strip());
             String threadSubject = previousId.isPresent()
                     ? delivery.previous().flatMap(r -> r.get("subject")).orElse(subject)
                     : subject;

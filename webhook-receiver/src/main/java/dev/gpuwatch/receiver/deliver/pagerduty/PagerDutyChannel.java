@@ -14,6 +14,7 @@ import dev.gpuwatch.receiver.deliver.message.MessageModel;
 import dev.gpuwatch.receiver.deliver.message.RetryAfter;
 import dev.gpuwatch.receiver.deliver.message.Templates;
 import dev.gpuwatch.receiver.deliver.message.Templates.Escaping;
+import dev.gpuwatch.receiver.deliver.message.Trim;
 import dev.gpuwatch.receiver.deliver.secret.Secret;
 import dev.gpuwatch.receiver.enrich.EnrichedAlert;
 import dev.gpuwatch.receiver.enrich.EnrichedNotification;
@@ -139,7 +140,7 @@ public final class PagerDutyChannel implements Channel {
         event.put("event_action", "trigger");
         Map<String, Object> model = MessageModel.of(enriched);
         ObjectNode payload = event.putObject("payload");
-        payload.put("summary", cut(templates.render("title", Escaping.NONE, model).strip().replaceAll("\\s+", " "), MAX_SUMMARY));
+        payload.put("summary", cut(Trim.oneLine(templates.render("title", Escaping.NONE, model).strip()).replaceAll("\\s+", " "), MAX_SUMMARY));
         payload.put("source", firstLabel(n, "instance", "hostname", "node", "job").orElse("gpuwatch"));
         payload.put("severity", severity(n));
         payload.put("timestamp", n.alerts().stream().map(Alert::startsAt).min(Instant::compareTo).orElse(Instant.now()).toString());

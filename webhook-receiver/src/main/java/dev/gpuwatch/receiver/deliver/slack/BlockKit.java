@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gpuwatch.receiver.deliver.message.MessageModel;
 import dev.gpuwatch.receiver.deliver.message.Templates;
 import dev.gpuwatch.receiver.deliver.message.Templates.Escaping;
+import dev.gpuwatch.receiver.deliver.message.ValueRules;
 import dev.gpuwatch.receiver.enrich.EnrichedNotification;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,7 +17,9 @@ import java.util.Map;
  * Renders notifications as Slack Block Kit within Slack's limits: at most 50 blocks, header text 150
  * characters, section and context text 3000. Every template value is escaped for mrkdwn by the
  * {@link Escaping#SLACK} escaper; cutting a long text never splits an escape entity or a {@code <url|text>}
- * link, so a cut cannot turn escaped text back into a control sequence.
+ * link, so a cut cannot turn escaped text back into a control sequence. A one-line value (a label, the alert
+ * name, a summary) has no line break and its backticks turned into {@code ˋ} (U+02CB): mrkdwn has no escape for
+ * a backtick, and one would close the code span a label list sits in.
  */
 final class BlockKit {
 
@@ -26,6 +29,7 @@ final class BlockKit {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+    static final ValueRules VALUES = new ValueRules(Integer.MAX_VALUE, v -> v.replace('`', '\u02cb'));
 
     /** A rendered message: {@code text} is the notification fallback, {@code blocks} the Block Kit array. */
     record SlackMessage(String text, ArrayNode blocks) {
@@ -55,7 +59,7 @@ final class BlockKit {
 
     /** One notification: header, group context, one section per alert, "and N more" when over 50 blocks. */
     SlackMessage notification(EnrichedNotification enriched) {
-        Map<String, Object> model = MessageModel.of(enriched);
+        Map<String, Object> model = MessageModel.of(enriched, VALUES);
         String title = line(templates.render("title", Escaping.SLACK, model));
         List<ObjectNode> blocks = new ArrayList<>();
         blocks.add(header(title));
@@ -95,7 +99,7 @@ final class BlockKit {
      * packed into as few sections as fit, "and N more" past the block limit.
      */
     SlackMessage digest(List<EnrichedNotification> notifications) {
-        Map<String, Object> model = MessageModel.digest(notifications);
+        Map<String, Object> model = MessageModel.digest(notifications, VALUES);
         String title = line(templates.render("digest-title", Escaping.SLACK, model));
         List<ObjectNode> blocks = new ArrayList<>();
         blocks.add(header(title));
@@ -127,7 +131,7 @@ final class BlockKit {
 
     /** The thread reply posted under the original message when its group resolves. */
     String resolvedReply(EnrichedNotification enriched) {
-        return cut(templates.render("slack-resolved-reply", Escaping.SLACK, MessageModel.of(enriched)).strip(), MAX_TEXT);
+        return cut(templates.render("slack-resolved-reply", Escaping.SLACK, MessageModel.of(enriched, VALUES)).strip(), MAX_TEXT);
     }
 
     private static ObjectNode header(String text) {

@@ -136,6 +136,15 @@ class PagerDutyChannelTest {
     }
 
     @Test
+    void theSummaryIsOneLineWhateverTheLabelsHold() {
+        Alert a = Fixtures.alert("firing", Map.of("alertname", "GpuHot", "instance", "node-1\u2028RESOLVED\u2029ok\u0085x"), Map.of());
+        EnrichedNotification n = Fixtures.enrich(Fixtures.notification("firing", List.of(a)));
+        assertInstanceOf(DeliveryOutcome.Delivered.class, channel.deliver(delivery(n, Optional.empty())));
+        assertEquals("[FIRING:1] GpuHot (node-1 RESOLVED ok x)",
+                server.events().getLast().body().path("payload").path("summary").asText());
+    }
+
+    @Test
     void invalidEventIsPermanentAndNamesTheError() throws Exception {
         DeliveryOutcome outcome = create("short-key", "").deliver(delivery(firing(), Optional.empty()));
         assertEquals(new DeliveryOutcome.Failed("pagerduty: HTTP 400 Event object is invalid; 'routing_key' must be 32 characters"), outcome);

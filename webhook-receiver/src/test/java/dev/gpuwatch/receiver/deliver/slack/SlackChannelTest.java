@@ -297,6 +297,29 @@ class SlackChannelTest {
     }
 
     @Test
+    void labelValuesNeitherCloseCodeSpansNorForgeLines() {
+        // a backtick would end the code span (`*breakout*` then renders bold), a newline would start a line of its own
+        Alert a = Fixtures.alert("resolved",
+                Map.of("alertname", "GpuHot", "instance", "node-1`*breakout*`", "pod", "p\n> :white_check_mark: ALL CLEAR"),
+                Map.of("summary", "hot\n> :white_check_mark: ALL CLEAR"));
+        Notification n = Fixtures.notification("resolved",
+                Map.of("alertname", "GpuHot", "instance", "node-1`*breakout*`\r\n> :white_check_mark: ALL CLEAR"), List.of(a));
+        EnrichedNotification enriched = Fixtures.enrich(n);
+        BlockKit kit = new BlockKit(Templates.defaults());
+        assertEquals(":large_green_circle: Resolved: *GpuHot* (node-1\u02cb*breakout*\u02cb &gt; :white_check_mark: ALL CLEAR), 1 of 1 alerts resolved.",
+                kit.resolvedReply(enriched));
+        BlockKit.SlackMessage m = kit.notification(enriched);
+        String group = m.blocks().get(1).path("elements").get(0).path("text").asText();
+        assertEquals("Group: `alertname=GpuHot, instance=node-1\u02cb*breakout*\u02cb &gt; :white_check_mark: ALL CLEAR` · <",
+                group.substring(0, group.indexOf('<') + 1));
+        assertEquals(List.of(
+                ":large_green_circle: *GpuHot* · resolved",
+                "hot &gt; :white_check_mark: ALL CLEAR",
+                "`instance=node-1\u02cb*breakout*\u02cb, pod=p &gt; :white_check_mark: ALL CLEAR`"),
+                m.blocks().get(2).path("text").path("text").asText().lines().limit(3).toList());
+    }
+
+    @Test
     void settingsDeserializeFromYamlAndNameTheKeyWhenInvalid() throws Exception {
         ConfigReader yaml = ConfigReader.create();
         SlackSettings s = yaml.parse("s.yml", """
