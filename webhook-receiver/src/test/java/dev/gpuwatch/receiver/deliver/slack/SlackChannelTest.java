@@ -359,12 +359,30 @@ class SlackChannelTest {
                 channel.deliver(delivery(Fixtures.enrich(Fixtures.notification("firing", List.of(a))), Optional.empty())));
         JsonNode blocks = JSON.readTree(server.messages().getFirst().blocksJson());
         String header = blocks.get(0).path("text").path("text").asText();
+        assertEquals("[FIRING:1] " + "X".repeat(117) + "…[truncated 183 bytes]", header);
         assertEquals(BlockKit.MAX_HEADER, header.length());
         String section = blocks.get(2).path("text").path("text").asText();
         assertTrue(section.length() <= BlockKit.MAX_TEXT);
-        assertTrue(section.endsWith("…"), section);
+        assertTrue(section.matches("(?s).*…\\[truncated [0-9]+ bytes]"), section.substring(section.length() - 40));
         // every & left starts a whole entity: the cut never leaves "&am" that Slack would show or misparse
         assertTrue(section.replaceAll("&(amp|lt|gt);", "").indexOf('&') < 0, section.substring(section.length() - 20));
+    }
+
+    @Test
+    void aHugeDescriptionLeavesTheLabelsAndTheRunbookInItsSection() throws Exception {
+        Alert a = Fixtures.alert("firing", Map.of("alertname", "GpuXidError", "severity", "critical", "instance", "node-1", "gpu", "0"),
+                Map.of("summary", "GPU 0 on node-1 reported Xid 79", "description", "d".repeat(600_000)));
+        assertInstanceOf(DeliveryOutcome.Delivered.class,
+                channel.deliver(delivery(Fixtures.enrich(Fixtures.notification("firing", List.of(a))), Optional.empty())));
+        JsonNode blocks = JSON.readTree(server.messages().getFirst().blocksJson());
+        List<String> lines = blocks.get(2).path("text").path("text").asText().lines().toList();
+        assertEquals(List.of(
+                ":red_circle: *GpuXidError* · critical · firing",
+                "GPU 0 on node-1 reported Xid 79",
+                "d".repeat(973) + "…[truncated 599027 bytes]",
+                "`gpu=0, instance=node-1`",
+                ":book: <https://github.com/gpuwatch/gpuwatch/blob/main/docs/runbooks/gpuxiderror.md|Runbook>"),
+                lines.subList(0, 5));
     }
 
     @Test
