@@ -7,6 +7,8 @@ import dev.gpuwatch.receiver.deliver.Receipt;
 import dev.gpuwatch.receiver.deliver.message.MessageModel;
 import dev.gpuwatch.receiver.deliver.message.Templates;
 import dev.gpuwatch.receiver.deliver.message.Templates.Escaping;
+import dev.gpuwatch.receiver.deliver.message.Trim;
+import dev.gpuwatch.receiver.deliver.message.ValueRules;
 import dev.gpuwatch.receiver.deliver.secret.Secret;
 import jakarta.mail.AuthenticationFailedException;
 import jakarta.mail.Message;
@@ -42,11 +44,17 @@ import org.eclipse.angus.mail.smtp.SMTPSenderFailedException;
  * HTML-escaped in the HTML part. The Message-ID is derived from the delivery id, so a retried send is the same
  * message to the recipient's mail system; a follow-up of the group (the resolve) replies in the same thread
  * (In-Reply-To and References set to the first message's id, "Re: " + its subject). SMTP 4xx and connection
- * problems are retried, 5xx and authentication failures are permanent. Thread-safe.
+ * problems are retried, 5xx and authentication failures are permanent. Each value is cut to
+ * {@link #MAX_VALUE_BYTES} and the subject to {@link #MAX_SUBJECT} characters, with {@code …[truncated N bytes]},
+ * so a huge annotation cannot make a mail the smarthost refuses for its size. Thread-safe.
  */
 public final class EmailChannel implements Channel {
 
     static final Duration TIMEOUT = Duration.ofSeconds(15);
+    static final int MAX_VALUE_BYTES = 16 * 1024;
+    /** Short enough for every mail client's list, and one header line before folding (RFC 5322: 998). */
+    static final int MAX_SUBJECT = 250;
+    private static final ValueRules VALUES = ValueRules.plain(MAX_VALUE_BYTES);
     private static final Pattern SMTP_CODE = Pattern.compile("\\b([45])\\d\\d\\b");
 
     private final EmailSettings settings;
@@ -91,11 +99,11 @@ public final class EmailChannel implements Channel {
         MimeMessage message;
         String subject;
         try {
-            Map<String, Object> model = MessageModel.digest(delivery.notifications());
+            Map<String, Object> model = MessageModel.digest(delivery.notifications(), VALUES);
             String title = delivery.isDigest()
                     ? templates.render("digest-title", Escaping.NONE, model)
-                    : templates.render("title", Escaping.NONE, MessageModel.of(delivery.notifications().getFirst()));
-            subject = oneLine(title);
+                    : templates.render("title", Escaping.NONE, MessageModel.of(delivery.notifications().getFirst(), VALUES));
+            subject = Trim.toChars(Trim.oneLine(title.strip()), MAX_SUBJECT);
             String threadSubject = previousId.isPresent()
                     ? delivery.previous().flatMap(r -> r.get("subject")).orElse(subject)
                     : subject;

@@ -20,6 +20,10 @@ import java.util.stream.Collectors;
  * that Slack, email and PagerDuty say the same things. Values are raw here: escaping is the template's
  * escaper's job (Slack mrkdwn, HTML), so one model serves every channel. Keys are documented in
  * {@code resources/templates/README.md}.
+ *
+ * <p>Values that a template puts on one line (labels, alert name, severity, summary, owner) never hold a line
+ * break: a label value cannot forge a line of its own (a fake "ALL CLEAR" in Slack, a "Runbook:" line in a
+ * mail); the channel's {@link ValueRules} neutralise what else matters there and bound every value's length.
  */
 public final class MessageModel {
 
@@ -28,8 +32,13 @@ public final class MessageModel {
 
     private MessageModel() {}
 
-    /** The model of one notification (a single, non-digest message). */
+    /** The model of one notification (a single, non-digest message), values unbounded. */
     public static Map<String, Object> of(EnrichedNotification enriched) {
+        return of(enriched, ValueRules.UNBOUNDED);
+    }
+
+    /** The model of one notification (a single, non-digest message), values shaped by {@code rules}. */
+    public static Map<String, Object> of(EnrichedNotification enriched, ValueRules rules) {
         Notification n = enriched.notification();
         Map<String, Object> m = new LinkedHashMap<>();
         boolean resolved = n.isResolved();
@@ -39,37 +48,42 @@ public final class MessageModel {
         m.put("STATUS", resolved ? "RESOLVED" : "FIRING");
         m.put("firing", !resolved);
         m.put("resolved", resolved);
-        m.put("alertname", alertName(n));
-        m.put("severity", severity(n));
+        m.put("alertname", line(alertName(n), rules));
+        m.put("severity", line(severity(n), rules));
         m.put("firingCount", firing);
         m.put("resolvedCount", resolvedCount);
         m.put("alertCount", n.alerts().size());
         m.put("truncatedAlerts", n.truncatedAlerts());
-        m.put("receiver", n.receiver());
-        m.put("groupLabels", pairs(n.groupLabels(), List.of()));
-        m.put("groupLabelsText", pairsText(n.groupLabels(), List.of()));
-        m.put("groupValues", n.groupLabels().entrySet().stream()
+        m.put("receiver", line(n.receiver(), rules));
+        m.put("groupLabels", pairs(n.groupLabels(), List.of(), rules));
+        m.put("groupLabelsText", pairsText(n.groupLabels(), List.of(), rules));
+        m.put("groupValues", line(n.groupLabels().entrySet().stream()
                 .filter(e -> !e.getKey().equals("alertname"))
                 .sorted(Map.Entry.comparingByKey())
                 .map(Map.Entry::getValue)
-                .collect(Collectors.joining(" ")));
-        m.put("summary", n.commonAnnotations().getOrDefault("summary",
-                n.alerts().isEmpty() ? "" : summary(n.alerts().getFirst())));
+                .collect(Collectors.joining(" ")), rules));
+        m.put("summary", line(n.commonAnnotations().getOrDefault("summary",
+                n.alerts().isEmpty() ? "" : summary(n.alerts().getFirst())), rules));
         m.put("externalUrl", safeUrl(n.externalUrl()));
         m.put("silenceUrl", enriched.alerts().stream()
                 .map(EnrichedAlert::silenceUrl).flatMap(Optional::stream).map(MessageModel::safeUrl)
                 .filter(s -> !s.isEmpty()).findFirst().orElse(""));
         List<Map<String, Object>> alerts = new ArrayList<>();
         for (EnrichedAlert a : enriched.alerts()) {
-            alerts.add(alert(a));
+            alerts.add(alert(a, rules));
         }
         m.put("alerts", alerts);
         return m;
     }
 
-    /** The model of several notifications folded into one digest; each entry is an {@link #of} model. */
+    /** The model of several notifications folded into one digest, values unbounded. */
     public static Map<String, Object> digest(List<EnrichedNotification> notifications) {
-        List<Map<String, Object>> entries = notifications.stream().map(MessageModel::of).toList();
+        return digest(notifications, ValueRules.UNBOUNDED);
+    }
+
+    /** The model of several notifications folded into one digest; each entry is an {@link #of} model. */
+    public static Map<String, Object> digest(List<EnrichedNotification> notifications, ValueRules rules) {
+        List<Map<String, Object>> entries = notifications.stream().map(n -> of(n, rules)).toList();
         long firing = notifications.stream().filter(n -> !n.notification().isResolved()).count();
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("digest", entries.size() > 1);
@@ -80,29 +94,35 @@ public final class MessageModel {
         return m;
     }
 
-    /** One alert's model: the key labels exclude alertname and severity, which have their own fields. */
+    /** One alert's model, values unbounded. */
     public static Map<String, Object> alert(EnrichedAlert enriched) {
+        return alert(enriched, ValueRules.UNBOUNDED);
+    }
+
+    /** One alert's model: the key labels exclude alertname and severity, which have their own fields. */
+    public static Map<String, Object> alert(EnrichedAlert enriched, ValueRules rules) {
         Alert a = enriched.alert();
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("status", a.isResolved() ? "resolved" : "firing");
         m.put("STATUS", a.isResolved() ? "RESOLVED" : "FIRING");
         m.put("firing", !a.isResolved());
         m.put("resolved", a.isResolved());
-        m.put("alertname", a.alertName());
-        m.put("severity", a.labels().getOrDefault("severity", ""));
-        m.put("summary", summary(a));
-        m.put("description", a.annotations().getOrDefault("description", ""));
+        m.put("alertname", line(a.alertName(), rules));
+        m.put("severity", line(a.labels().getOrDefault("severity", ""), rules));
+        m.put("summary", line(summary(a), rules));
+        // the one value meant to span lines; bounded all the same
+        m.put("description", Trim.toBytes(a.annotations().getOrDefault("description", ""), rules.maxValueBytes()));
         List<String> hidden = List.of("alertname", "severity");
-        m.put("labels", pairs(a.labels(), hidden));
-        m.put("labelsText", pairsText(a.labels(), hidden));
+        m.put("labels", pairs(a.labels(), hidden, rules));
+        m.put("labelsText", pairsText(a.labels(), hidden, rules));
         m.put("startsAt", DateTimeFormatter.ISO_INSTANT.format(a.startsAt()));
         m.put("endsAt", a.endsAt().map(DateTimeFormatter.ISO_INSTANT::format).orElse(""));
-        m.put("fingerprint", a.fingerprint());
+        m.put("fingerprint", line(a.fingerprint(), rules));
         String runbook = enriched.runbookUrl().map(MessageModel::safeUrl).orElse("");
         m.put("runbookUrl", runbook);
         m.put("noRunbook", runbook.isEmpty());
-        m.put("ownerTeam", enriched.ownerTeam().orElse(""));
-        m.put("firstSteps", enriched.firstSteps());
+        m.put("ownerTeam", line(enriched.ownerTeam().orElse(""), rules));
+        m.put("firstSteps", enriched.firstSteps().stream().map(step -> line(step, rules)).toList());
         m.put("hasFirstSteps", !enriched.firstSteps().isEmpty());
         String graph = enriched.graphUrl().map(MessageModel::safeUrl).orElse("");
         String dashboard = enriched.dashboardUrl().map(MessageModel::safeUrl).orElse("");
@@ -182,17 +202,22 @@ public final class MessageModel {
         }
     }
 
-    private static List<Map<String, String>> pairs(Map<String, String> labels, List<String> hidden) {
+    private static List<Map<String, String>> pairs(Map<String, String> labels, List<String> hidden, ValueRules rules) {
         return new TreeMap<>(labels).entrySet().stream()
                 .filter(e -> !hidden.contains(e.getKey()))
-                .map(e -> Map.of("name", e.getKey(), "value", e.getValue()))
+                .map(e -> Map.of("name", line(e.getKey(), rules), "value", line(e.getValue(), rules)))
                 .toList();
     }
 
-    private static String pairsText(Map<String, String> labels, List<String> hidden) {
-        return new TreeMap<>(labels).entrySet().stream()
+    private static String pairsText(Map<String, String> labels, List<String> hidden, ValueRules rules) {
+        return line(new TreeMap<>(labels).entrySet().stream()
                 .filter(e -> !hidden.contains(e.getKey()))
                 .map(e -> e.getKey() + "=" + e.getValue())
-                .collect(Collectors.joining(", "));
+                .collect(Collectors.joining(", ")), rules);
+    }
+
+    /** A value a template puts on one line: without line breaks, shaped for the channel, bounded. */
+    private static String line(String value, ValueRules rules) {
+        return Trim.toBytes(rules.oneLine().apply(Trim.oneLine(value)), rules.maxValueBytes());
     }
 }

@@ -14,6 +14,7 @@ import dev.gpuwatch.receiver.deliver.message.MessageModel;
 import dev.gpuwatch.receiver.deliver.message.RetryAfter;
 import dev.gpuwatch.receiver.deliver.message.Templates;
 import dev.gpuwatch.receiver.deliver.message.Templates.Escaping;
+import dev.gpuwatch.receiver.deliver.message.Trim;
 import dev.gpuwatch.receiver.deliver.secret.Secret;
 import dev.gpuwatch.receiver.enrich.EnrichedAlert;
 import dev.gpuwatch.receiver.enrich.EnrichedNotification;
@@ -31,6 +32,7 @@ import java.time.Instant;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -41,11 +43,23 @@ import java.util.TreeMap;
  * Delivers to PagerDuty through the Events API v2 with the JDK HttpClient. The dedup_key is the hex SHA-256
  * of the Alertmanager group key, as Alertmanager computes it, so a resolve closes the incident its trigger
  * opened and HA duplicates merge into one incident. 202 is delivered, 400 (and other 4xx) permanent, 429,
- * 5xx and transport errors are retried. Thread-safe.
+ * 5xx and transport errors are retried.
+ *
+ * <p>An event stays within {@link #MAX_EVENT_BYTES}, the cap Alertmanager applies too, as PagerDuty refuses a
+ * larger one with a 400 and the page would never go out. The summary, severity, source, dedup_key and group
+ * labels always stay; the custom details give way first: their long values are cut ever shorter, then alerts
+ * are left out of the list, and at last only the counts and group labels remain. Thread-safe.
  */
 public final class PagerDutyChannel implements Channel {
 
+    /** Alertmanager's cap for a PagerDuty event (its maxEventSize); PagerDuty documents 512 KB. */
+    static final int MAX_EVENT_BYTES = 512_000;
     static final int MAX_SUMMARY = 1024;
+    /** source, component, group and class: label values, so unbounded without this. */
+    static final int MAX_FIELD_BYTES = 1024;
+    static final int MAX_LINK_LENGTH = 2048;
+    /** The limits tried, one after another, on every string in custom_details until the event fits. */
+    static final List<Integer> DETAIL_VALUE_BYTES = List.of(16 * 1024, 1024, 128);
     static final int MAX_DETAIL_ALERTS = 50;
     static final int MAX_LINKS = 20;
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
@@ -99,7 +113,7 @@ public final class PagerDutyChannel implements Channel {
                     : delivery.previous().flatMap(r -> r.get("dedup_key")).orElse(dedupKey(delivery.groupKey()));
             String event;
             try {
-                event = event(n, key).toString();
+                event = fit(event(n, key));
             } catch (RuntimeException e) {
                 return new DeliveryOutcome.Failed("pagerduty: template rendering failed: " + e.getMessage());
             }
@@ -137,9 +151,10 @@ public final class PagerDutyChannel implements Channel {
             return event;
         }
         event.put("event_action", "trigger");
+        // values unbounded: the summary is cut once, so its marker counts the bytes really left out
         Map<String, Object> model = MessageModel.of(enriched);
         ObjectNode payload = event.putObject("payload");
-        payload.put("summary", cut(templates.render("title", Escaping.NONE, model).strip().replaceAll("\\s+", " "), MAX_SUMMARY));
+        payload.put("summary", Trim.toChars(Trim.oneLine(templates.render("title", Escaping.NONE, model).strip()).replaceAll("\\s+", " "), MAX_SUMMARY));
         payload.put("source", firstLabel(n, "instance", "hostname", "node", "job").orElse("gpuwatch"));
         payload.put("severity", severity(n));
         payload.put("timestamp", n.alerts().stream().map(Alert::startsAt).min(Instant::compareTo).orElse(Instant.now()).toString());
@@ -147,7 +162,7 @@ public final class PagerDutyChannel implements Channel {
         firstLabel(n, "cluster", "namespace").ifPresent(g -> payload.put("group", g));
         String alertName = MessageModel.alertName(n);
         if (!alertName.isEmpty()) {
-            payload.put("class", alertName);
+            payload.put("class", Trim.toBytes(alertName, MAX_FIELD_BYTES));
         }
         ObjectNode details = payload.putObject("custom_details");
         long firing = n.alerts().stream().filter(a -> !a.isResolved()).count();
@@ -183,6 +198,74 @@ public final class PagerDutyChannel implements Channel {
             event.put("client_url", clientUrl);
         }
         return event;
+    }
+
+    /**
+     * The event as JSON of at most {@link #MAX_EVENT_BYTES} UTF-8 bytes: custom details trimmed step by step
+     * (see the class comment), measured on the serialized body each time.
+     */
+    static String fit(ObjectNode event) {
+        String json = event.toString();
+        if (!(event.path("payload") instanceof ObjectNode payload)
+                || !(payload.path("custom_details") instanceof ObjectNode original) || fits(json)) {
+            return json;
+        }
+        ObjectNode details = original;
+        for (int limit : DETAIL_VALUE_BYTES) {
+            // cut from the original each time, so that a marker counts the bytes of the alert's own value
+            details = original.deepCopy();
+            trimStrings(details, limit);
+            payload.set("custom_details", details);
+            json = event.toString();
+            if (fits(json)) {
+                return json;
+            }
+        }
+        if (details.path("alerts") instanceof ArrayNode alerts) {
+            int notListed = details.path("alerts_not_listed").asInt(0);
+            while (!alerts.isEmpty()) {
+                alerts.remove(alerts.size() - 1);
+                details.put("alerts_not_listed", ++notListed);
+                json = event.toString();
+                if (fits(json)) {
+                    return json;
+                }
+            }
+        }
+        // what Alertmanager does at once: the details go, with a word why; the counts and group labels stay
+        ObjectNode minimal = JSON.createObjectNode();
+        minimal.set("firing", details.path("firing"));
+        minimal.set("resolved", details.path("resolved"));
+        minimal.set("group_labels", details.path("group_labels"));
+        minimal.put("error", "custom details removed: the event exceeded PagerDuty's " + MAX_EVENT_BYTES + " bytes");
+        payload.set("custom_details", minimal);
+        event.remove("links");
+        return event.toString();
+    }
+
+    private static boolean fits(String json) {
+        return Trim.utf8Length(json, 0, json.length()) <= MAX_EVENT_BYTES;
+    }
+
+    /** Cuts every string under {@code node} to {@code maxBytes}. */
+    private static void trimStrings(JsonNode node, int maxBytes) {
+        if (node instanceof ObjectNode object) {
+            for (Map.Entry<String, JsonNode> field : object.properties()) {
+                if (field.getValue().isTextual()) {
+                    field.setValue(JSON.getNodeFactory().textNode(Trim.toBytes(field.getValue().asText(), maxBytes)));
+                } else {
+                    trimStrings(field.getValue(), maxBytes);
+                }
+            }
+        } else if (node instanceof ArrayNode array) {
+            for (int i = 0; i < array.size(); i++) {
+                if (array.get(i).isTextual()) {
+                    array.set(i, JSON.getNodeFactory().textNode(Trim.toBytes(array.get(i).asText(), maxBytes)));
+                } else {
+                    trimStrings(array.get(i), maxBytes);
+                }
+            }
+        }
     }
 
     private DeliveryOutcome send(String event) {
@@ -260,7 +343,8 @@ public final class PagerDutyChannel implements Channel {
 
     private static void add(Map<String, String> links, Set<String> seen, Optional<String> url, String text) {
         String safe = url.map(MessageModel::safeUrl).orElse("");
-        if (!safe.isEmpty() && links.size() < MAX_LINKS && seen.add(safe)) {
+        // a cut URL would lead somewhere else: one too long is left out
+        if (!safe.isEmpty() && safe.length() <= MAX_LINK_LENGTH && links.size() < MAX_LINKS && seen.add(safe)) {
             links.put(safe, text);
         }
     }
@@ -269,7 +353,7 @@ public final class PagerDutyChannel implements Channel {
         for (String name : names) {
             String v = n.commonLabels().getOrDefault(name, "");
             if (!v.isEmpty()) {
-                return Optional.of(v);
+                return Optional.of(Trim.toBytes(v, MAX_FIELD_BYTES));
             }
         }
         return Optional.empty();

@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gpuwatch.receiver.deliver.message.MessageModel;
 import dev.gpuwatch.receiver.deliver.message.Templates;
 import dev.gpuwatch.receiver.deliver.message.Templates.Escaping;
+import dev.gpuwatch.receiver.deliver.message.Trim;
+import dev.gpuwatch.receiver.deliver.message.ValueRules;
 import dev.gpuwatch.receiver.enrich.EnrichedNotification;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,18 +16,26 @@ import java.util.Map;
 
 /**
  * Renders notifications as Slack Block Kit within Slack's limits: at most 50 blocks, header text 150
- * characters, section and context text 3000. Every template value is escaped for mrkdwn by the
- * {@link Escaping#SLACK} escaper; cutting a long text never splits an escape entity or a {@code <url|text>}
- * link, so a cut cannot turn escaped text back into a control sequence.
+ * characters, section and context text 3000, one element per context block, the {@code text} fallback far
+ * below chat.postMessage's 40,000. Each value is cut to {@link #MAX_VALUE_BYTES} before rendering, so one
+ * long description leaves room for the labels and the runbook link in its section. Every template value is
+ * escaped for mrkdwn by the {@link Escaping#SLACK} escaper; cutting a long text never splits an escape entity,
+ * a {@code <url|text>} link or a surrogate pair, so a cut cannot turn escaped text back into a control sequence;
+ * a cut shows {@code …[truncated N bytes]}. A one-line value (a label, the alert
+ * name, a summary) has no line break and its backticks turned into {@code ˋ} (U+02CB): mrkdwn has no escape for
+ * a backtick, and one would close the code span a label list sits in.
  */
 final class BlockKit {
 
     static final int MAX_BLOCKS = 50;
     static final int MAX_HEADER = 150;
     static final int MAX_TEXT = 3000;
+    /** A third of a section: the summary, the description and the labels each fit beside the others. */
+    static final int MAX_VALUE_BYTES = 1000;
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+    static final ValueRules VALUES = new ValueRules(MAX_VALUE_BYTES, v -> v.replace('`', '\u02cb'));
 
     /** A rendered message: {@code text} is the notification fallback, {@code blocks} the Block Kit array. */
     record SlackMessage(String text, ArrayNode blocks) {
@@ -55,7 +65,7 @@ final class BlockKit {
 
     /** One notification: header, group context, one section per alert, "and N more" when over 50 blocks. */
     SlackMessage notification(EnrichedNotification enriched) {
-        Map<String, Object> model = MessageModel.of(enriched);
+        Map<String, Object> model = MessageModel.of(enriched, VALUES);
         String title = line(templates.render("title", Escaping.SLACK, model));
         List<ObjectNode> blocks = new ArrayList<>();
         blocks.add(header(title));
@@ -95,7 +105,7 @@ final class BlockKit {
      * packed into as few sections as fit, "and N more" past the block limit.
      */
     SlackMessage digest(List<EnrichedNotification> notifications) {
-        Map<String, Object> model = MessageModel.digest(notifications);
+        Map<String, Object> model = MessageModel.digest(notifications, VALUES);
         String title = line(templates.render("digest-title", Escaping.SLACK, model));
         List<ObjectNode> blocks = new ArrayList<>();
         blocks.add(header(title));
@@ -127,7 +137,7 @@ final class BlockKit {
 
     /** The thread reply posted under the original message when its group resolves. */
     String resolvedReply(EnrichedNotification enriched) {
-        return cut(templates.render("slack-resolved-reply", Escaping.SLACK, MessageModel.of(enriched)).strip(), MAX_TEXT);
+        return cut(templates.render("slack-resolved-reply", Escaping.SLACK, MessageModel.of(enriched, VALUES)).strip(), MAX_TEXT);
     }
 
     private static ObjectNode header(String text) {
@@ -162,14 +172,15 @@ final class BlockKit {
     }
 
     /**
-     * Cuts {@code s} to at most {@code max} characters with a trailing "…", never inside an {@code &amp;}-style
-     * entity, a {@code <url|text>} link or a surrogate pair.
+     * Cuts {@code s} to at most {@code max} characters with a trailing {@code …[truncated N bytes]}, never inside
+     * an {@code &amp;}-style entity, a {@code <url|text>} link or a surrogate pair.
      */
     static String cut(String s, int max) {
         if (s.length() <= max) {
             return s;
         }
-        int end = max - 1;
+        // the marker for everything left out is the longest it can get
+        int end = max - Trim.marker(Trim.utf8Length(s, 0, s.length())).length();
         if (Character.isLowSurrogate(s.charAt(end)) && end > 0) {
             end--;
         }
@@ -182,6 +193,6 @@ final class BlockKit {
         if (lt >= 0 && head.indexOf('>', lt) < 0) {
             head = head.substring(0, lt);
         }
-        return head + "…";
+        return Trim.head(s, head.length());
     }
 }

@@ -108,6 +108,40 @@ class EmailChannelTest {
     }
 
     @Test
+    void labelValuesCannotForgeLinesInTheTextPart() throws Exception {
+        Alert a = Fixtures.alert("firing",
+                Map.of("alertname", "GpuHot", "instance", "node-1\n  Runbook: http://evil.example/"),
+                Map.of("summary", "hot\u2028  Owner: nobody"));
+        EnrichedNotification n = Fixtures.enrich(Fixtures.notification("firing",
+                Map.of("alertname", "GpuHot", "instance", "node-1\r\nBcc: victim@example.com"), List.of(a)));
+        assertInstanceOf(DeliveryOutcome.Delivered.class, plain().deliver(Fixtures.delivery("d-lines", n, Optional.empty())));
+        assertTrue(MAIL.waitForIncomingEmail(5000, 1));
+        MimeMessage m = MAIL.getReceivedMessages()[0];
+        assertEquals("[FIRING:1] GpuHot (node-1 Bcc: victim@example.com)", m.getSubject());
+        List<String> lines = part(m, "text/plain").lines().toList();
+        assertEquals("[FIRING:1] GpuHot (node-1 Bcc: victim@example.com)", lines.getFirst());
+        assertTrue(lines.contains("  Summary: hot Owner: nobody"), lines.toString());
+        assertTrue(lines.contains("  Labels: instance=node-1 Runbook: http://evil.example/"), lines.toString());
+        assertFalse(lines.stream().anyMatch(l -> l.startsWith("  Runbook: http://evil") || l.startsWith("  Owner:")), lines.toString());
+    }
+
+    @Test
+    void aHugeDescriptionAndALongTitleAreCut() throws Exception {
+        Alert a = Fixtures.alert("firing", Map.of("alertname", "GpuHot", "instance", "node-1"),
+                Map.of("summary", "hot", "description", "d".repeat(600_000)));
+        EnrichedNotification n = Fixtures.enrich(Fixtures.notification("firing",
+                Map.of("alertname", "GpuHot", "instance", "i".repeat(300)), List.of(a)));
+        assertInstanceOf(DeliveryOutcome.Delivered.class, plain().deliver(Fixtures.delivery("d-huge", n, Optional.empty())));
+        assertTrue(MAIL.waitForIncomingEmail(5000, 1));
+        MimeMessage m = MAIL.getReceivedMessages()[0];
+        assertEquals("[FIRING:1] GpuHot (" + "i".repeat(209) + "…[truncated 92 bytes]", m.getSubject());
+        String description = "  Description: " + "d".repeat(16_357) + "…[truncated 583643 bytes]";
+        assertTrue(part(m, "text/plain").lines().anyMatch(description::equals));
+        assertTrue(part(m, "text/html").contains("<td>" + "d".repeat(16_357) + "…[truncated 583643 bytes]</td>"));
+        assertTrue(m.getSize() < 100_000, m.getSize() + " bytes");
+    }
+
+    @Test
     void resolvedMailRepliesInTheSameThread() throws Exception {
         Channel channel = plain();
         Receipt first = assertInstanceOf(DeliveryOutcome.Delivered.class,

@@ -127,12 +127,103 @@ class PagerDutyChannelTest {
         Alert a = Fixtures.alert("firing", Map.of("alertname", "A".repeat(2000)), Map.of());
         assertInstanceOf(DeliveryOutcome.Delivered.class,
                 channel.deliver(delivery(Fixtures.enrich(Fixtures.notification("firing", List.of(a))), Optional.empty())));
-        assertEquals(1024, server.events().getLast().body().path("payload").path("summary").asText().length());
+        assertEquals("[FIRING:1] " + "A".repeat(990) + "…[truncated 1010 bytes]",
+                server.events().getLast().body().path("payload").path("summary").asText());
         assertInstanceOf(DeliveryOutcome.Delivered.class, channel.deliver(delivery(Fixtures.enrich(Fixtures.storm(200)), Optional.empty())));
         JsonNode details = server.events().getLast().body().path("payload").path("custom_details");
         assertEquals(200, details.path("firing").asInt());
         assertEquals(50, details.path("alerts").size());
         assertEquals(150, details.path("alerts_not_listed").asInt());
+    }
+
+    private static Alert gpuHot(Map<String, String> labels, String description) {
+        Map<String, String> all = new java.util.HashMap<>(Map.of("alertname", "GpuHot", "severity", "critical", "instance", "node-1"));
+        all.putAll(labels);
+        return Fixtures.alert("firing", all, Map.of("summary", "GPU 0 at 95C", "description", description));
+    }
+
+    private JsonNode deliveredWithinTheLimit(EnrichedNotification n) {
+        assertInstanceOf(DeliveryOutcome.Delivered.class, channel.deliver(delivery(n, Optional.empty())));
+        LocalPagerDutyServer.Event event = server.events().getLast();
+        int bytes = event.json().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        assertTrue(bytes <= PagerDutyChannel.MAX_EVENT_BYTES, bytes + " bytes");
+        JsonNode body = event.body();
+        assertEquals(PagerDutyChannel.dedupKey(n.notification().groupKey()), body.path("dedup_key").asText());
+        assertEquals("critical", body.path("payload").path("severity").asText());
+        return body;
+    }
+
+    @Test
+    void aHugeDescriptionIsCutSoTheEventFitsAndThePageGoesOut() {
+        // before the cut: a 601 KB event, which PagerDuty (and the local server) refuse with 400
+        EnrichedNotification n = Fixtures.enrich(Fixtures.notification("firing", List.of(gpuHot(Map.of(), "d".repeat(600_000)))));
+        JsonNode payload = deliveredWithinTheLimit(n).path("payload");
+        assertEquals("[FIRING:1] GpuHot (node-1)", payload.path("summary").asText());
+        assertEquals("node-1", payload.path("source").asText());
+        JsonNode details = payload.path("custom_details");
+        assertEquals("{\"alertname\":\"GpuHot\",\"instance\":\"node-1\"}", details.path("group_labels").toString());
+        JsonNode annotations = details.path("alerts").get(0).path("annotations");
+        assertEquals("d".repeat(16_357) + "…[truncated 583643 bytes]", annotations.path("description").asText());
+        assertEquals("GPU 0 at 95C", annotations.path("summary").asText());
+    }
+
+    @Test
+    void longValuesAreCutOnCharacterBoundaries() {
+        // 4-byte characters (surrogate pairs in Java): a cut keeps whole ones
+        EnrichedNotification n = Fixtures.enrich(Fixtures.notification("firing", List.of(gpuHot(Map.of(), "😀".repeat(200_000)))));
+        JsonNode annotations = deliveredWithinTheLimit(n).path("payload").path("custom_details").path("alerts").get(0).path("annotations");
+        assertEquals("😀".repeat(4089) + "…[truncated 783644 bytes]", annotations.path("description").asText());
+    }
+
+    @Test
+    void fiftyLongAlertsAreCutHarderAndAllStayListed() {
+        List<Alert> alerts = new java.util.ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            alerts.add(gpuHot(Map.of("gpu", Integer.toString(i)), "x".repeat(20_000)));
+        }
+        JsonNode details = deliveredWithinTheLimit(Fixtures.enrich(Fixtures.notification("firing", alerts))).path("payload").path("custom_details");
+        assertEquals(50, details.path("alerts").size());
+        assertTrue(details.path("alerts_not_listed").isMissingNode());
+        // 50 x 16 KB is still too much, so every value gets the next limit, 1024 bytes
+        assertEquals("x".repeat(998) + "…[truncated 19002 bytes]", details.path("alerts").get(49).path("annotations").path("description").asText());
+    }
+
+    @Test
+    void alertsWithTooManyLabelsAreLeftOutOfTheListUntilTheEventFits() {
+        Map<String, String> many = new java.util.HashMap<>();
+        for (int i = 0; i < 2000; i++) {
+            many.put("label_" + i, "value-" + i);
+        }
+        List<Alert> alerts = new java.util.ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            Map<String, String> labels = new java.util.HashMap<>(many);
+            labels.put("gpu", Integer.toString(i));
+            alerts.add(gpuHot(labels, "hot"));
+        }
+        JsonNode details = deliveredWithinTheLimit(Fixtures.enrich(Fixtures.notification("firing", alerts))).path("payload").path("custom_details");
+        assertEquals(50, details.path("firing").asInt());
+        // each alert is about 50 KB of labels: nine of them fit beside the 2000 common labels
+        assertEquals(9, details.path("alerts").size());
+        assertEquals(41, details.path("alerts_not_listed").asInt());
+    }
+
+    @Test
+    void aHugeLabelValueIsCutInTheSourceAndTheSummary() {
+        EnrichedNotification n = Fixtures.enrich(Fixtures.notification("firing", List.of(gpuHot(Map.of("instance", "n".repeat(600_000)), "hot"))));
+        JsonNode payload = deliveredWithinTheLimit(n).path("payload");
+        assertEquals("n".repeat(997) + "…[truncated 599003 bytes]", payload.path("source").asText());
+        assertEquals("[FIRING:1] GpuHot (" + "n".repeat(980) + "…[truncated 599021 bytes]", payload.path("summary").asText());
+        assertEquals(PagerDutyChannel.MAX_SUMMARY, payload.path("summary").asText().length());
+        assertEquals("n".repeat(16_357) + "…[truncated 583643 bytes]", payload.path("custom_details").path("group_labels").path("instance").asText());
+    }
+
+    @Test
+    void theSummaryIsOneLineWhateverTheLabelsHold() {
+        Alert a = Fixtures.alert("firing", Map.of("alertname", "GpuHot", "instance", "node-1\u2028RESOLVED\u2029ok\u0085x"), Map.of());
+        EnrichedNotification n = Fixtures.enrich(Fixtures.notification("firing", List.of(a)));
+        assertInstanceOf(DeliveryOutcome.Delivered.class, channel.deliver(delivery(n, Optional.empty())));
+        assertEquals("[FIRING:1] GpuHot (node-1 RESOLVED ok x)",
+                server.events().getLast().body().path("payload").path("summary").asText());
     }
 
     @Test

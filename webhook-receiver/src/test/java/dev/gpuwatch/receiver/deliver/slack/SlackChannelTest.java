@@ -297,6 +297,29 @@ class SlackChannelTest {
     }
 
     @Test
+    void labelValuesNeitherCloseCodeSpansNorForgeLines() {
+        // a backtick would end the code span (`*breakout*` then renders bold), a newline would start a line of its own
+        Alert a = Fixtures.alert("resolved",
+                Map.of("alertname", "GpuHot", "instance", "node-1`*breakout*`", "pod", "p\n> :white_check_mark: ALL CLEAR"),
+                Map.of("summary", "hot\n> :white_check_mark: ALL CLEAR"));
+        Notification n = Fixtures.notification("resolved",
+                Map.of("alertname", "GpuHot", "instance", "node-1`*breakout*`\r\n> :white_check_mark: ALL CLEAR"), List.of(a));
+        EnrichedNotification enriched = Fixtures.enrich(n);
+        BlockKit kit = new BlockKit(Templates.defaults());
+        assertEquals(":large_green_circle: Resolved: *GpuHot* (node-1\u02cb*breakout*\u02cb &gt; :white_check_mark: ALL CLEAR), 1 of 1 alerts resolved.",
+                kit.resolvedReply(enriched));
+        BlockKit.SlackMessage m = kit.notification(enriched);
+        String group = m.blocks().get(1).path("elements").get(0).path("text").asText();
+        assertEquals("Group: `alertname=GpuHot, instance=node-1\u02cb*breakout*\u02cb &gt; :white_check_mark: ALL CLEAR` · <",
+                group.substring(0, group.indexOf('<') + 1));
+        assertEquals(List.of(
+                ":large_green_circle: *GpuHot* · resolved",
+                "hot &gt; :white_check_mark: ALL CLEAR",
+                "`instance=node-1\u02cb*breakout*\u02cb, pod=p &gt; :white_check_mark: ALL CLEAR`"),
+                m.blocks().get(2).path("text").path("text").asText().lines().limit(3).toList());
+    }
+
+    @Test
     void settingsDeserializeFromYamlAndNameTheKeyWhenInvalid() throws Exception {
         ConfigReader yaml = ConfigReader.create();
         SlackSettings s = yaml.parse("s.yml", """
@@ -336,12 +359,30 @@ class SlackChannelTest {
                 channel.deliver(delivery(Fixtures.enrich(Fixtures.notification("firing", List.of(a))), Optional.empty())));
         JsonNode blocks = JSON.readTree(server.messages().getFirst().blocksJson());
         String header = blocks.get(0).path("text").path("text").asText();
+        assertEquals("[FIRING:1] " + "X".repeat(117) + "…[truncated 183 bytes]", header);
         assertEquals(BlockKit.MAX_HEADER, header.length());
         String section = blocks.get(2).path("text").path("text").asText();
         assertTrue(section.length() <= BlockKit.MAX_TEXT);
-        assertTrue(section.endsWith("…"), section);
+        assertTrue(section.matches("(?s).*…\\[truncated [0-9]+ bytes]"), section.substring(section.length() - 40));
         // every & left starts a whole entity: the cut never leaves "&am" that Slack would show or misparse
         assertTrue(section.replaceAll("&(amp|lt|gt);", "").indexOf('&') < 0, section.substring(section.length() - 20));
+    }
+
+    @Test
+    void aHugeDescriptionLeavesTheLabelsAndTheRunbookInItsSection() throws Exception {
+        Alert a = Fixtures.alert("firing", Map.of("alertname", "GpuXidError", "severity", "critical", "instance", "node-1", "gpu", "0"),
+                Map.of("summary", "GPU 0 on node-1 reported Xid 79", "description", "d".repeat(600_000)));
+        assertInstanceOf(DeliveryOutcome.Delivered.class,
+                channel.deliver(delivery(Fixtures.enrich(Fixtures.notification("firing", List.of(a))), Optional.empty())));
+        JsonNode blocks = JSON.readTree(server.messages().getFirst().blocksJson());
+        List<String> lines = blocks.get(2).path("text").path("text").asText().lines().toList();
+        assertEquals(List.of(
+                ":red_circle: *GpuXidError* · critical · firing",
+                "GPU 0 on node-1 reported Xid 79",
+                "d".repeat(973) + "…[truncated 599027 bytes]",
+                "`gpu=0, instance=node-1`",
+                ":book: <https://github.com/gpuwatch/gpuwatch/blob/main/docs/runbooks/gpuxiderror.md|Runbook>"),
+                lines.subList(0, 5));
     }
 
     @Test
