@@ -203,11 +203,11 @@ public final class Dispatcher implements AutoCloseable {
             boolean fold = !bucket.unlimited() && due.size() > settings.digestThreshold();
             if (fold) {
                 sleepQuietly(bucket.reserve());
-                writes.addAll(send(channel, due));
+                writes.addAll(sendGuarded(channel, due));
             } else {
                 for (int i = 0; i < due.size(); i++) {
                     sleepQuietly(bucket.reserve());
-                    writes.addAll(send(channel, List.of(due.get(i))));
+                    writes.addAll(sendGuarded(channel, List.of(due.get(i))));
                     Instant paused = pausedUntil.get(key);
                     if (paused != null && paused.isAfter(clock.instant()) && i + 1 < due.size()) {
                         writes.add(store.release(due.subList(i + 1, due.size()).stream().map(DueDelivery::id).toList()));
@@ -222,6 +222,33 @@ public final class Dispatcher implements AutoCloseable {
             if (pausedUntil.getOrDefault(key, Instant.MIN).isAfter(clock.instant())) {
                 return;
             }
+        }
+    }
+
+    /**
+     * {@link #send}, but whatever it throws costs only these deliveries a retry, never the channel's worker: a
+     * worker that stopped would leave them in flight until their lease expired and the channel silent meanwhile.
+     * Even an {@link Error} (a template that recurses too deep, one payload too big for the heap) belongs to the
+     * deliveries being sent, not to the worker.
+     */
+    private List<CompletableFuture<Boolean>> sendGuarded(ConfiguredChannel channel, List<DueDelivery> items) {
+        try {
+            return send(channel, items);
+        } catch (RuntimeException | Error e) {
+            Instant now = clock.instant();
+            LOG.error("deliveries {} to {} failed unexpectedly, retrying them later: {}",
+                    items.stream().map(DueDelivery::id).toList(), channel.key(), e.toString());
+            List<CompletableFuture<Boolean>> writes = new ArrayList<>();
+            for (DueDelivery d : items) {
+                int attempts = d.attempts() + 1;
+                String reason = "internal error: " + e;
+                writes.add(now.isBefore(d.deadline())
+                        ? store.reschedule(d.id(), attempts, now.plus(backoff.delay(attempts, Optional.empty())), reason)
+                        : store.markDead(d.id(), attempts, now, reason));
+                metrics.delivery(channel.receiver(), channel.channel().integration(),
+                        now.isBefore(d.deadline()) ? "retry" : "dead_letter");
+            }
+            return writes;
         }
     }
 
@@ -284,7 +311,7 @@ public final class Dispatcher implements AutoCloseable {
                 }
             }
             case DeliveryOutcome.RetryLater retry -> {
-                retry.retryAfter().ifPresent(after -> pausedUntil.put(channel.key(), now.plus(after)));
+                retry.retryAfter().ifPresent(after -> pausedUntil.put(channel.key(), now.plus(backoff.capped(after))));
                 for (DueDelivery d : sendable) {
                     int attempts = d.attempts() + 1;
                     if (!now.isBefore(d.deadline())) {
