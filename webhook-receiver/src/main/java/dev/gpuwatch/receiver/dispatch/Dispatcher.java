@@ -21,10 +21,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,6 +47,8 @@ public final class Dispatcher implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
     private static final Duration IDLE_POLL = Duration.ofSeconds(1);
     private static final int RECEIPT_CACHE = 10_000;
+    /** Attempts at one write while the store says it is writable: beyond, the failure is not the disk's. */
+    private static final int MAX_FAILED_WRITES = 3;
 
     private final NotificationStore store;
     private final Map<String, ConfiguredChannel> channels;
@@ -184,51 +189,145 @@ public final class Dispatcher implements AutoCloseable {
         TokenBucket bucket = buckets.get(key);
         while (running) {
             Instant now = clock.instant();
-            List<DueDelivery> due = store.claimDue(key, now, now.plus(settings.lease()), DispatchSettings.MAX_BATCH)
-                    .join();
+            List<DueDelivery> due = claim(key, now);
             if (due.isEmpty()) {
                 return;
             }
             ConfiguredChannel channel = channels.get(key);
             if (channel == null) {
-                List<CompletableFuture<Boolean>> writes = new ArrayList<>();
+                List<Write> writes = new ArrayList<>();
                 for (DueDelivery d : due) {
-                    writes.add(store.markDead(d.id(), d.attempts(), now, "channel " + key + " is no longer configured"));
+                    String reason = "channel " + key + " is no longer configured";
+                    writes.add(write(() -> store.markDead(d.id(), d.attempts(), now, reason)));
                     metrics.delivery(d.receiver(), d.integration(), "dead_letter");
                 }
-                writes.forEach(CompletableFuture::join);
+                awaitAll(key, writes);
                 continue;
             }
-            List<CompletableFuture<Boolean>> writes = new ArrayList<>();
+            List<Write> writes = new ArrayList<>();
             boolean fold = !bucket.unlimited() && due.size() > settings.digestThreshold();
             if (fold) {
                 sleepQuietly(bucket.reserve());
-                writes.addAll(send(channel, due));
+                writes.addAll(sendGuarded(channel, due));
             } else {
                 for (int i = 0; i < due.size(); i++) {
                     sleepQuietly(bucket.reserve());
-                    writes.addAll(send(channel, List.of(due.get(i))));
+                    writes.addAll(sendGuarded(channel, List.of(due.get(i))));
                     Instant paused = pausedUntil.get(key);
                     if (paused != null && paused.isAfter(clock.instant()) && i + 1 < due.size()) {
-                        writes.add(store.release(due.subList(i + 1, due.size()).stream().map(DueDelivery::id).toList()));
-                        writes.forEach(CompletableFuture::join);
+                        List<Long> unsent = due.subList(i + 1, due.size()).stream().map(DueDelivery::id).toList();
+                        writes.add(write(() -> store.release(unsent)));
+                        awaitAll(key, writes);
                         return;
                     }
                 }
             }
-            // the writer commits in order, so the next claim sees these outcomes; joining keeps the worker
+            // the writer commits in order, so the next claim sees these outcomes; waiting keeps the worker
             // from running ahead of a failing store
-            writes.forEach(f -> f.exceptionally(e -> false).join());
+            awaitAll(key, writes);
             if (pausedUntil.getOrDefault(key, Instant.MIN).isAfter(clock.instant())) {
                 return;
             }
         }
     }
 
+    /**
+     * The channel's due deliveries, claimed; while the store cannot be written (disk full, I/O error) the worker
+     * waits with backoff and tries again rather than stopping: a stopped worker is restarted at once by the loop,
+     * and every channel spinning on a full disk helps nobody. Empty once nothing is due or the dispatcher stops.
+     */
+    private List<DueDelivery> claim(String key, Instant now) {
+        for (int failures = 1; running; failures++) {
+            try {
+                Instant at = failures == 1 ? now : clock.instant();
+                return store.claimDue(key, at, at.plus(settings.lease()), DispatchSettings.MAX_BATCH).join();
+            } catch (CompletionException | CancellationException e) {
+                storeFailed(key, "claiming", failures, e);
+            }
+        }
+        return List.of();
+    }
+
+    /** A store write queued now, with how to queue it again if it fails. */
+    private record Write(Supplier<CompletableFuture<Boolean>> op, CompletableFuture<Boolean> first) {}
+
+    private static Write write(Supplier<CompletableFuture<Boolean>> op) {
+        return new Write(op, op.get());
+    }
+
+    /**
+     * Waits for the writes, making again each that failed until it commits. These deliveries are claimed by this
+     * worker: an outcome left unrecorded because the disk was full would hold them until their lease expired, and
+     * a delivered one would then be sent again. When the dispatcher stops first, or a write keeps failing while
+     * the store is writable (a bug, not the disk), the lease (or the next start) takes over.
+     */
+    private void awaitAll(String key, List<Write> writes) {
+        for (Write w : writes) {
+            CompletableFuture<Boolean> attempt = w.first();
+            for (int failures = 1; ; failures++) {
+                try {
+                    attempt.join();
+                    break;
+                } catch (CompletionException | CancellationException e) {
+                    if (!running) {
+                        return;
+                    }
+                    if (store.writable() && failures >= MAX_FAILED_WRITES) {
+                        LOG.error("giving up recording an outcome for {}; its lease will expire: {}", key,
+                                cause(e).getMessage());
+                        break;
+                    }
+                    storeFailed(key, "recording an outcome", failures, e);
+                    attempt = w.op().get();
+                }
+            }
+        }
+    }
+
+    /** One line for the first failure of a run of them, then a wait that grows as the backoff does. */
+    private void storeFailed(String key, String doing, int failures, RuntimeException e) {
+        if (failures == 1) {
+            LOG.warn("store failed {} for {}, retrying until it can be written: {}", doing, key, cause(e).getMessage());
+        }
+        sleepQuietly(backoff.delay(failures, Optional.empty()));
+    }
+
+    private static Throwable cause(RuntimeException e) {
+        return e.getCause() != null ? e.getCause() : e;
+    }
+
+    /**
+     * {@link #send}, but whatever it throws costs only these deliveries a retry, never the channel's worker: a
+     * worker that stopped would leave them in flight until their lease expired and the channel silent meanwhile.
+     * Even an {@link Error} (a template that recurses too deep, one payload too big for the heap) belongs to the
+     * deliveries being sent, not to the worker.
+     */
+    private List<Write> sendGuarded(ConfiguredChannel channel, List<DueDelivery> items) {
+        try {
+            return send(channel, items);
+        } catch (RuntimeException | Error e) {
+            Instant now = clock.instant();
+            LOG.error("deliveries {} to {} failed unexpectedly, retrying them later: {}",
+                    items.stream().map(DueDelivery::id).toList(), channel.key(), e.toString());
+            List<Write> writes = new ArrayList<>();
+            for (DueDelivery d : items) {
+                int attempts = d.attempts() + 1;
+                String reason = "internal error: " + e;
+                Instant next = now.plus(backoff.delay(attempts, Optional.empty()));
+                writes.add(write(now.isBefore(d.deadline())
+                        ? () -> store.reschedule(d.id(), attempts, next, reason)
+                        : () -> store.markDead(d.id(), attempts, now, reason)));
+                metrics.delivery(channel.receiver(), channel.channel().integration(),
+                        now.isBefore(d.deadline()) ? "retry" : "dead_letter");
+            }
+            return writes;
+        }
+    }
+
     /** Sends one delivery, or several folded into a digest, and queues the outcome for the store. */
-    private List<CompletableFuture<Boolean>> send(ConfiguredChannel channel, List<DueDelivery> items) {
+    private List<Write> send(ConfiguredChannel channel, List<DueDelivery> items) {
         List<EnrichedNotification> notifications = new ArrayList<>(items.size());
-        List<CompletableFuture<Boolean>> writes = new ArrayList<>();
+        List<Write> writes = new ArrayList<>();
         List<DueDelivery> sendable = new ArrayList<>(items.size());
         for (DueDelivery d : items) {
             switch (parser.parse(d.body())) {
@@ -238,8 +337,8 @@ public final class Dispatcher implements AutoCloseable {
                 }
                 case PayloadParser.Result.Invalid bad -> {
                     // cannot happen for what ingest accepted; kept visible rather than retried forever
-                    writes.add(store.markDead(d.id(), d.attempts(), clock.instant(), "stored body unreadable: "
-                            + bad.error()));
+                    writes.add(write(() -> store.markDead(d.id(), d.attempts(), clock.instant(), "stored body unreadable: "
+                            + bad.error())));
                     metrics.delivery(d.receiver(), d.integration(), "dead_letter");
                 }
             }
@@ -273,7 +372,7 @@ public final class Dispatcher implements AutoCloseable {
                     DueDelivery d = sendable.get(i);
                     Optional<StoredReceipt> receipt = digest ? digestReceipt(channel, d.groupKey(), ok)
                             : Optional.of(new StoredReceipt(d.groupKey(), channel.receiver(), channel.key(), ok.receipt()));
-                    writes.add(store.markDelivered(d.id(), now, receipt));
+                    writes.add(write(() -> store.markDelivered(d.id(), now, receipt)));
                     metrics.delivery(channel.receiver(), integration, "delivered");
                     metrics.delivered(integration, Duration.between(d.receivedAt(), now));
                     for (EnrichedAlert a : notifications.get(i).alerts()) {
@@ -284,19 +383,19 @@ public final class Dispatcher implements AutoCloseable {
                 }
             }
             case DeliveryOutcome.RetryLater retry -> {
-                retry.retryAfter().ifPresent(after -> pausedUntil.put(channel.key(), now.plus(after)));
+                retry.retryAfter().ifPresent(after -> pausedUntil.put(channel.key(), now.plus(backoff.capped(after))));
                 for (DueDelivery d : sendable) {
                     int attempts = d.attempts() + 1;
                     if (!now.isBefore(d.deadline())) {
                         LOG.warn("dead letter: delivery {} to {} still failing after {} attempts: {}", d.id(),
                                 channel.key(), attempts, retry.reason());
-                        writes.add(store.markDead(d.id(), attempts, now, retry.reason()));
+                        writes.add(write(() -> store.markDead(d.id(), attempts, now, retry.reason())));
                         metrics.delivery(channel.receiver(), integration, "dead_letter");
                     } else {
                         Instant next = now.plus(backoff.delay(attempts, retry.retryAfter()));
                         LOG.info("delivery {} to {} will be retried at {}: {}", d.id(), channel.key(), next,
                                 retry.reason());
-                        writes.add(store.reschedule(d.id(), attempts, next, retry.reason()));
+                        writes.add(write(() -> store.reschedule(d.id(), attempts, next, retry.reason())));
                         metrics.delivery(channel.receiver(), integration, "retry");
                     }
                 }
@@ -305,7 +404,7 @@ public final class Dispatcher implements AutoCloseable {
                 for (DueDelivery d : sendable) {
                     LOG.warn("dead letter: delivery {} to {} failed permanently: {}", d.id(), channel.key(),
                             failed.reason());
-                    writes.add(store.markDead(d.id(), d.attempts() + 1, now, failed.reason()));
+                    writes.add(write(() -> store.markDead(d.id(), d.attempts() + 1, now, failed.reason())));
                     metrics.delivery(channel.receiver(), integration, "dead_letter");
                 }
             }

@@ -73,7 +73,10 @@ public final class ReceiverHttp {
                     ctx.skipRemainingHandlers();
                 }
             });
-            config.routes.post("/api/v1/alerts", ctx -> receive(ctx, ingest, metrics, maxBodyBytes));
+            // a quarter of the heap for bodies being read at once; at the default 8 MiB limit and a 256 MiB heap,
+            // eight full bodies, or thousands of real (few KiB) ones
+            BodyReader bodies = new BodyReader(maxBodyBytes, Runtime.getRuntime().maxMemory() / 4);
+            config.routes.post("/api/v1/alerts", ctx -> receive(ctx, ingest, metrics, bodies, maxBodyBytes));
             config.routes.get("/healthz", ctx -> ctx.result("ok"));
             config.routes.get("/readyz", ctx -> {
                 if (store.writable() || store.probeWritable()) {
@@ -131,7 +134,8 @@ public final class ReceiverHttp {
         });
     }
 
-    private static void receive(Context ctx, IngestService ingest, ReceiverMetrics metrics, long maxBodyBytes) {
+    private static void receive(Context ctx, IngestService ingest, ReceiverMetrics metrics, BodyReader bodies,
+            long maxBodyBytes) {
         String contentType = Optional.ofNullable(ctx.header("Content-Type")).orElse("");
         String mediaType = contentType.split(";", 2)[0].strip();
         if (!mediaType.equalsIgnoreCase("application/json")) {
@@ -145,27 +149,36 @@ public final class ReceiverHttp {
             json(ctx, 413, error("body of " + declared + " bytes exceeds the limit of " + maxBodyBytes, ""));
             return;
         }
-        byte[] body;
+        BodyReader.Body body;
         try (InputStream in = ctx.req().getInputStream()) {
-            if (declared >= 0 && declared < Integer.MAX_VALUE - 8) {
-                // Alertmanager always sends Content-Length: read into an array of exactly that size
-                byte[] exact = new byte[(int) declared];
-                int read = in.readNBytes(exact, 0, exact.length);
-                body = read == exact.length ? exact : java.util.Arrays.copyOf(exact, read);
-            } else {
-                body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBodyBytes + 1));
-            }
+            body = bodies.read(in);
         } catch (IOException e) {
             metrics.notification("rejected");
             json(ctx, 400, error("body could not be read", ""));
             return;
         }
-        if (body.length > maxBodyBytes) {
-            metrics.notification("too_large");
-            json(ctx, 413, error("body exceeds the limit of " + maxBodyBytes + " bytes", ""));
-            return;
+        switch (body) {
+            case BodyReader.Body.TooLarge t -> {
+                metrics.notification("too_large");
+                json(ctx, 413, error("body exceeds the limit of " + maxBodyBytes + " bytes", ""));
+            }
+            case BodyReader.Body.OverBudget o -> {
+                metrics.notification("unavailable");
+                ctx.header("Retry-After", "5");
+                json(ctx, 503, error("too many request bodies being read at once", ""));
+            }
+            case BodyReader.Body.Read read -> {
+                try {
+                    answer(ctx, ingest.ingest(read.bytes()));
+                } finally {
+                    bodies.release(read);
+                }
+            }
         }
-        switch (ingest.ingest(body)) {
+    }
+
+    private static void answer(Context ctx, IngestService.Outcome outcome) {
+        switch (outcome) {
             case IngestService.Outcome.Accepted a -> ctx.status(200).contentType("application/json").result(ACCEPTED);
             case IngestService.Outcome.Duplicate d -> ctx.status(200).contentType("application/json").result(DUPLICATE);
             case IngestService.Outcome.Rejected r -> json(ctx, 400, error(r.error(), r.field()));

@@ -2,13 +2,20 @@ package dev.gpuwatch.receiver.ingest;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import dev.gpuwatch.receiver.alert.Alert;
 import dev.gpuwatch.receiver.alert.Notification;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -34,11 +41,27 @@ import java.util.TreeMap;
  * field error, and fields may come in any order; then the fields are checked in a fixed order (version, status,
  * receiver, groupKey, truncatedAlerts, alerts, ...), so a body with several faults always names the same one.
  * Like a JsonNode object, a repeated key keeps its first position and its last value.
+ *
+ * <p>Before Jackson sees the body, it must be strict UTF-8 (RFC 8259 section 8.1): Jackson alone accepts overlong
+ * forms ({@code C0 80}), encoded surrogates and code points above U+10FFFF, and detects UTF-16 and UTF-32 on its
+ * own, so such a body would be stored and delivered. One JSON value and nothing after it: a second concatenated
+ * object would otherwise be dropped without a word.
  */
 public final class PayloadParser {
 
     /** Deeper than any real payload (labels are flat); stops stack-exhaustion payloads early. */
     static final int MAX_NESTING_DEPTH = 32;
+
+    /**
+     * Jackson's defaults, pinned here so an upgrade cannot move them: far beyond a real label, annotation or
+     * number, and each refused with its own message instead of Jackson's generic constraint error.
+     */
+    static final int MAX_NAME_LENGTH = 50_000;
+    static final int MAX_STRING_LENGTH = 20_000_000;
+    static final int MAX_NUMBER_LENGTH = 1_000;
+
+    /** Decoded in slices of this many chars: validating a body must not cost a copy of it. */
+    private static final int UTF8_CHECK_CHARS = 4096;
 
     private static final Instant GO_ZERO_TIME = Instant.parse("0001-01-01T00:00:00Z");
 
@@ -61,9 +84,12 @@ public final class PayloadParser {
     private final JsonFactory factory;
 
     public PayloadParser() {
-        this.factory = JsonFactory.builder()
-                .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_NESTING_DEPTH).build())
-                .build();
+        this.factory = jsonFactory();
+    }
+
+    /** The factory with the receiver's read limits; package-private for the differential test's reference. */
+    static JsonFactory jsonFactory() {
+        return JsonFactory.builder().streamReadConstraints(new Limits()).build();
     }
 
     /** The result of parsing: a notification, or the reason it will never be accepted. */
@@ -75,18 +101,26 @@ public final class PayloadParser {
     }
 
     public Result parse(byte[] body) {
+        if (!isStrictUtf8Json(body)) {
+            return new Result.Invalid("body is not valid UTF-8", "");
+        }
         RawNotification raw;
         try (JsonParser p = factory.createParser(body)) {
-            JsonToken first = p.nextToken();
-            if (first == null) {
-                return new Result.Invalid("empty body", "");
+            try {
+                JsonToken first = p.nextToken();
+                if (first == null) {
+                    return new Result.Invalid("empty body", "");
+                }
+                raw = first == JsonToken.START_OBJECT ? RawNotification.read(p) : null;
+                if (raw == null) {
+                    skipValue(p); // still read to its end: a broken array or bad string must be reported as such
+                }
+                if (p.nextToken() != null) {
+                    return trailingData(p.currentTokenLocation());
+                }
+            } catch (LimitExceeded e) {
+                return e.invalid(p.getParsingContext());
             }
-            raw = first == JsonToken.START_OBJECT ? RawNotification.read(p) : null;
-            if (raw == null) {
-                skipValue(p); // still read to its end: a broken array or bad string must be reported as such
-            }
-        } catch (StreamConstraintsException e) {
-            return new Result.Invalid("JSON nested deeper than " + MAX_NESTING_DEPTH + " levels", "");
         } catch (JsonProcessingException e) {
             return new Result.Invalid(describe(e), "");
         } catch (IOException e) {
@@ -130,11 +164,37 @@ public final class PayloadParser {
         }
     }
 
-    private static String describe(JsonProcessingException e) {
-        String message = e.getOriginalMessage();
-        if (message != null && message.contains("UTF-8")) {
-            return "body is not valid UTF-8";
+    /**
+     * Strict UTF-8 by the JDK's decoder, which refuses overlong forms, surrogates and code points above U+10FFFF.
+     * A NUL in the first two bytes is how Jackson recognises UTF-16 and UTF-32; no UTF-8 JSON text starts so.
+     */
+    static boolean isStrictUtf8Json(byte[] body) {
+        if (body.length >= 1 && body[0] == 0 || body.length >= 2 && body[1] == 0) {
+            return false;
         }
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(body);
+        CharBuffer out = CharBuffer.allocate(Math.clamp(body.length, 2, UTF8_CHECK_CHARS));
+        CoderResult result;
+        while ((result = decoder.decode(in, out, true)).isOverflow()) {
+            out.clear();
+        }
+        if (result.isError()) {
+            return false;
+        }
+        out.clear();
+        return !decoder.flush(out).isError();
+    }
+
+    /** After the one JSON value of a body: anything but whitespace. */
+    static Result.Invalid trailingData(JsonLocation at) {
+        return new Result.Invalid("data after the JSON value at line " + at.getLineNr() + ", column "
+                + at.getColumnNr(), "");
+    }
+
+    private static String describe(JsonProcessingException e) {
         return "malformed JSON" + (e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr()
                 + ", column " + e.getLocation().getColumnNr());
     }
@@ -429,6 +489,89 @@ public final class PayloadParser {
             return Optional.of(Rfc3339.parse(text));
         } catch (DateTimeParseException e) {
             throw new FieldError(path(alert, name), "must be an RFC 3339 time string");
+        }
+    }
+
+    /**
+     * Which read limit a body broke, as data: Jackson's own {@link StreamConstraintsException} says so only in
+     * its text, and reporting every limit as nesting sent a 50,000-character label name back as "nested deeper
+     * than 32 levels".
+     */
+    enum Limit { NESTING, NAME, STRING, NUMBER }
+
+    /** Jackson's limits, each check throwing a {@link LimitExceeded} that names its limit. */
+    private static final class Limits extends StreamReadConstraints {
+        private static final long UNLIMITED = -1;
+
+        Limits() {
+            super(MAX_NESTING_DEPTH, UNLIMITED, MAX_NUMBER_LENGTH, MAX_STRING_LENGTH, MAX_NAME_LENGTH, UNLIMITED);
+        }
+
+        @Override
+        public void validateNestingDepth(int depth) throws StreamConstraintsException {
+            check(depth, MAX_NESTING_DEPTH, Limit.NESTING);
+        }
+
+        @Override
+        public void validateNameLength(int length) throws StreamConstraintsException {
+            check(length, MAX_NAME_LENGTH, Limit.NAME);
+        }
+
+        @Override
+        public void validateStringLength(int length) throws StreamConstraintsException {
+            check(length, MAX_STRING_LENGTH, Limit.STRING);
+        }
+
+        @Override
+        public void validateIntegerLength(int length) throws StreamConstraintsException {
+            check(length, MAX_NUMBER_LENGTH, Limit.NUMBER);
+        }
+
+        @Override
+        public void validateFPLength(int length) throws StreamConstraintsException {
+            check(length, MAX_NUMBER_LENGTH, Limit.NUMBER);
+        }
+
+        private static void check(int value, int max, Limit limit) throws LimitExceeded {
+            if (value > max) {
+                throw new LimitExceeded(limit);
+            }
+        }
+    }
+
+    /** A read limit broken; {@link #invalid} names it and where, from the parser's position. */
+    static final class LimitExceeded extends StreamConstraintsException {
+        final Limit limit;
+
+        LimitExceeded(Limit limit) {
+            super(limit.name());
+            this.limit = limit;
+        }
+
+        Result.Invalid invalid(JsonStreamContext at) {
+            return switch (limit) {
+                case NESTING -> new Result.Invalid("JSON nested deeper than " + MAX_NESTING_DEPTH + " levels", "");
+                // a name too long is read before it becomes the object's current name: name the object
+                case NAME -> new Result.Invalid("key longer than " + MAX_NAME_LENGTH + " characters",
+                        fieldPath(at.getParent()));
+                case STRING -> new Result.Invalid("string longer than " + MAX_STRING_LENGTH + " characters",
+                        fieldPath(at));
+                case NUMBER -> new Result.Invalid("number longer than " + MAX_NUMBER_LENGTH + " digits",
+                        fieldPath(at));
+            };
+        }
+
+        /** {@code alerts[2].labels.severity}: the value the parser is at, in the paths of field errors. */
+        private static String fieldPath(JsonStreamContext at) {
+            StringBuilder path = new StringBuilder();
+            for (JsonStreamContext c = at; c != null && !c.inRoot(); c = c.getParent()) {
+                if (c.inArray()) {
+                    path.insert(0, "[" + c.getCurrentIndex() + "]");
+                } else if (c.getCurrentName() != null) {
+                    path.insert(0, (c.getParent() == null || c.getParent().inRoot() ? "" : ".") + c.getCurrentName());
+                }
+            }
+            return path.toString();
         }
     }
 

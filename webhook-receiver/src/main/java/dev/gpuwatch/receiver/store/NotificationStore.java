@@ -13,8 +13,9 @@ import java.util.concurrent.CompletableFuture;
  * a shared PostgreSQL store for several replicas implements the same interface (claims are leases, so two
  * replicas never send the same delivery at once, and a crashed one's claims expire).
  *
- * <p>Writes return futures that complete only once the change is durable; they never complete exceptionally
- * for an expected failure (disk full, overload): those are values.
+ * <p>Writes return futures that complete only once the change is durable. {@link #append} answers an expected
+ * failure (disk full, overload) as a value; the dispatcher's writes complete exceptionally when the store cannot
+ * be written (disk full, I/O error), and the dispatcher makes them again, with backoff, until they commit.
  */
 public interface NotificationStore extends AutoCloseable {
 

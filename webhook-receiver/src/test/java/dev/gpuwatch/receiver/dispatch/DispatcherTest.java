@@ -86,6 +86,8 @@ class DispatcherTest {
         final Deque<DeliveryOutcome> script = new ArrayDeque<>();
         final List<Delivery> attempts = new CopyOnWriteArrayList<>();
         volatile DeliveryOutcome otherwise = new DeliveryOutcome.Delivered(new Receipt(Map.of("ts", "1.0")));
+        /** Thrown once, by the next attempt: a bug in a channel, not an outcome. */
+        volatile Error failNext;
 
         @Override
         public String integration() {
@@ -95,6 +97,11 @@ class DispatcherTest {
         @Override
         public synchronized DeliveryOutcome deliver(Delivery delivery) {
             attempts.add(delivery);
+            Error fail = failNext;
+            if (fail != null) {
+                failNext = null;
+                throw fail;
+            }
             DeliveryOutcome next = script.poll();
             return next != null ? next : otherwise;
         }
@@ -115,7 +122,11 @@ class DispatcherTest {
     }
 
     private void startDispatcher(double slackRate, int digestThreshold) {
-        var settings = new DispatchSettings(Duration.ofHours(1), Duration.ofMillis(10), Duration.ofMillis(40),
+        startDispatcher(slackRate, digestThreshold, Duration.ofMillis(40));
+    }
+
+    private void startDispatcher(double slackRate, int digestThreshold, Duration backoffMax) {
+        var settings = new DispatchSettings(Duration.ofHours(1), Duration.ofMillis(10), backoffMax,
                 Map.of("slack", slackRate), digestThreshold, Duration.ofMinutes(2));
         dispatcher = new Dispatcher(store, List.of(new ConfiguredChannel(CHANNEL, "oncall", channel)),
                 CatalogEnricher.create(RunbookCatalog.defaults(), alertname -> {}), settings, metrics, clock, new SplittableRandom(42));
@@ -171,7 +182,7 @@ class DispatcherTest {
     @Test
     void retryAfterIsHonouredForTheWholeChannel() throws Exception {
         channel.script.add(new DeliveryOutcome.RetryLater("HTTP 429", Optional.of(Duration.ofSeconds(30))));
-        startDispatcher(0, 10);
+        startDispatcher(0, 10, Duration.ofMinutes(1)); // a Retry-After is capped at backoff_max
         append("A", "firing");
         await("first attempt", () -> channel.attempts.size() == 1);
         append("B", "firing"); // due now, but the channel asked for 30 s of quiet
@@ -182,6 +193,38 @@ class DispatcherTest {
         clock.advance(Duration.ofSeconds(2));
         dispatcher.wake();
         await("both delivered", () -> delivered() == 2);
+        assertEquals(3, channel.attempts.size());
+    }
+
+    @Test
+    void aRetryAfterLongerThanBackoffMaxPausesTheChannelOnlyForBackoffMax() throws Exception {
+        // a day: past max_age, so without the cap the delivery would neither be sent nor become a dead letter
+        channel.script.add(new DeliveryOutcome.RetryLater("HTTP 429", Optional.of(Duration.ofDays(1))));
+        startDispatcher(0, 10);
+        append("A", "firing");
+        append("B", "firing");
+        await("both delivered after a 40 ms pause", () -> delivered() == 2);
+        assertEquals(3, channel.attempts.size());
+    }
+
+    @Test
+    void aRetryAfterBeyondWhatAnInstantHoldsDoesNotStopTheWorker() throws Exception {
+        channel.script.add(new DeliveryOutcome.RetryLater("HTTP 429",
+                Optional.of(Duration.ofSeconds(Long.MAX_VALUE))));
+        startDispatcher(0, 10);
+        append("A", "firing");
+        await("delivered on the retry", () -> delivered() == 1);
+        assertEquals(0, store.countByIntegration(NotificationStore.DeliveryStatus.PENDING).getOrDefault("slack", 0L));
+    }
+
+    @Test
+    void aChannelThatThrowsAnErrorIsRetriedAndTheWorkerKeepsSending() throws Exception {
+        channel.failNext = new AssertionError("a bug in a channel");
+        startDispatcher(0, 10);
+        append("A", "firing");
+        await("delivered on the retry", () -> delivered() == 1);
+        append("B", "firing");
+        await("the next one too", () -> delivered() == 2);
         assertEquals(3, channel.attempts.size());
     }
 

@@ -75,7 +75,7 @@ class PayloadParserDifferentialTest {
         String alert = Payloads.alert("X", 0, "firing");
         // the whole-body cases
         texts.addAll(List.of("", " \n\t ", "null", "[]", "[1,2]", "\"x\"", "1", "true", "{}", "{} trailing",
-                ok + " garbage", ok + "}", "{\"version\":", "{\"version\":\"4\"", "{\"version\" \"4\"}",
+                ok + " garbage", ok + "}", ok + "\n" + ok, ok + " 1", "[] []", "{\"version\":", "{\"version\":\"4\"", "{\"version\" \"4\"}",
                 "{\"version\":\"4\",}", "{'version':'4'}", "{\"version\":NaN}", "{\"a\":01}", "[\"unterminated",
                 "\"unterminated", "{\"a\":\"bad escape \\x\"}", "{\"a\":\"control \u0001 char\"}"));
         // nesting at, under and over the limit, inside an ignored field
@@ -156,6 +156,11 @@ class PayloadParserDifferentialTest {
         texts.add(ok.replace("GPU 0 is hot", "lone \\udc00 low surrogate"));
         texts.add(ok.replace("\"version\"", "\"\\u0076ersion\""));
         texts.add(ok.replace("\"fingerprint\":\"", "\"fingerprint\":\"\\u0000"));
+        // keys at and over the name limit, used and ignored
+        for (int length : new int[] {50_000, 50_001}) {
+            texts.add(ok.replace("\"severity\"", "\"" + "k".repeat(length) + "\""));
+            texts.add(ok.replace("\"notification_reason\":\"new\"", "\"notification_reason\":{\"" + "k".repeat(length) + "\":1}"));
+        }
         // numbers that are big or odd, where they are ignored
         for (String n : List.of("1" + "0".repeat(999), "1" + "0".repeat(1000), "1e400", "-1e-400", "0." + "1".repeat(999),
                 "0." + "1".repeat(1001), "-0.0", "123456789012345678901234567890")) {
@@ -181,6 +186,7 @@ class PayloadParserDifferentialTest {
             {(byte) 0xE2, 0x28, (byte) 0xA1}, {(byte) 0xF0, (byte) 0x90, 0x28}, {(byte) 0xF8, (byte) 0x88},
             {(byte) 0xC0, (byte) 0xAF}, {(byte) 0xED, (byte) 0xA0, (byte) 0x80}, {(byte) 0xF4, (byte) 0x90, (byte) 0x80, (byte) 0x80},
             {(byte) 0xC3}, {(byte) 0xF0, (byte) 0x9F, (byte) 0x98},
+            {(byte) 0xC0, (byte) 0x80}, {(byte) 0xE0, (byte) 0x80, (byte) 0xAF}, {(byte) 0xED, (byte) 0xB0, (byte) 0x80},
         };
         for (String text : marked) {
             for (byte[] bad : invalid) {
@@ -202,13 +208,16 @@ class PayloadParserDifferentialTest {
         // the corpus must reach every kind of outcome, or agreeing on it would prove little
         assertTrue(outcomes.getOrDefault("parsed", 0) >= 20, outcomes::toString);
         for (String error : List.of("empty body", "body must be a JSON object", "body is not valid UTF-8",
-                "JSON nested deeper than 32 levels", "missing required field", "must be a string",
+                "JSON nested deeper than 32 levels", "key longer than 50000 characters", "number longer than 1000 digits",
+                "missing required field", "must be a string",
                 "must be \"firing\" or \"resolved\"", "must be a non-negative integer", "must be an array",
                 "must hold at least one alert", "must be an object", "must be an object of string values",
                 "must be an RFC 3339 time string", "unsupported payload version \"x\" (expected \"4\")")) {
             assertTrue(outcomes.containsKey(error), () -> "no case gave \"" + error + "\": " + outcomes.keySet());
         }
         assertTrue(outcomes.keySet().stream().anyMatch(e -> e.startsWith("malformed JSON at line ")),
+                outcomes::toString);
+        assertTrue(outcomes.keySet().stream().anyMatch(e -> e.startsWith("data after the JSON value at line ")),
                 outcomes::toString);
     }
 

@@ -108,6 +108,55 @@ class PayloadParserTest {
         assertEquals("body is not valid UTF-8", invalid(body).error());
     }
 
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({
+        "overlong NUL, C080", "overlong slash, E080AF", "overlong four bytes, F08080AF",
+        "high surrogate, EDA080", "low surrogate, EDB080", "above U+10FFFF, F4908080", "five bytes, F888808080",
+        "byte FE, FE", "cut short, E282"})
+    void utf8ThatJacksonAloneWouldAcceptIsRejected(String name, String hex) {
+        byte[] body = Payloads.bytes(Payloads.notification("X", "firing", 1).replace("GPU 0 is hot", "GPU @@ hot"));
+        String text = new String(body, StandardCharsets.ISO_8859_1);
+        byte[] bad = java.util.HexFormat.of().parseHex(hex);
+        int at = text.indexOf("@@");
+        byte[] marked = new byte[body.length - 2 + bad.length];
+        System.arraycopy(body, 0, marked, 0, at);
+        System.arraycopy(bad, 0, marked, at, bad.length);
+        System.arraycopy(body, at + 2, marked, at + bad.length, body.length - at - 2);
+        assertEquals(new PayloadParser.Result.Invalid("body is not valid UTF-8", ""), parser.parse(marked));
+    }
+
+    @Test
+    void aBodyInUtf16IsRejected() {
+        String ok = Payloads.notification("X", "firing", 1);
+        assertEquals("body is not valid UTF-8", invalid(ok.getBytes(StandardCharsets.UTF_16BE)).error());
+        assertEquals("body is not valid UTF-8", invalid(ok.getBytes(StandardCharsets.UTF_16LE)).error());
+        assertEquals("body is not valid UTF-8", invalid(ok.getBytes(StandardCharsets.UTF_16)).error());
+    }
+
+    @Test
+    void nothingMayFollowTheJsonObject() {
+        String ok = Payloads.notification("X", "firing", 1);
+        var second = invalid(Payloads.bytes(ok + "\n" + Payloads.notification("Y", "firing", 1)));
+        assertEquals(new PayloadParser.Result.Invalid("data after the JSON value at line 2, column 1", ""), second);
+        assertTrue(invalid(Payloads.bytes(ok + " garbage")).error().startsWith("malformed JSON at line 1"));
+        assertEquals("data after the JSON value at line 1, column 4", invalid(Payloads.bytes("[] 1")).error());
+        parsed(ok + " \n\t\r\n"); // whitespace is no data
+    }
+
+    @Test
+    void anOverlongKeyOrNumberIsNamedAsSuchWithItsPlace() {
+        String ok = Payloads.notification("X", "firing", 1);
+        String longName = "n".repeat(50_001);
+        assertEquals(new PayloadParser.Result.Invalid("key longer than 50000 characters", "commonLabels"),
+                parser.parse(Payloads.bytes(ok.replace("\"severity\"", "\"" + longName + "\""))));
+        parsed(ok.replace("\"severity\"", "\"" + "n".repeat(50_000) + "\""));
+        assertEquals(new PayloadParser.Result.Invalid("number longer than 1000 digits", "notification_reason[1]"),
+                parser.parse(Payloads.bytes(ok.replace("\"notification_reason\":\"new\"",
+                        "\"notification_reason\":[1, " + "1".repeat(1001) + "]"))));
+        assertEquals(new PayloadParser.Result.Invalid("key longer than 50000 characters", ""),
+                parser.parse(Payloads.bytes("{\"" + longName + "\":1}")));
+    }
+
     @Test
     void deepNestingIsRejectedBeforeItCanHurt() {
         String deep = "[".repeat(100_000) + "]".repeat(100_000);

@@ -1,14 +1,16 @@
 package dev.gpuwatch.receiver.ingest;
 
-import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.StreamReadConstraints;
-import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gpuwatch.receiver.alert.Alert;
 import dev.gpuwatch.receiver.alert.Notification;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
@@ -22,29 +24,42 @@ import java.util.TreeMap;
  * The tree-based parser that {@link PayloadParser} replaced (Jackson readTree, then a walk of the JsonNode tree),
  * kept verbatim as the reference for {@link PayloadParserDifferentialTest}: the streaming parser must give equal
  * results, error texts and field paths included, for every body.
+ *
+ * <p>Changed where the README's promises required it, in the same way as the parser: a body must be strict UTF-8
+ * (decoded by the JDK, not Jackson, which accepted overlong forms and surrogates), nothing may follow the JSON
+ * value, and a broken read limit is named by the limit (the shared {@link PayloadParser#jsonFactory()} and
+ * {@link PayloadParser.LimitExceeded}) instead of being reported as nesting.
  */
 final class ReferencePayloadParser {
-
-    /** Deeper than any real payload (labels are flat); stops stack-exhaustion payloads early. */
-    static final int MAX_NESTING_DEPTH = 32;
 
     private static final Instant GO_ZERO_TIME = Instant.parse("0001-01-01T00:00:00Z");
 
     private final ObjectMapper mapper;
 
     ReferencePayloadParser() {
-        JsonFactory factory = JsonFactory.builder()
-                .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_NESTING_DEPTH).build())
-                .build();
-        this.mapper = new ObjectMapper(factory);
+        this.mapper = new ObjectMapper(PayloadParser.jsonFactory());
     }
 
     PayloadParser.Result parse(byte[] body) {
-        JsonNode root;
         try {
-            root = mapper.readTree(body);
-        } catch (StreamConstraintsException e) {
-            return new PayloadParser.Result.Invalid("JSON nested deeper than " + MAX_NESTING_DEPTH + " levels", "");
+            StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(body));
+        } catch (CharacterCodingException e) {
+            return new PayloadParser.Result.Invalid("body is not valid UTF-8", "");
+        }
+        if (body.length > 0 && body[0] == 0 || body.length > 1 && body[1] == 0) { // UTF-16 or UTF-32
+            return new PayloadParser.Result.Invalid("body is not valid UTF-8", "");
+        }
+        JsonNode root;
+        try (JsonParser p = mapper.createParser(body)) {
+            try {
+                root = mapper.readTree(p);
+                if (root != null && p.nextToken() != null) {
+                    return PayloadParser.trailingData(p.currentTokenLocation());
+                }
+            } catch (PayloadParser.LimitExceeded e) {
+                return e.invalid(p.getParsingContext());
+            }
         } catch (JsonProcessingException e) {
             return new PayloadParser.Result.Invalid(describe(e), "");
         } catch (IOException e) {
