@@ -98,7 +98,6 @@ public final class Exporter implements AutoCloseable {
         Supplier<List<GpuSnapshot>> gpus = sampler.<Supplier<List<GpuSnapshot>>>map(Sampler::snapshots).orElse(List::of);
         Extension extension;
         try {
-            // an IllegalArgumentException is a collector's own configuration (model_servers): ExporterMain exits 2
             extension = collectors.apply(new Context(config, gpus, clock));
         } catch (RuntimeException e) {
             probe.ifPresent(GpuProbe::close);

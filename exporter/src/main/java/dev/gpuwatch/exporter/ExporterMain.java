@@ -75,8 +75,8 @@ public final class ExporterMain {
         Exporter exporter;
         try {
             exporter = Exporter.start(config, web, ExporterMain::openBackend, ExporterMain::collectors, InstantSource.system());
-        } catch (ConfigException | IllegalArgumentException e) {
-            // the web config's TLS files; the model_servers sections (their message names file, line and key)
+        } catch (ConfigException e) {
+            // the web config's TLS files
             return configError(e.getMessage());
         } catch (IOException e) {
             err.println("gpuwatch-exporter: cannot listen on " + config.settings().web().listenAddress() + ": " + e.getMessage());
@@ -115,7 +115,7 @@ public final class ExporterMain {
                 collectors.add(new NamedCollector(c.label(), c.create(context.gpus(), enabled.processes().topN())));
             }
         }
-        ModelServers inference = ModelServers.open(InferenceSettings.load(context.config().configFile()), context.gpus());
+        ModelServers inference = ModelServers.open(context.config().modelServers(), context.gpus());
         collectors.add(new NamedCollector("inference", inference.collector()));
         resources.add(inference);
         return new Exporter.Extension(collectors, resources);

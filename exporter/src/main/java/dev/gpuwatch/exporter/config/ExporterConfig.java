@@ -1,5 +1,6 @@
 package dev.gpuwatch.exporter.config;
 
+import dev.gpuwatch.exporter.modelserver.InferenceSettings;
 import dev.gpuwatch.config.ConfigException;
 import dev.gpuwatch.config.ConfigReader;
 import dev.gpuwatch.config.FlagSet;
@@ -8,6 +9,7 @@ import dev.gpuwatch.config.Scalar;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -15,7 +17,7 @@ import java.util.Optional;
  * flag given) and the file they were read from, whose {@code model_servers} sections the model-server collectors
  * read themselves.
  */
-public record ExporterConfig(ExporterSettings settings, Optional<Path> configFile) {
+public record ExporterConfig(ExporterSettings settings, Optional<Path> configFile, InferenceSettings modelServers) {
 
     private static final String CONFIG_FILE = "--config.file";
 
@@ -26,8 +28,16 @@ public record ExporterConfig(ExporterSettings settings, Optional<Path> configFil
 
     /** Reads the file {@code flags} name, if any, with every flag given applied over it. */
     public static ExporterConfig read(FlagSet.Parsed flags) throws ConfigException {
+        return read(flags, System.getenv());
+    }
+
+    /** {@link #read}, with {@code env} for the model-server settings' Kubernetes defaults. */
+    public static ExporterConfig read(FlagSet.Parsed flags, Map<String, String> env) throws ConfigException {
         Optional<Path> file = flags.value(CONFIG_FILE).map(Path::of);
-        return new ExporterConfig(READER.read(file, ExporterSettings.class, flags.overrides()).value(), file);
+        ConfigReader.Bound<ExporterSettings> bound = READER.read(file, ExporterSettings.class, flags.overrides());
+        ExporterSettings s = bound.value();
+        return new ExporterConfig(s, file, InferenceSettings.from(s.modelServers(), s.modelServerDiscovery(),
+                Optional.of(bound.source()), env));
     }
 
     /** {@link #read} of a command line ({@code --help} and {@code --version} are the caller's to act on). */

@@ -3,14 +3,13 @@ package dev.gpuwatch.exporter.config;
 import static java.util.Objects.requireNonNullElse;
 import static java.util.Objects.requireNonNullElseGet;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.MissingNode;
 import dev.gpuwatch.config.Durations;
 import dev.gpuwatch.config.FlagSet.Flag;
 import dev.gpuwatch.config.InvalidValue;
 import dev.gpuwatch.config.ListenAddress;
 import dev.gpuwatch.config.Scalar;
 import dev.gpuwatch.exporter.collector.GpuCollector;
+import dev.gpuwatch.exporter.modelserver.InferenceSettings;
 import dev.gpuwatch.logging.LogLevel;
 import dev.gpuwatch.probe.GpuProbes;
 import dev.gpuwatch.probe.GpuProbes.Backend;
@@ -40,11 +39,11 @@ import java.util.function.Function;
  * checks. The simulated fleet's and the probes' own defaults (NvmlOptions, SimulationOptions, CudaOptions) are the
  * exporter's defaults, and {@link #probeRequest} is the one place the sections become probe options.
  *
- * <p>{@code model_servers} and {@code model_server_discovery} belong to the model-server collectors, which read
- * them from the same file themselves; here they are only accepted.
+ * <p>{@code model_servers} and {@code model_server_discovery} are the model-server collectors' records, bound in the
+ * same pass; {@link ExporterConfig} turns them into {@code InferenceSettings}.
  */
 public record ExporterSettings(Web web, Gpu gpu, Collectors collectors, Cuda cuda, Log log,
-        JsonNode modelServers, JsonNode modelServerDiscovery) {
+        List<InferenceSettings.TargetEntry> modelServers, InferenceSettings.DiscoveryEntry modelServerDiscovery) {
 
     public ExporterSettings {
         web = requireNonNullElseGet(web, () -> new Web(null, null));
@@ -52,8 +51,8 @@ public record ExporterSettings(Web web, Gpu gpu, Collectors collectors, Cuda cud
         collectors = requireNonNullElseGet(collectors, () -> new Collectors(null, null, null, null, null, null, null, null));
         cuda = requireNonNullElseGet(cuda, () -> new Cuda(null, null, null));
         log = requireNonNullElseGet(log, () -> new Log(null));
-        modelServers = requireNonNullElse(modelServers, MissingNode.getInstance());
-        modelServerDiscovery = requireNonNullElse(modelServerDiscovery, MissingNode.getInstance());
+        modelServers = modelServers == null ? List.of() : List.copyOf(modelServers);
+        modelServerDiscovery = requireNonNullElseGet(modelServerDiscovery, InferenceSettings.DiscoveryEntry::defaults);
     }
 
     /** Every key at its default: what an empty file gives. */

@@ -87,7 +87,7 @@ class ExporterConfigTest {
                 cuda: {health_check: true, health_check_interval: 1m}
                 log: {level: debug}
                 model_servers:
-                  - {name: vllm, url: "http://127.0.0.1:8000/metrics"}
+                  - {name: vllm, type: vllm, url: "http://127.0.0.1:8000/metrics"}
                 model_server_discovery: {enabled: true}
                 """);
         assertEquals("127.0.0.1:9500", c.web().listenAddress().toString());
@@ -109,7 +109,7 @@ class ExporterConfigTest {
         assertTrue(c.cuda().healthCheck());
         assertEquals(Duration.ofMinutes(1), c.cuda().healthCheckInterval());
         assertEquals(LogLevel.DEBUG, c.log().level());
-        assertEquals("vllm", c.modelServers().get(0).get("name").asText(), "accepted, for the model-server collectors");
+        assertEquals("vllm", c.modelServers().get(0).name(), "accepted, for the model-server collectors");
     }
 
     @Test

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gpuwatch.config.ConfigException;
+import dev.gpuwatch.exporter.config.ExporterConfig;
 import dev.gpuwatch.exporter.modelserver.adapter.ServerType;
 import java.net.URI;
 import java.nio.file.Files;
@@ -22,9 +24,14 @@ class InferenceSettingsTest {
     Path dir;
 
     private InferenceSettings load(String yaml) throws Exception {
+        return load(yaml, Map.of());
+    }
+
+    /** Through the exporter's own reading of its file, as the binary does. */
+    private InferenceSettings load(String yaml, Map<String, String> env) throws Exception {
         Path f = dir.resolve("exporter.yml");
         Files.writeString(f, yaml);
-        return InferenceSettings.load(Optional.of(f), Map.of());
+        return ExporterConfig.read(ExporterConfig.FLAGS.parse("--config.file=" + f), env).modelServers();
     }
 
     @Test
@@ -93,7 +100,7 @@ class InferenceSettingsTest {
 
     @Test
     void defaultsWithoutAFile() {
-        InferenceSettings s = InferenceSettings.load(Optional.empty(), Map.of());
+        InferenceSettings s = InferenceSettings.defaults(Map.of());
         assertTrue(s.targets().isEmpty());
         assertTrue(s.discovery().enabled());
         assertEquals(InferenceSettings.DEFAULT_INTERVAL, s.polling().interval());
@@ -106,9 +113,7 @@ class InferenceSettingsTest {
     void kubernetesFromTheDownwardApiWhenInAPod() throws Exception {
         Path token = dir.resolve("sa-token");
         Files.writeString(token, "t");
-        Path f = dir.resolve("k.yml");
-        Files.writeString(f, "model_server_discovery:\n  kubernetes:\n    token_file: " + token + "\n");
-        InferenceSettings s = InferenceSettings.load(Optional.of(f),
+        InferenceSettings s = load("model_server_discovery:\n  kubernetes:\n    token_file: " + token + "\n",
                 Map.of("KUBERNETES_SERVICE_HOST", "10.96.0.1", "KUBERNETES_SERVICE_PORT", "443", "NODE_NAME", "gpu-7"));
         InferenceSettings.Kubernetes k = s.attribution().kubernetes().orElseThrow();
         assertEquals(URI.create("https://10.96.0.1:443"), k.apiUrl());
@@ -117,28 +122,27 @@ class InferenceSettingsTest {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
-        "model_servers: {a: 1}|:1: model_servers: expected a list of targets",
-        "model_servers:\\n  - name: a\\n    type: vllm\\n    url: http://x\\n    colour: red|:5: model_servers[0].colour: unknown field",
+        "model_servers: {a: 1}|:1: model_servers: expected a list",
+        "model_servers:\\n  - name: a\\n    type: vllm\\n    url: http://x\\n    colour: red|:5: model_servers[0].colour: unknown key (known keys: authorization, labels, lora_adapters, metrics_url, name, timeout, type, url)",
         "model_servers:\\n  - name: a\\n    type: nginx\\n    url: http://x|:3: model_servers[0].type: expected one of vllm, sglang, tgi, triton, torchserve, ollama, llamacpp, got \"nginx\"",
-        "model_servers:\\n  - name: a\\n    type: vllm\\n    url: ftp://x|:4: model_servers[0].url: expected an http:// or https:// URL",
+        "model_servers:\\n  - name: a\\n    type: vllm\\n    url: ftp://x|:4: model_servers[0].url: expected an http:// or https:// URL with a host, got \"ftp://x\"",
         "model_servers:\\n  - name: a\\n    type: vllm|:2: model_servers[0].url: is required",
         "model_servers:\\n  - {name: a, type: vllm, url: 'http://x'}\\n  - {name: a, type: tgi, url: 'http://y'}|:3: model_servers[1].name: duplicate target name \"a\"",
-        "model_servers:\\n  - name: a\\n    type: vllm\\n    url: http://x\\n    timeout: soon|:5: model_servers[0].timeout: expected a duration like 30s, 1m30s, 500ms or 1d (longer than 0s), got \"soon\"",
-        "model_server_discovery:\\n  interval: 30s5m|:2: model_server_discovery.interval: expected a duration like 30s, 1m30s, 500ms or 1d (longer than 0s), got \"30s5m\"",
-        "model_server_discovery:\\n  poll_interval: 1s1s|:2: model_server_discovery.poll_interval: expected a duration like 30s, 1m30s, 500ms or 1d (longer than 0s), got \"1s1s\"",
-        "model_server_discovery:\\n  timeout: 0s|:2: model_server_discovery.timeout: expected a duration like 30s, 1m30s, 500ms or 1d (longer than 0s), got \"0s\"",
-        "model_servers:\\n  - name: a\\n    type: vllm\\n    url: http://x\\n    labels: {model: x}|:5: model_servers[0].labels.model: not a label name the target may set",
+        "model_servers:\\n  - name: a\\n    type: vllm\\n    url: http://x\\n    timeout: soon|:5: model_servers[0].timeout: expected a duration like 30s, 1m30s, 500ms or 1d, got \"soon\"",
+        "model_server_discovery:\\n  interval: 30s5m|:2: model_server_discovery.interval: expected a duration like 30s, 1m30s, 500ms or 1d, got \"30s5m\"",
+        "model_server_discovery:\\n  poll_interval: 1s1s|:2: model_server_discovery.poll_interval: expected a duration like 30s, 1m30s, 500ms or 1d, got \"1s1s\"",
+        "model_server_discovery:\\n  timeout: 0s|:2: model_server_discovery.timeout: must be longer than 0s",
+        "model_servers:\\n  - name: a\\n    type: vllm\\n    url: http://x\\n    labels: {model: x}|:5: model_servers[0].labels.model: not a label name the target may set (reserved: container, container_id, device, gpu, instance, job, le, lora, model, namespace, outcome, pod, pod_uid, reason, server, state, target, uuid)",
         "model_servers:\\n  - name: a\\n    type: vllm\\n    url: http://x\\n    authorization: {type: Bearer}|:5: model_servers[0].authorization: set exactly one of credentials and credentials_file",
-        "model_server_discovery:\\n  max_series: -3|:2: model_server_discovery.max_series: expected a whole number",
-        "model_server_discovery:\\n  max_response_bytes: lots|:2: model_server_discovery.max_response_bytes: expected a size like 8MiB, 512KB or 1048576 (above 0), got \"lots\"",
+        "model_server_discovery:\\n  max_series: -3|:2: model_server_discovery.max_series: expected a whole number from 1 to 10000000, got -3",
+        "model_server_discovery:\\n  max_response_bytes: lots|:2: model_server_discovery.max_response_bytes: expected a size like 8MiB, 512KB or 1048576, got \"lots\"",
         "model_server_discovery:\\n  enabled: maybe|:2: model_server_discovery.enabled: expected true or false",
-        "model_server_discovery:\\n  kubernetes: {enabled: true, node_name: n}|:2: model_server_discovery.kubernetes: enabled: true needs api_url",
-        "model_servers: [\\n|invalid YAML",
+        "model_server_discovery:\\n  kubernetes: {enabled: true, node_name: n}|:2: model_server_discovery.kubernetes: enabled: true needs api_url (or KUBERNETES_SERVICE_HOST), node_name (or NODE_NAME from the downward API) and a readable token_file (/var/run/secrets/kubernetes.io/serviceaccount/token)",
+        "model_servers: [\\n|:1: invalid YAML: while parsing a flow node",
     })
     void badValuesNameTheFieldAndLine(String yaml, String expected) {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> load(yaml.replace("\\n", "\n")));
-        assertTrue(e.getMessage().contains(expected), e.getMessage());
-        assertTrue(e.getMessage().startsWith(dir.resolve("exporter.yml").toString()), e.getMessage());
+        ConfigException e = assertThrows(ConfigException.class, () -> load(yaml.replace("\\n", "\n")));
+        // the whole message, but for YAML syntax errors only their first line (the parser's own snippet follows)
+        assertEquals(dir.resolve("exporter.yml") + expected, e.getMessage().lines().findFirst().orElseThrow());
     }
 }
