@@ -25,7 +25,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.CsvFileSource;
 
 /**
  * --web.config.file end to end on the exporter's JDK server: TLS with the test CA's certificates (an EC key in SEC1
@@ -83,13 +83,7 @@ class WebSecurityTest {
 
     /** The same table as the toolkit's and the receiver's: the wiring passes want/need through unchanged. */
     @ParameterizedTest(name = "{0}")
-    @CsvSource({
-            // client_auth_type,        no certificate, signed by the CA, signed by nobody
-            "NoClientCert,               true,  true,  true",
-            "RequestClientCert,          true,  true,  true",
-            "RequireAnyClientCert,       false, true,  true",
-            "VerifyClientCertIfGiven,    true,  true,  false",
-            "RequireAndVerifyClientCert, false, true,  false"})
+    @CsvFileSource(resources = TestPki.CLIENT_AUTH_TYPES)
     void everyClientAuthType(String type, boolean none, boolean signed, boolean stranger) throws Exception {
         String ca = type.contains("Verify") ? "  client_ca_file: PKI/ca.crt\n" : "";
         try (Exporter exporter = start(SERVER_TLS + "  client_auth_type: " + type + "\n" + ca)) {

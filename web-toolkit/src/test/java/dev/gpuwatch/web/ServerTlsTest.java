@@ -16,6 +16,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvFileSource;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
@@ -65,13 +66,7 @@ class ServerTlsTest {
 
     /** Go's semantics: the two types without "Verify" take any certificate; the two "Require" ones need one. */
     @ParameterizedTest(name = "{0}")
-    @CsvSource({
-            // client_auth_type,        no certificate, signed by the CA, signed by nobody
-            "NoClientCert,               true,  true,  true",
-            "RequestClientCert,          true,  true,  true",
-            "RequireAnyClientCert,       false, true,  true",
-            "VerifyClientCertIfGiven,    true,  true,  false",
-            "RequireAndVerifyClientCert, false, true,  false"})
+    @CsvFileSource(resources = TestPki.CLIENT_AUTH_TYPES)
     void everyClientAuthType(String type, boolean none, boolean signed, boolean stranger) throws Exception {
         String ca = type.contains("Verify") ? "  client_ca_file: PKI/ca.crt\n" : "";
         ServerTls tls = tls(SERVER + "  client_auth_type: " + type + "\n" + ca);

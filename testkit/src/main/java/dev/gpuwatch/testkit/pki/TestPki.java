@@ -104,6 +104,12 @@ public final class TestPki {
         this.dir = dir;
     }
 
+    /**
+     * The classpath resource with what each {@code client_auth_type} accepts (without a certificate, with one the CA
+     * signed, with one nobody signed), for {@code @CsvFileSource}: the toolkit and both servers test the same table.
+     */
+    public static final String CLIENT_AUTH_TYPES = "/dev/gpuwatch/testkit/pki/client-auth-types.csv";
+
     /** Makes {@code ca}, {@code server}, {@code client} and {@code stranger} in {@code dir}. */
     public static TestPki create(Path dir) {
         TestPki pki = new TestPki(dir);

@@ -172,18 +172,13 @@ public final class LocalSlackServer extends LocalServer {
     }
 
     private void postMessage(HttpExchange exchange, Map<String, String> p) throws IOException {
-        Optional<String> authError = auth(exchange, p);
-        if (authError.isPresent()) {
-            error(exchange, authError.get());
+        Optional<String> refused = refusal(exchange, p);
+        if (refused.isPresent()) {
+            error(exchange, refused.get());
             return;
         }
         String text = p.getOrDefault("text", "");
         String blocks = p.getOrDefault("blocks", "");
-        Optional<String> invalid = validate(text, blocks);
-        if (invalid.isPresent()) {
-            error(exchange, invalid.get());
-            return;
-        }
         ObjectNode response;
         synchronized (this) {
             Optional<Chan> chan = channel(p.getOrDefault("channel", ""));
@@ -214,18 +209,13 @@ public final class LocalSlackServer extends LocalServer {
     }
 
     private void update(HttpExchange exchange, Map<String, String> p) throws IOException {
-        Optional<String> authError = auth(exchange, p);
-        if (authError.isPresent()) {
-            error(exchange, authError.get());
+        Optional<String> refused = refusal(exchange, p);
+        if (refused.isPresent()) {
+            error(exchange, refused.get());
             return;
         }
         String text = p.getOrDefault("text", "");
         String blocks = p.getOrDefault("blocks", "");
-        Optional<String> invalid = validate(text, blocks);
-        if (invalid.isPresent()) {
-            error(exchange, invalid.get());
-            return;
-        }
         ObjectNode response;
         synchronized (this) {
             String channelId = p.getOrDefault("channel", "");
@@ -304,6 +294,11 @@ public final class LocalSlackServer extends LocalServer {
             }
             case Failure.ServerError s -> send(exchange, s.status(), "text/html", "<html><body>" + s.status() + " Server Error</body></html>");
         }
+    }
+
+    /** Why chat.postMessage or chat.update refuses the call before looking at the channel: token, then content. */
+    private Optional<String> refusal(HttpExchange exchange, Map<String, String> p) {
+        return auth(exchange, p).or(() -> validate(p.getOrDefault("text", ""), p.getOrDefault("blocks", "")));
     }
 
     private Optional<String> auth(HttpExchange exchange, Map<String, String> p) {

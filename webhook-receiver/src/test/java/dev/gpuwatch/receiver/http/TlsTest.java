@@ -31,7 +31,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.CsvFileSource;
 
 /**
  * {@code --web.config.file} for real on the receiver's Jetty: the testkit's certificates (the server's key EC in
@@ -142,13 +142,7 @@ class TlsTest {
 
     /** The same table as the toolkit's and the exporter's: the Jetty wiring passes want/need through unchanged. */
     @ParameterizedTest(name = "{0}")
-    @CsvSource({
-            // client_auth_type,        no certificate, signed by the CA, signed by nobody
-            "NoClientCert,               true,  true,  true",
-            "RequestClientCert,          true,  true,  true",
-            "RequireAnyClientCert,       false, true,  true",
-            "VerifyClientCertIfGiven,    true,  true,  false",
-            "RequireAndVerifyClientCert, false, true,  false"})
+    @CsvFileSource(resources = TestPki.CLIENT_AUTH_TYPES)
     void everyClientAuthType(String type, boolean none, boolean signed, boolean stranger) throws Exception {
         String ca = type.contains("Verify") ? "  client_ca_file: PKI/ca.crt\n" : "";
         start(webConfig(SERVER_TLS + "  client_auth_type: " + type + "\n" + ca));
