@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.ServerConnector;
@@ -44,13 +45,15 @@ public final class ReceiverHttp {
     private ReceiverHttp() {}
 
     /**
+     * @param stopped what has stopped for good (the store writer, the dispatch loop), if anything: /readyz names it
      * @param auth {@code ingest.auth}, for the API paths
      * @param maxBodyBytes larger bodies are refused with 413 while reading, before they are buffered
      * @param web {@code --web.config.file}: with TLS, the one connector on {@code host:port} is HTTPS; with
      *     {@code basic_auth_users}, every path needs one of them, as with exporter-toolkit
      */
-    public static Javalin create(IngestService ingest, NotificationStore store, ReceiverMetrics metrics,
-            Authenticator auth, long maxBodyBytes, Duration maxAge, Clock clock, WebConfig web, String host, int port) {
+    public static Javalin create(IngestService ingest, NotificationStore store, Supplier<Optional<String>> stopped,
+            ReceiverMetrics metrics, Authenticator auth, long maxBodyBytes, Duration maxAge, Clock clock, WebConfig web,
+            String host, int port) {
         return Javalin.create(config -> {
             config.concurrency.useVirtualThreads = true;
             config.startup.showJavalinBanner = false;
@@ -79,7 +82,11 @@ public final class ReceiverHttp {
             config.routes.post("/api/v1/alerts", ctx -> receive(ctx, ingest, metrics, bodies, maxBodyBytes));
             config.routes.get("/healthz", ctx -> ctx.result("ok"));
             config.routes.get("/readyz", ctx -> {
-                if (store.writable() || store.probeWritable()) {
+                Optional<String> dead = stopped.get();
+                if (dead.isPresent()) {
+                    // not a passing state like a full disk: only a restart brings it back
+                    ctx.status(503).result(dead.get() + "; restart the receiver");
+                } else if (store.writable() || store.probeWritable()) {
                     ctx.result("ok");
                 } else {
                     ctx.status(503).result("store not writable");
