@@ -39,8 +39,10 @@ import org.slf4j.LoggerFactory;
  * enriches, calls {@link dev.gpuwatch.receiver.deliver.Channel#deliver} and records the outcome.
  *
  * <p>Delivery is at least once: if the process dies after a channel accepted a message and before the outcome
- * is committed, that message is sent again after the restart. The window is one store commit (milliseconds):
- * the outcome is queued for the writer the moment the channel returns.
+ * is committed, that message is sent again after the restart. The window is the whole call to the target plus
+ * the commit of its outcome (the outcome is queued for the writer the moment the channel returns, but the
+ * target may already have acted before it answers): at most the one message (or digest) each channel had in
+ * flight, sent again with the same delivery id (CrashDuplicatesTest measures it).
  */
 public final class Dispatcher implements AutoCloseable {
 
