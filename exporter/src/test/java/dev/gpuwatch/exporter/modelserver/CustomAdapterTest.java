@@ -14,9 +14,14 @@ import dev.gpuwatch.exporter.modelserver.adapter.PollFailure;
 import dev.gpuwatch.exporter.modelserver.adapter.ServerType;
 import dev.gpuwatch.exporter.modelserver.exposition.Exposition;
 import dev.gpuwatch.exporter.modelserver.exposition.TextFormat;
+import dev.gpuwatch.exporter.modelserver.discovery.Endpoint;
 import io.prometheus.metrics.model.snapshots.Labels;
+import java.net.URI;
+import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -145,5 +150,24 @@ class CustomAdapterTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> Adapters.forType(ServerType.CUSTOM));
         assertEquals("a custom target needs its mapping", e.getMessage());
+        URI u = URI.create("http://127.0.0.1:8000");
+        IllegalArgumentException none = assertThrows(IllegalArgumentException.class, () -> new TargetSettings("app",
+                ServerType.CUSTOM, u, Optional.of(u.resolve("/metrics")), Duration.ofSeconds(1), Optional.empty(),
+                Map.of(), false, false));
+        assertEquals("app: a mapping goes with type custom, and only with it", none.getMessage());
+    }
+
+    @Test
+    void discoveryNeverTakesAnAppForAModelServer() throws Exception {
+        try (FixtureServer app = new FixtureServer(ROOT.resolve("custom-fastapi"))) {
+            assertEquals(Optional.empty(), Fingerprint.identify(HttpClient.newHttpClient(),
+                    new Endpoint("127.0.0.1", app.port())));
+        }
+        CustomMapping m = mapping("queue: q\n");
+        URI u = URI.create("http://127.0.0.1:8000");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new TargetSettings("app",
+                ServerType.CUSTOM, u, Optional.of(u.resolve("/metrics")), Duration.ofSeconds(1), Optional.empty(),
+                Map.of(), false, true, Optional.of(m)));
+        assertEquals("app: discovery cannot know a custom target's mapping", e.getMessage());
     }
 }
