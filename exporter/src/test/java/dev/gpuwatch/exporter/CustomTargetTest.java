@@ -22,10 +22,12 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A {@code type: custom} target through the whole exporter: its file, its poller and its {@code /metrics}. The app
  * is the FastAPI service of the worked example in docs/model-servers.md, served from its fixture by a local HTTP
- * server; its own metric names come out as the {@code inference_*} series, with the target's labels.
+ * server, and the file is the example's own; the app's metric names come out as the {@code inference_*} series,
+ * with the target's labels, exactly as the docs show them.
  */
 class CustomTargetTest {
     private static final Path APP_METRICS = Path.of("src/test/resources/inference/custom-fastapi/metrics.txt");
+    private static final Path DOCS_EXAMPLE = Path.of("../docs/model-servers.md");
 
     @TempDir
     Path dir;
@@ -46,30 +48,28 @@ class CustomTargetTest {
         return server;
     }
 
+    /** The worked example's file from docs/model-servers.md, aimed at the local app, with fast polling. */
     private Path config(int appPort) throws Exception {
+        String example = section(DOCS_EXAMPLE, "```yaml\nmodel_servers:\n  - name: chat-api\n");
         Path file = dir.resolve("exporter.yml");
         Files.writeString(file, """
                 gpu: {backend: simulated}
                 model_server_discovery:
                   enabled: false
                   poll_interval: 100ms
-                model_servers:
-                  - name: chat-api
-                    type: custom
-                    url: http://127.0.0.1:%d
-                    labels: {team: assistants}
-                    mapping:
-                      model: llama-3.1-8b-instruct
-                      match: {handler: "/v1/.*"}
-                      requests: {metric: http_requests_total, status_label: status, error_values: "5.."}
-                      latency: http_request_duration_seconds
-                      time_to_first_token: llm_time_to_first_token_seconds
-                      queue: llm_queue_depth
-                      running: http_requests_inprogress
-                      kv_cache_usage: llm_kv_cache_usage_percent
-                      kv_cache_scale: 0.01
-                """.formatted(appPort));
+                """ + example.replace("http://chat-api.internal:8000", "http://127.0.0.1:" + appPort));
         return file;
+    }
+
+    /** The fenced block of docs/model-servers.md that starts with {@code opening}, without its fences. */
+    private static String section(Path doc, String opening) throws Exception {
+        String text = Files.readString(doc);
+        int start = text.indexOf(opening);
+        if (start < 0) {
+            throw new AssertionError(doc + " has no block starting " + opening);
+        }
+        int body = text.indexOf('\n', start) + 1;
+        return text.substring(body, text.indexOf("```", body));
     }
 
     @Test
@@ -106,6 +106,11 @@ class CustomTargetTest {
                     TestGpus.lines(scrape, "inference_requests_running{"));
             assertEquals(List.of("inference_kv_cache_usage_ratio{" + labels + "} 0.625"),
                     TestGpus.lines(scrape, "inference_kv_cache_usage_ratio{"));
+
+            // the output the docs show for the example
+            for (String line : section(DOCS_EXAMPLE, "```\ninference_requests_total{").strip().split("\n")) {
+                assertEquals(List.of(line), TestGpus.lines(scrape, line.substring(0, line.lastIndexOf(' ') + 1)));
+            }
 
             ChildProcess.Finished lint = Promtool.checkMetrics(scrape);
             assertEquals("", lint.output().strip(), "promtool check metrics:\n" + lint.output());
