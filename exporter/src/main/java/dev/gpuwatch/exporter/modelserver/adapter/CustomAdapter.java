@@ -34,7 +34,8 @@ final class CustomAdapter implements ServerAdapter {
         List<String> names = mapping.names();
         // An idle app declares its labelled families (# TYPE) before their first sample; a body that neither
         // declares nor carries any mapped name belongs to some other application, or the mapping has a typo.
-        if (names.stream().noneMatch(n -> e.type(n).isPresent() || e.has(n) || e.has(n + "_count"))) {
+        if (names.stream().noneMatch(n -> e.type(n).isPresent() || e.has(n) || e.has(n + "_bucket")
+                || e.has(n + "_count"))) {
             throw new PollFailure(PollFailure.Reason.PARSE_ERROR, "the body has none of the mapped metrics "
                     + String.join(", ", names));
         }
