@@ -31,7 +31,7 @@ final class TargetPoller {
     TargetPoller(TargetSettings target, HttpClient client, InferenceSettings.Polling polling,
             ScrapeTimeouts scrapeTimeouts, Runnable published) {
         this.target = target;
-        this.adapter = Adapters.forType(target.type());
+        this.adapter = Adapters.forType(target.type(), target.mapping());
         this.client = client;
         this.polling = polling;
         this.scrapeTimeouts = scrapeTimeouts;
