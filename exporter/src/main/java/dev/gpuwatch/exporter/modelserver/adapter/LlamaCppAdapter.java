@@ -11,6 +11,7 @@ final class LlamaCppAdapter implements ServerAdapter {
     @Override
     public Normalized poll(Fetcher fetcher, AdapterOptions options) throws PollFailure {
         Exposition e = fetcher.metrics();
+        MetricFamilies.expect(e, ServerType.LLAMACPP);
         String id = "";
         try {
             id = fetcher.getJson("/v1/models").path("data").path(0).path("id").asText("");

@@ -15,6 +15,7 @@ final class TgiAdapter implements ServerAdapter {
     @Override
     public Normalized poll(Fetcher fetcher, AdapterOptions options) throws PollFailure {
         Exposition e = fetcher.metrics();
+        MetricFamilies.expect(e, ServerType.TGI);
         Prom.ModelOf model = Prom.fixed(modelId(fetcher));
         Normalized.Builder out = Normalized.builder();
         Prom.values(e, "tgi_batch_current_size", InferenceMetric.REQUESTS_RUNNING, model, out);

@@ -21,6 +21,7 @@ final class TorchServeAdapter implements ServerAdapter {
     @Override
     public Normalized poll(Fetcher fetcher, AdapterOptions options) throws PollFailure {
         Exposition e = fetcher.metrics();
+        MetricFamilies.expect(e, ServerType.TORCHSERVE);
         Normalized.Builder out = Normalized.builder();
         Map<String, Double> requests = new HashMap<>();
         for (Sample s : e.samples("ts_inference_requests_total")) {

@@ -25,6 +25,7 @@ final class TritonAdapter implements ServerAdapter {
     @Override
     public Normalized poll(Fetcher fetcher, AdapterOptions options) throws PollFailure {
         Exposition e = fetcher.metrics();
+        MetricFamilies.expect(e, ServerType.TRITON);
         JsonNode stats = fetcher.getJson("/v2/models/stats");
         JsonNode index = fetcher.postJson("/v2/repository/index", "{}");
         Normalized.Builder out = Normalized.builder();
