@@ -43,7 +43,7 @@ public record InferenceSettings(List<TargetSettings> targets, Discovery discover
 
     /**
      * How targets are polled. {@code timeout} is the default per-target deadline (below a typical 10 s scrape
-     * timeout; further clamped below the smallest {@code X-Prometheus-Scrape-Timeout-Seconds} seen).
+     * timeout; further clamped below the {@code X-Prometheus-Scrape-Timeout-Seconds} of recent scrapes).
      */
     public record Polling(Duration interval, Duration timeout, long maxResponseBytes, int maxSeries,
             boolean loraAdapters) {}
