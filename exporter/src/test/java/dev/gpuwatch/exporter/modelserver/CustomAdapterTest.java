@@ -138,11 +138,12 @@ class CustomAdapterTest {
     }
 
     @Test
-    void aBodyWithNoneOfTheMappedMetricsIsAFailureThatNamesThem() throws Exception {
+    void aBodyWithNoneOfTheMappedMetricsIsTheWrongTypeNamingThemAndWhatItLooksLike() throws Exception {
         CustomMapping m = mapping("requests: {metric: http_requests_total}\nqueue: app_queue_depth\n");
         PollFailure f = assertThrows(PollFailure.class, () -> poll(m, new FixtureFetcher(ROOT.resolve("vllm-v1"))));
-        assertEquals(PollFailure.Reason.PARSE_ERROR, f.reason());
-        assertEquals("the body has none of the mapped metrics http_requests_total, app_queue_depth", f.getMessage());
+        assertEquals(PollFailure.Reason.WRONG_TYPE, f.reason());
+        assertEquals("the body has none of the mapped metrics http_requests_total, app_queue_depth; it looks like vllm",
+                f.getMessage());
     }
 
     @Test

@@ -36,8 +36,9 @@ final class CustomAdapter implements ServerAdapter {
         // declares nor carries any mapped name belongs to some other application, or the mapping has a typo.
         if (names.stream().noneMatch(n -> e.type(n).isPresent() || e.has(n) || e.has(n + "_bucket")
                 || e.has(n + "_count"))) {
-            throw new PollFailure(PollFailure.Reason.PARSE_ERROR, "the body has none of the mapped metrics "
-                    + String.join(", ", names));
+            throw new PollFailure(PollFailure.Reason.WRONG_TYPE, "the body has none of the mapped metrics "
+                    + String.join(", ", names) + "; it looks like "
+                    + MetricFamilies.typeOf(e).map(ServerType::label).orElse("no known model server"));
         }
         Normalized.Builder out = Normalized.builder();
         mapping.model().ifPresent(out::model);
