@@ -9,8 +9,10 @@ import dev.gpuwatch.exporter.modelserver.adapter.ServerAdapter;
 import java.lang.System.Logger.Level;
 import java.net.http.HttpClient;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
 
 /**
  * Polls one target and keeps the result of its last poll. One poller per target, on its own schedule, so a target
@@ -31,7 +33,7 @@ final class TargetPoller {
     TargetPoller(TargetSettings target, HttpClient client, InferenceSettings.Polling polling,
             ScrapeTimeouts scrapeTimeouts, Runnable published) {
         this.target = target;
-        this.adapter = Adapters.forType(target.type());
+        this.adapter = Adapters.forType(target.type(), target.mapping());
         this.client = client;
         this.polling = polling;
         this.scrapeTimeouts = scrapeTimeouts;
@@ -67,10 +69,11 @@ final class TargetPoller {
                 throw new PollFailure(Reason.TOO_MANY_SERIES, target.name() + ": " + series + " normalised series");
             }
             next = new TargetState(target, previous.baseLabels(), Exposure.prepare(n, previous.baseLabels()),
-                    n.models(), Optional.empty(), Optional.of(seconds(start)));
+                    n.models(), Optional.empty(), Optional.of(seconds(start)), n.missing());
             if (previous.lastError().isPresent()) {
                 LOG.log(Level.INFO, "model server " + target.name() + " is up again");
             }
+            logMissing(previous, next);
         } catch (PollFailure f) {
             next = new TargetState(target, previous.baseLabels(), java.util.Map.of(), previous.models(),
                     Optional.of(f.reason()), Optional.of(seconds(start)));
@@ -87,6 +90,21 @@ final class TargetPoller {
         state.set(next);
         published.run();
         return next;
+    }
+
+    /** Logs when the set of missing parts (and their reasons) changes, not on every poll. */
+    private void logMissing(TargetState previous, TargetState next) {
+        List<String> before = previous.missing().stream().map(m -> m.part() + " (" + m.reason().label() + ")").toList();
+        List<String> now = next.missing().stream().map(m -> m.part() + " (" + m.reason().label() + ")").toList();
+        if (before.equals(now)) {
+            return;
+        }
+        if (now.isEmpty()) {
+            LOG.log(Level.INFO, "model server " + target.name() + " answers every part again");
+            return;
+        }
+        LOG.log(Level.WARNING, "model server " + target.name() + " is up without " + String.join(", ", now) + ": "
+                + next.missing().stream().map(Normalized.Missing::message).collect(Collectors.joining("; ")));
     }
 
     private static double seconds(long startNanos) {
