@@ -3,7 +3,6 @@ package dev.gpuwatch.receiver;
 import dev.gpuwatch.config.ConfigException;
 import dev.gpuwatch.config.ConfigReader.Bound;
 import dev.gpuwatch.config.ConfigSource;
-import dev.gpuwatch.config.Durations;
 import dev.gpuwatch.config.InvalidValue;
 import dev.gpuwatch.receiver.config.Channels;
 import dev.gpuwatch.receiver.config.ReceiverConfig;
@@ -30,6 +29,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,9 +44,9 @@ public final class Receiver implements AutoCloseable {
     private final NotificationStore store;
     private final Dispatcher dispatcher;
     private final Javalin http;
-    private final Thread housekeeping;
+    private final Housekeeping housekeeping;
 
-    private Receiver(NotificationStore store, Dispatcher dispatcher, Javalin http, Thread housekeeping) {
+    private Receiver(NotificationStore store, Dispatcher dispatcher, Javalin http, Housekeeping housekeeping) {
         this.store = store;
         this.dispatcher = dispatcher;
         this.http = http;
@@ -94,11 +94,16 @@ public final class Receiver implements AutoCloseable {
                     settings, metrics, options.clock(), new SecureRandom());
             IngestService ingest = new IngestService(config.routingTree(), Channels.targets(config, channels), store,
                     settings.maxAge(), options.clock(), metrics);
-            Javalin http = ReceiverHttp.create(ingest, store, metrics, auth, config.ingest().maxBodyBytes().bytes(),
-                    settings.maxAge(), options.clock(), options.web(), options.host(), options.port());
+            Housekeeping housekeeping = new Housekeeping(store, config.storage().retention(), options.clock(),
+                    Duration.ofSeconds(5));
+            // what has stopped for good, the store's writer first: /readyz names the first it finds
+            Supplier<Optional<String>> stopped = () -> store.stopped().or(dispatcher::stopped)
+                    .or(housekeeping::stopped);
+            Javalin http = ReceiverHttp.create(ingest, store, stopped, metrics, auth,
+                    config.ingest().maxBodyBytes().bytes(), settings.maxAge(), options.clock(), options.web(),
+                    options.host(), options.port());
             dispatcher.start();
-            Thread housekeeping = Thread.ofVirtual().name("housekeeping")
-                    .start(() -> housekeeping(store, config.storage().retention(), options.clock()));
+            housekeeping.start();
             http.start(options.host(), options.port());
             return new Receiver(store, dispatcher, http, housekeeping);
         } catch (RuntimeException e) {
@@ -122,36 +127,6 @@ public final class Receiver implements AutoCloseable {
         }
     }
 
-    /**
-     * Every 5 s while the store is not writable, probes it so /readyz and the gauge recover when space returns;
-     * every hour, and at start, deletes delivered notifications older than the retention.
-     */
-    private static void housekeeping(NotificationStore store, Duration retention, Clock clock) {
-        long lastPurge = Long.MIN_VALUE / 2;
-        while (!Thread.currentThread().isInterrupted()) {
-            long now = System.nanoTime();
-            if (now - lastPurge >= Duration.ofHours(1).toNanos()) {
-                lastPurge = now;
-                store.purgeDelivered(clock.instant().minus(retention))
-                        .thenAccept(n -> {
-                            if (n > 0) {
-                                LOG.info("retention: deleted {} delivered notifications older than {}", n,
-                                        Durations.format(retention));
-                            }
-                        })
-                        .exceptionally(e -> null);
-            }
-            if (!store.writable()) {
-                store.probeWritable();
-            }
-            try {
-                Thread.sleep(Duration.ofSeconds(5));
-            } catch (InterruptedException e) {
-                return;
-            }
-        }
-    }
-
     public int port() {
         return http.port();
     }
@@ -163,7 +138,7 @@ public final class Receiver implements AutoCloseable {
     @Override
     public void close() {
         http.stop();
-        housekeeping.interrupt();
+        housekeeping.stop();
         dispatcher.close();
         store.close();
     }

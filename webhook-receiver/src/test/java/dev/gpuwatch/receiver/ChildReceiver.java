@@ -22,7 +22,12 @@ final class ChildReceiver implements AutoCloseable {
 
     /** Starts it on a free port, its output in {@code output}, and returns once it listens. */
     static ChildReceiver start(Path config, Path db, Path output) {
-        ChildProcess process = ChildProcess.start(Command.java("receiver", List.of(), ReceiverMain.class.getName(),
+        return start(List.of(), config, db, output);
+    }
+
+    /** As {@link #start(Path, Path, Path)}, the JVM started with {@code jvmOptions} (a bounded heap). */
+    static ChildReceiver start(List<String> jvmOptions, Path config, Path db, Path output) {
+        ChildProcess process = ChildProcess.start(Command.java("receiver", jvmOptions, ReceiverMain.class.getName(),
                 List.of("--web.listen-address=127.0.0.1:0", "--config.file=" + config, "--storage.path=" + db)), output);
         try {
             return new ChildReceiver(process, Integer.parseInt(process.await(LISTENING, Duration.ofSeconds(60))));
@@ -34,6 +39,15 @@ final class ChildReceiver implements AutoCloseable {
 
     int port() {
         return port;
+    }
+
+    boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /** Everything it has written to stdout and stderr so far. */
+    String output() {
+        return process.output();
     }
 
     /** SIGKILL: no shutdown hook, no flush, no goodbye. */

@@ -21,8 +21,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * kill -9 in the middle of delivering, restart on the same database: every acknowledged notification is
- * delivered, and none twice except possibly the one whose send had completed when the process died (the
- * documented at-least-once window; its repeat carries the same delivery id, so a target can drop it).
+ * delivered, and none twice except possibly the one whose call had reached the target when the process died
+ * (the documented at-least-once window, measured in {@link CrashDuplicatesTest}; its repeat carries the same
+ * delivery id, so a target can drop it).
  */
 class CrashRecoveryTest {
 

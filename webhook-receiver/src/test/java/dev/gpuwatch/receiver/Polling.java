@@ -7,11 +7,26 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 
-/** What tests that wait on a child process poll: an HTTP status, and the lines a log sink has written so far. */
+/**
+ * What tests that wait poll: a condition, an HTTP status, and the lines a log sink has written so far.
+ */
 public final class Polling {
     private Polling() {}
+
+    /** Polls {@code condition} until it holds, for at most 20 s. */
+    public static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            Thread.sleep(10);
+        }
+    }
 
     /** The status of a GET, or -1 while nothing answers (the process is still starting). */
     public static int status(HttpClient http, URI uri) {

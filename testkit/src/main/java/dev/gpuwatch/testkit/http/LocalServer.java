@@ -10,8 +10,12 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -19,8 +23,9 @@ import java.util.concurrent.Executors;
 /**
  * The lifecycle shared by the local Slack and PagerDuty servers: a JDK HttpServer on 127.0.0.1 with one virtual
  * thread per request, a queue of programmed failures, and "down" (the listener closed, so connections are
- * refused, then reopened on the same port). Public because the servers live in packages of their own; what a
- * test calls is {@link #port}, {@link #failNext}, {@link #goDown}, {@link #comeBack} and {@link #close}.
+ * refused, then reopened on the same port), and a slow answer. Public because the servers live in packages of
+ * their own; what a test calls is {@link #port}, {@link #failNext}, {@link #goDown}, {@link #comeBack},
+ * {@link #answerAfter}, {@link #acted} and {@link #close}.
  */
 public abstract class LocalServer implements AutoCloseable {
 
@@ -29,6 +34,8 @@ public abstract class LocalServer implements AutoCloseable {
     private final Object lock = new Object();
     private final Deque<Failure> failures = new ArrayDeque<>();
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+    private final List<Instant> acted = new ArrayList<>();
+    private volatile Duration answerDelay = Duration.ZERO;
     private HttpServer server;
     private int port;
 
@@ -79,6 +86,37 @@ public abstract class LocalServer implements AutoCloseable {
         synchronized (lock) {
             if (server == null) {
                 bind(port);
+            }
+        }
+    }
+
+    /**
+     * From now on, a request that is taken (a message posted, an event recorded) is acted on at once and answered
+     * only {@code delay} later, as a slow target that has already done what it was asked before its caller hears
+     * back. Zero (the default) answers at once.
+     */
+    public final void answerAfter(Duration delay) {
+        answerDelay = delay;
+    }
+
+    /** When each taken request was acted on, in order: where a caller's at-least-once window starts. */
+    public final List<Instant> acted() {
+        synchronized (lock) {
+            return List.copyOf(acted);
+        }
+    }
+
+    /** Called by a server once it has acted on a request and before it answers: notes when, then waits. */
+    protected final void actedOn() {
+        synchronized (lock) {
+            acted.add(Instant.now());
+        }
+        Duration delay = answerDelay;
+        if (delay.isPositive()) {
+            try {
+                Thread.sleep(delay);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
         }
     }

@@ -157,6 +157,7 @@ public final class LocalPagerDutyServer extends LocalServer {
             }
         }
         ObjectNode ok = JSON.createObjectNode().put("status", "success").put("message", "Event processed").put("dedup_key", dedupKey);
+        actedOn();
         send(exchange, 202, "application/json", ok.toString());
     }
 

@@ -205,6 +205,7 @@ public final class LocalSlackServer extends LocalServer {
             response = JSON.createObjectNode().put("ok", true).put("channel", m.channel()).put("ts", ts);
             response.set("message", messageJson(m));
         }
+        actedOn();
         send(exchange, 200, "application/json; charset=utf-8", response.toString());
     }
 
@@ -237,6 +238,7 @@ public final class LocalSlackServer extends LocalServer {
                     .put("ts", updated.ts()).put("text", text);
             response.set("message", messageJson(updated));
         }
+        actedOn();
         send(exchange, 200, "application/json; charset=utf-8", response.toString());
     }
 
@@ -267,6 +269,7 @@ public final class LocalSlackServer extends LocalServer {
         synchronized (this) {
             messages.add(new Message(channelId(DEFAULT_CHANNEL), nextTs(), Optional.empty(), text, blocks, 0, "webhook"));
         }
+        actedOn();
         send(exchange, 200, "text/html", "ok");
     }
 

@@ -39,8 +39,10 @@ import org.slf4j.LoggerFactory;
  * enriches, calls {@link dev.gpuwatch.receiver.deliver.Channel#deliver} and records the outcome.
  *
  * <p>Delivery is at least once: if the process dies after a channel accepted a message and before the outcome
- * is committed, that message is sent again after the restart. The window is one store commit (milliseconds):
- * the outcome is queued for the writer the moment the channel returns.
+ * is committed, that message is sent again after the restart. The window is the whole call to the target plus
+ * the commit of its outcome (the outcome is queued for the writer the moment the channel returns, but the
+ * target may already have acted before it answers): at most the one message (or digest) each channel had in
+ * flight, sent again with the same delivery id (CrashDuplicatesTest measures it).
  */
 public final class Dispatcher implements AutoCloseable {
 
@@ -72,6 +74,8 @@ public final class Dispatcher implements AutoCloseable {
     private final Semaphore wakeups = new Semaphore(0);
     private final Thread loop;
     private volatile boolean running = true;
+    /** The loop ended without {@link #close}: nothing would be sent any more. */
+    private volatile boolean loopStopped;
 
     public Dispatcher(NotificationStore store, List<ConfiguredChannel> channels, Enricher enricher,
             DispatchSettings settings, ReceiverMetrics metrics, Clock clock, RandomGenerator random) {
@@ -111,6 +115,11 @@ public final class Dispatcher implements AutoCloseable {
         }
     }
 
+    /** Empty while deliveries go on; once the dispatch loop has ended without being closed, says so for /readyz. */
+    public Optional<String> stopped() {
+        return loopStopped ? Optional.of("dispatch loop stopped") : Optional.empty();
+    }
+
     /** Stops claiming; waits for the sends in progress so their outcomes are recorded before the store closes. */
     @Override
     public void close() {
@@ -130,8 +139,24 @@ public final class Dispatcher implements AutoCloseable {
      * Starts a worker for each idle channel with something due, then sleeps until the next retry, lease expiry or
      * pause ends, or until {@link #wake} (a commit added deliveries, a worker finished). A channel whose worker is
      * running is left to it: the worker claims until nothing is due and then wakes this loop.
+     *
+     * <p>An {@link Error} in one look (out of memory building the schedule) is one failed look: the next may well
+     * find memory again. Should the loop end anyway (an Error while handling one), it says so: a log line and
+     * {@link #stopped()}, which /readyz answers 503 with.
      */
     private void run() {
+        try {
+            loop();
+        } finally {
+            if (running) {
+                loopStopped = true;
+                LOG.error("dispatch loop stopped: nothing is delivered until the receiver restarts;"
+                        + " /readyz answers 503");
+            }
+        }
+    }
+
+    private void loop() {
         while (running) {
             try {
                 Instant now = clock.instant();
@@ -158,8 +183,8 @@ public final class Dispatcher implements AutoCloseable {
                 wakeups.drainPermits();
             } catch (InterruptedException e) {
                 return;
-            } catch (RuntimeException e) {
-                LOG.error("dispatch loop: {}", e.toString());
+            } catch (RuntimeException | Error e) {
+                LOG.error("dispatch loop failed, looking again in {}: {}", IDLE_POLL, e.toString());
                 sleepQuietly(IDLE_POLL);
             }
         }
@@ -172,7 +197,8 @@ public final class Dispatcher implements AutoCloseable {
         Thread worker = Thread.ofVirtual().name("deliver-" + channel).unstarted(() -> {
             try {
                 work(channel);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
+                // what it had claimed is claimable again when its lease expires; the loop starts a new worker
                 LOG.error("worker for {} stopped: {}", channel, e.toString());
             } finally {
                 workers.remove(Thread.currentThread());

@@ -2,6 +2,7 @@ package dev.gpuwatch.receiver.http;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gpuwatch.config.Durations;
 import dev.gpuwatch.receiver.ingest.IngestService;
 import dev.gpuwatch.receiver.metrics.ReceiverMetrics;
 import dev.gpuwatch.receiver.store.NotificationStore;
@@ -19,6 +20,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.ServerConnector;
@@ -40,17 +43,25 @@ public final class ReceiverHttp {
     /** The two answers of the hot path, serialised once. */
     private static final String ACCEPTED = "{\"status\":\"accepted\"}";
     private static final String DUPLICATE = "{\"status\":\"duplicate\"}";
+    /**
+     * How long a request may send nothing once its headers are in: Alertmanager writes a body at once, right
+     * after its headers, so a body idle this long is stalled, and the connection and its buffer are given back.
+     * The connector's own (longer) idle timeout still governs headers and keep-alive connections.
+     */
+    static final Duration BODY_IDLE_TIMEOUT = Duration.ofSeconds(10);
 
     private ReceiverHttp() {}
 
     /**
+     * @param stopped what has stopped for good (the store writer, the dispatch loop), if anything: /readyz names it
      * @param auth {@code ingest.auth}, for the API paths
      * @param maxBodyBytes larger bodies are refused with 413 while reading, before they are buffered
      * @param web {@code --web.config.file}: with TLS, the one connector on {@code host:port} is HTTPS; with
      *     {@code basic_auth_users}, every path needs one of them, as with exporter-toolkit
      */
-    public static Javalin create(IngestService ingest, NotificationStore store, ReceiverMetrics metrics,
-            Authenticator auth, long maxBodyBytes, Duration maxAge, Clock clock, WebConfig web, String host, int port) {
+    public static Javalin create(IngestService ingest, NotificationStore store, Supplier<Optional<String>> stopped,
+            ReceiverMetrics metrics, Authenticator auth, long maxBodyBytes, Duration maxAge, Clock clock, WebConfig web,
+            String host, int port) {
         return Javalin.create(config -> {
             config.concurrency.useVirtualThreads = true;
             config.startup.showJavalinBanner = false;
@@ -58,6 +69,7 @@ public final class ReceiverHttp {
             // buffer: a 32 KiB array per 23-byte acknowledgement was 18% of the receiver's allocation at 6,000
             // notifications/s (JFR), and so of its GC pauses. Larger results (/metrics) just take more copies.
             config.http.responseBufferSize = 4096;
+            config.jetty.modifyHttpConfiguration(http -> http.setIdleTimeout(BODY_IDLE_TIMEOUT.toMillis()));
             web.tls().ifPresent(tls -> httpsConnector(config, tls, host, port));
             web.basicAuth().ifPresent(users -> config.routes.before(ctx -> {
                 if (users.verifiedUser(Optional.ofNullable(ctx.header("Authorization"))).isEmpty()) {
@@ -79,7 +91,11 @@ public final class ReceiverHttp {
             config.routes.post("/api/v1/alerts", ctx -> receive(ctx, ingest, metrics, bodies, maxBodyBytes));
             config.routes.get("/healthz", ctx -> ctx.result("ok"));
             config.routes.get("/readyz", ctx -> {
-                if (store.writable() || store.probeWritable()) {
+                Optional<String> dead = stopped.get();
+                if (dead.isPresent()) {
+                    // not a passing state like a full disk: only a restart brings it back
+                    ctx.status(503).result(dead.get() + "; restart the receiver");
+                } else if (store.writable() || store.probeWritable()) {
                     ctx.result("ok");
                 } else {
                     ctx.status(503).result("store not writable");
@@ -153,8 +169,13 @@ public final class ReceiverHttp {
         try (InputStream in = ctx.req().getInputStream()) {
             body = bodies.read(in);
         } catch (IOException e) {
-            metrics.notification("rejected");
-            json(ctx, 400, error("body could not be read", ""));
+            // nothing says the payload is bad, and Alertmanager never retries a 4xx (only 5xx): try again later
+            String reason = isTimeout(e) ? "no data for " + Durations.format(BODY_IDLE_TIMEOUT)
+                    : "the connection ended";
+            metrics.notification("unavailable");
+            LOG.warn("request body not received in full remote={}: {}", ctx.ip(), reason);
+            ctx.header("Retry-After", "5");
+            json(ctx, 503, error("body not received in full: " + reason, ""));
             return;
         }
         switch (body) {
@@ -175,6 +196,15 @@ public final class ReceiverHttp {
                 }
             }
         }
+    }
+
+    private static boolean isTimeout(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof TimeoutException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static void answer(Context ctx, IngestService.Outcome outcome) {

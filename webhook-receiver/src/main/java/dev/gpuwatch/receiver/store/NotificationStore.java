@@ -80,6 +80,12 @@ public interface NotificationStore extends AutoCloseable {
     /** Tries a write that needs free space and rolls it back; updates {@link #writable()}. */
     boolean probeWritable();
 
+    /**
+     * What has stopped for good while the store is open (its writer thread ended), so that nothing can be
+     * written until a restart: /readyz names it. Empty while the store works or may work again (a full disk).
+     */
+    Optional<String> stopped();
+
     @Override
     void close();
 

@@ -56,6 +56,8 @@ public final class SqliteStore implements NotificationStore {
     private boolean dueAdded;
     private volatile boolean writable = true;
     private volatile boolean closed;
+    /** The writer thread ended while the store was open: nothing can be written until a restart. */
+    private volatile boolean writerStopped;
 
     /**
      * @param maxQueuedAppends appends waiting for the writer beyond this are answered OVERLOADED
@@ -138,7 +140,7 @@ public final class SqliteStore implements NotificationStore {
 
     @Override
     public CompletableFuture<AppendResult> append(NewNotification n) {
-        if (closed) {
+        if (closed || writerStopped) {
             return CompletableFuture.completedFuture(AppendResult.UNAVAILABLE);
         }
         if (queuedAppends.incrementAndGet() > maxQueuedAppends) {
@@ -146,7 +148,7 @@ public final class SqliteStore implements NotificationStore {
             return CompletableFuture.completedFuture(AppendResult.OVERLOADED);
         }
         Task<AppendResult> task = new Task<>(c -> insert(n), true);
-        queue.add(task);
+        enqueue(task);
         return task.future.handle((result, error) -> error == null ? result : AppendResult.UNAVAILABLE);
     }
 
@@ -444,7 +446,8 @@ public final class SqliteStore implements NotificationStore {
     private void wakeDispatcher() {
         try {
             onDeliveriesDue.run();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+            // the commit stands, and its callers hear so; the dispatcher still looks on its own within a second
             LOG.error("deliveries-due listener failed: {}", e.toString());
         }
     }
@@ -452,6 +455,11 @@ public final class SqliteStore implements NotificationStore {
     @Override
     public boolean writable() {
         return writable;
+    }
+
+    @Override
+    public Optional<String> stopped() {
+        return writerStopped ? Optional.of("store writer stopped") : Optional.empty();
     }
 
     @Override
@@ -499,7 +507,7 @@ public final class SqliteStore implements NotificationStore {
     // ---- writer ----
 
     @FunctionalInterface
-    private interface SqlWork<T> {
+    interface SqlWork<T> {
         T run(Connection connection) throws SQLException;
     }
 
@@ -523,37 +531,80 @@ public final class SqliteStore implements NotificationStore {
         }
     }
 
-    private <T> CompletableFuture<T> submit(SqlWork<T> work) {
+    /** Queues {@code work} for the writer; package-private so tests can hand it work that throws. */
+    <T> CompletableFuture<T> submit(SqlWork<T> work) {
         Task<T> task = new Task<>(work, false);
         if (closed) {
             task.future.completeExceptionally(new SQLException("store closed"));
         } else {
-            queue.add(task);
+            enqueue(task);
         }
         return task.future;
     }
 
+    /**
+     * Queues a task, or fails it when the writer has stopped. Checked after queueing, since the writer sets the
+     * flag before it empties the queue: either it finds this task or this thread finds the flag.
+     */
+    private void enqueue(Task<?> task) {
+        queue.add(task);
+        if (writerStopped) {
+            failQueued();
+        }
+    }
+
+    private void failQueued() {
+        Task<?> left;
+        while ((left = queue.poll()) != null) {
+            left.future.completeExceptionally(new SQLException("store writer stopped"));
+        }
+    }
+
+    /**
+     * Commits batch after batch until the store closes. An {@link Error} in one batch (out of memory in a large
+     * one, a stack overflow) fails that batch's callers (an append is answered 503, and Alertmanager retries)
+     * and the writer takes the next. Should the loop end anyway (an Error while handling one), it fails every
+     * waiting and later write at once rather than leaving callers waiting for a commit that never comes, and
+     * says so: a log line, {@link #writable()} false (the {@code store_writable} gauge) and {@link #stopped()}
+     * (/readyz).
+     */
     private void writeLoop() {
         List<Task<?>> batch = new ArrayList<>(MAX_BATCH);
-        while (!closed) {
-            try {
-                batch.add(queue.take());
-            } catch (InterruptedException e) {
-                return;
-            }
-            queue.drainTo(batch, MAX_BATCH - 1);
-            int appends = 0;
-            for (Task<?> t : batch) {
-                appends += t.append ? 1 : 0;
-            }
-            if (!commit(batch) && batch.size() > 1) {
-                // one bad task must not fail its neighbours: retry each alone, failing only those that fail
-                for (Task<?> t : batch) {
-                    commit(List.of(t));
+        try {
+            while (!closed) {
+                try {
+                    batch.add(queue.take());
+                } catch (InterruptedException e) {
+                    return;
+                }
+                queue.drainTo(batch, MAX_BATCH - 1);
+                try {
+                    if (!commit(batch) && batch.size() > 1) {
+                        // one bad task must not fail its neighbours: retry each alone, failing only those that fail
+                        for (Task<?> t : batch) {
+                            commit(List.of(t));
+                        }
+                    }
+                } catch (Error e) {
+                    // the callers first: should even the log line fail, none of them is left waiting
+                    batch.forEach(t -> t.future.completeExceptionally(e));
+                    rollback();
+                    LOG.error("store write failed, {} writes refused: {}", batch.size(), e.toString());
+                } finally {
+                    queuedAppends.addAndGet(-(int) batch.stream().filter(t -> t.append).count());
+                    batch.clear();
                 }
             }
-            queuedAppends.addAndGet(-appends);
-            batch.clear();
+        } finally {
+            if (!closed) {
+                writerStopped = true;
+                writable = false;
+                SQLException stopped = new SQLException("store writer stopped");
+                batch.forEach(t -> t.future.completeExceptionally(stopped));
+                failQueued();
+                LOG.error("store writer stopped: nothing is stored until the receiver restarts;"
+                        + " ingest and /readyz answer 503");
+            }
         }
     }
 

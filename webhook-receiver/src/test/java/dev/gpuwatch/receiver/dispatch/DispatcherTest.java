@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gpuwatch.receiver.Payloads;
+import dev.gpuwatch.receiver.Polling;
+import dev.gpuwatch.receiver.UnloggableError;
 import dev.gpuwatch.receiver.deliver.Channel;
 import dev.gpuwatch.receiver.deliver.Delivery;
 import dev.gpuwatch.receiver.deliver.DeliveryOutcome;
@@ -15,6 +17,8 @@ import dev.gpuwatch.receiver.metrics.ReceiverMetrics;
 import dev.gpuwatch.receiver.store.NotificationStore;
 import dev.gpuwatch.receiver.store.SqliteStore;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -28,6 +32,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.SplittableRandom;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -148,13 +153,7 @@ class DispatcherTest {
 
     /** Polls {@code condition} until it holds, for at most 20 s; shared by the dispatcher's delivery tests. */
     static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(10);
-        }
+        Polling.await(what, condition);
     }
 
     private long delivered() {
@@ -325,5 +324,48 @@ class DispatcherTest {
 
     private static String groupKey(String group) {
         return "{}:{alertname=\"" + group + "\"}";
+    }
+
+    /** The real store, except that the dispatch loop's first look at what is due throws {@code error}. */
+    private NotificationStore failingFirstLook(Error error, AtomicBoolean thrown) {
+        NotificationStore real = store;
+        return (NotificationStore) Proxy.newProxyInstance(NotificationStore.class.getClassLoader(),
+                new Class<?>[] {NotificationStore.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("nextDueByChannel") && thrown.compareAndSet(false, true)) {
+                        throw error;
+                    }
+                    try {
+                        return method.invoke(real, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+
+    private void startDispatcherOn(NotificationStore on) {
+        var settings = new DispatchSettings(Duration.ofHours(1), Duration.ofMillis(10), Duration.ofMillis(40),
+                Map.of("slack", 0.0), 10, Duration.ofMinutes(2));
+        dispatcher = new Dispatcher(on, List.of(new ConfiguredChannel(CHANNEL, "oncall", channel)),
+                CatalogEnricher.create(RunbookCatalog.defaults(), alertname -> {}), settings, metrics, clock,
+                new SplittableRandom(42));
+        dispatcher.start();
+    }
+
+    @Test
+    void anErrorInTheDispatchLoopIsOneFailedLookAndTheLoopGoesOn() throws Exception {
+        var thrown = new AtomicBoolean();
+        startDispatcherOn(failingFirstLook(new OutOfMemoryError("test: no memory for the schedule"), thrown));
+        await("the loop's first look", thrown::get);
+        append("A", "firing");
+        await("delivered by the loop that went on", () -> delivered() == 1);
+        assertEquals(Optional.empty(), dispatcher.stopped());
+    }
+
+    @Test
+    void aDispatchLoopThatStopsAnywaySaysSo() throws Exception {
+        var thrown = new AtomicBoolean();
+        startDispatcherOn(failingFirstLook(new UnloggableError(), thrown));
+        await("the loop to stop", () -> dispatcher.stopped().isPresent());
+        assertEquals(Optional.of("dispatch loop stopped"), dispatcher.stopped());
     }
 }

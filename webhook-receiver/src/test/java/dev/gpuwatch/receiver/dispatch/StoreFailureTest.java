@@ -209,6 +209,11 @@ class StoreFailureTest {
         }
 
         @Override
+        public Optional<String> stopped() {
+            return store.stopped();
+        }
+
+        @Override
         public void close() {
             store.close();
         }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gpuwatch.receiver.Payloads;
 import dev.gpuwatch.receiver.Receiver;
+import dev.gpuwatch.receiver.UnloggableError;
 import dev.gpuwatch.receiver.config.ConfigLoader;
 import dev.gpuwatch.receiver.store.SqliteStore;
 import java.io.IOException;
@@ -227,5 +228,27 @@ class ReceiverHttpTest {
         assertEquals(1, awaitDeliveries(1).size());
         String metrics = get("/metrics").body();
         assertTrue(metrics.contains("gpuwatch_receiver_notifications_total{outcome=\"unavailable\"} 1.0"), metrics);
+    }
+
+    @Test
+    void aStoreWriterThatStoppedAnswers503AtOnceAndReadyzNamesIt() throws Exception {
+        start(LOG_TO_FILE, OptionalLong.empty());
+        // the commit's wake-up throws an Error that fails again when logged: the writer loop cannot go on
+        receiver.store().onDeliveriesDue(() -> {
+            throw new UnloggableError();
+        });
+        byte[] body = Payloads.bytes(Payloads.notification("Lost", "firing", 1));
+        var request = HttpRequest.newBuilder(uri("/api/v1/alerts")).timeout(Duration.ofSeconds(20))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
+        var answer = http.send(request, HttpResponse.BodyHandlers.ofString());
+        assertEquals(503, answer.statusCode(), "an answer, not a wait for a writer that is gone");
+        assertEquals("{\"error\":\"store not writable\"}", answer.body());
+        assertEquals("5", answer.headers().firstValue("Retry-After").orElseThrow());
+        var again = http.send(request, HttpResponse.BodyHandlers.ofString());
+        assertEquals(503, again.statusCode());
+        var ready = get("/readyz");
+        assertEquals(503, ready.statusCode());
+        assertEquals("store writer stopped; restart the receiver", ready.body());
+        assertTrue(get("/metrics").body().contains("gpuwatch_receiver_store_writable 0.0"));
     }
 }

@@ -1,17 +1,26 @@
 package dev.gpuwatch.receiver.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gpuwatch.receiver.UnloggableError;
 import dev.gpuwatch.receiver.store.NotificationStore.AppendResult;
 import dev.gpuwatch.receiver.store.NotificationStore.NewNotification;
 import dev.gpuwatch.receiver.store.NotificationStore.Target;
 import java.nio.file.Path;
 import java.sql.DriverManager;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -215,6 +224,62 @@ class SqliteStoreTest {
             String text = plan.toString();
             org.junit.jupiter.api.Assertions.assertFalse(text.contains("SCAN notifications"), text);
             assertEquals(2, text.split("USING INDEX sqlite_autoindex_notifications_1", -1).length - 1, text);
+        }
+    }
+
+    @Test
+    void anErrorInOneWriteFailsThatWriteAndTheWriterGoesOn() throws Exception {
+        try (SqliteStore store = SqliteStore.open(dir.resolve("s.db"), 10, OptionalLong.empty())) {
+            var refused = store.submit(c -> {
+                throw new OutOfMemoryError("test: no memory for this batch");
+            });
+            var error = assertThrows(ExecutionException.class, () -> refused.get(10, TimeUnit.SECONDS));
+            assertEquals("test: no memory for this batch", error.getCause().getMessage());
+            assertEquals(AppendResult.ACCEPTED, store.append(notification("a", T0)).get(10, TimeUnit.SECONDS));
+            assertEquals(Optional.empty(), store.stopped());
+        }
+    }
+
+    @Test
+    void anErrorInTheWakeUpAfterACommitLeavesTheCommitAndTheWriter() throws Exception {
+        try (SqliteStore store = SqliteStore.open(dir.resolve("s.db"), 10, OptionalLong.empty())) {
+            var thrown = new AtomicBoolean();
+            // the listener runs on the writer thread, right after a commit
+            store.onDeliveriesDue(() -> {
+                if (thrown.compareAndSet(false, true)) {
+                    throw new OutOfMemoryError("test: no memory for the wake-up");
+                }
+            });
+            assertEquals(AppendResult.ACCEPTED, store.append(notification("a", T0)).get(10, TimeUnit.SECONDS),
+                    "committed before the listener failed");
+            assertTrue(thrown.get());
+            assertEquals(AppendResult.ACCEPTED, store.append(notification("b", T0)).get(10, TimeUnit.SECONDS));
+            assertEquals(2L, store.countByIntegration(NotificationStore.DeliveryStatus.PENDING).get("log"));
+            assertTrue(store.writable());
+        }
+    }
+
+    @Test
+    void aWriterThatStopsAnywayFailsEveryWriteAtOnceAndSaysSo() throws Exception {
+        try (SqliteStore store = SqliteStore.open(dir.resolve("s.db"), 10, OptionalLong.empty())) {
+            var gate = new CountDownLatch(1);
+            var doomed = store.submit(c -> {
+                try {
+                    gate.await();
+                } catch (InterruptedException e) {
+                    throw new SQLException(e);
+                }
+                throw new UnloggableError();
+            });
+            // queued behind the batch that ends the writer: it must not wait for a commit that never comes
+            var waiting = store.append(notification("queued", T0));
+            gate.countDown();
+            assertThrows(ExecutionException.class, () -> doomed.get(10, TimeUnit.SECONDS));
+            assertEquals(AppendResult.UNAVAILABLE, waiting.get(10, TimeUnit.SECONDS));
+            assertEquals(AppendResult.UNAVAILABLE, store.append(notification("later", T0)).get(10, TimeUnit.SECONDS));
+            assertEquals(Optional.of("store writer stopped"), store.stopped());
+            assertFalse(store.writable(), "the store_writable gauge reads 0");
+            assertFalse(store.probeWritable());
         }
     }
 }
