@@ -1,6 +1,7 @@
 package dev.gpuwatch.exporter.modelserver;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.gpuwatch.exporter.modelserver.adapter.MetricFamilies;
 import dev.gpuwatch.exporter.modelserver.adapter.PollFailure;
 import dev.gpuwatch.exporter.modelserver.adapter.ServerType;
 import dev.gpuwatch.exporter.modelserver.discovery.Endpoint;
@@ -61,22 +62,10 @@ final class Fingerprint {
         return Optional.empty();
     }
 
-    /** Triton first: its metrics port also carries vllm: series when it runs the vLLM backend. */
+    /** By the metric names only one server type uses; Triton's and TorchServe's metrics have a port of their own. */
     static Optional<Found> byMetricNames(Exposition e) {
-        List<String> names = List.copyOf(e.sampleNames());
-        if (names.stream().anyMatch(n -> n.startsWith("nv_inference_"))) {
-            return Optional.of(new Found(ServerType.TRITON, Role.METRICS));
-        }
-        if (names.stream().anyMatch(n -> n.startsWith("ts_inference_") || n.equals("Requests2XX"))) {
-            return Optional.of(new Found(ServerType.TORCHSERVE, Role.METRICS));
-        }
-        for (Map.Entry<String, ServerType> p : Map.of("vllm:", ServerType.VLLM, "sglang:", ServerType.SGLANG,
-                "tgi_", ServerType.TGI, "llamacpp:", ServerType.LLAMACPP).entrySet()) {
-            if (names.stream().anyMatch(n -> n.startsWith(p.getKey()))) {
-                return Optional.of(new Found(p.getValue(), Role.BOTH));
-            }
-        }
-        return Optional.empty();
+        return MetricFamilies.typeOf(e).map(t -> new Found(t,
+                t == ServerType.TRITON || t == ServerType.TORCHSERVE ? Role.METRICS : Role.BOTH));
     }
 
     /** The targets of one process tree, one per server type found on its ports. */

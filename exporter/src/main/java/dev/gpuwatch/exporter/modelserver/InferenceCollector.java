@@ -2,6 +2,7 @@ package dev.gpuwatch.exporter.modelserver;
 
 import dev.gpuwatch.exporter.scrape.Prerendered;
 import dev.gpuwatch.exporter.modelserver.adapter.InferenceMetric;
+import dev.gpuwatch.exporter.modelserver.adapter.Normalized;
 import dev.gpuwatch.exporter.modelserver.discovery.ContainerRef;
 import dev.gpuwatch.exporter.modelserver.kubernetes.KubernetesPods;
 import dev.gpuwatch.probe.GpuSnapshot;
@@ -40,6 +41,7 @@ final class InferenceCollector implements MultiCollector {
     static final String UP = "inference_target_up";
     static final String POLL_DURATION = "inference_target_poll_duration_seconds";
     static final String LAST_ERROR = "inference_target_last_error";
+    static final String PARTIAL = "inference_target_partial";
     static final String MODEL_GPU_MEMORY = "inference_model_gpu_memory_bytes";
     static final String CONTAINER_GPU_MEMORY = "inference_container_gpu_memory_bytes";
     static final String POD_GPU_MEMORY = "inference_pod_gpu_memory_bytes";
@@ -145,7 +147,7 @@ final class InferenceCollector implements MultiCollector {
 
     @Override
     public List<String> getPrometheusNames() {
-        List<String> names = new ArrayList<>(List.of(UP, POLL_DURATION, LAST_ERROR, MODEL_GPU_MEMORY,
+        List<String> names = new ArrayList<>(List.of(UP, POLL_DURATION, LAST_ERROR, PARTIAL, MODEL_GPU_MEMORY,
                 CONTAINER_GPU_MEMORY, POD_GPU_MEMORY));
         for (InferenceMetric m : InferenceMetric.values()) {
             names.add(m.prometheusName());
@@ -157,6 +159,7 @@ final class InferenceCollector implements MultiCollector {
         List<GaugeDataPointSnapshot> up = new ArrayList<>();
         List<GaugeDataPointSnapshot> duration = new ArrayList<>();
         List<GaugeDataPointSnapshot> error = new ArrayList<>();
+        List<GaugeDataPointSnapshot> partial = new ArrayList<>();
         for (TargetState s : all) {
             if (s.pollSeconds().isEmpty()) {
                 continue; // not polled yet: no claim either way
@@ -164,12 +167,17 @@ final class InferenceCollector implements MultiCollector {
             up.add(point(s.baseLabels(), s.up() ? 1 : 0));
             duration.add(point(s.baseLabels(), s.pollSeconds().get()));
             s.lastError().ifPresent(r -> error.add(point(s.baseLabels().add("reason", r.label()), 1)));
+            for (Normalized.Missing m : s.missing()) {
+                partial.add(point(s.baseLabels().add("part", m.part()).add("reason", m.reason().label()), 1));
+            }
         }
         List<MetricSnapshot> out = new ArrayList<>();
         out.add(Exposure.gauge(UP, "1 when the last poll of the model-server target succeeded.", up));
         out.add(Exposure.gauge(POLL_DURATION, "Duration of the last poll of the target, in seconds.", duration));
         out.add(Exposure.gauge(LAST_ERROR, "1 for the reason the last poll of the target failed; absent while it is up.",
                 error));
+        out.add(Exposure.gauge(PARTIAL, "1 for each part of an up target's poll that a secondary call could not give "
+                + "(part), with the reason; absent when the poll was complete.", partial));
         return out;
     }
 

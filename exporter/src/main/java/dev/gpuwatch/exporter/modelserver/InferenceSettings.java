@@ -7,6 +7,7 @@ import dev.gpuwatch.config.ByteSize;
 import dev.gpuwatch.config.ConfigException;
 import dev.gpuwatch.config.ConfigSource;
 import dev.gpuwatch.config.InvalidValue;
+import dev.gpuwatch.exporter.modelserver.adapter.CustomMapping;
 import dev.gpuwatch.exporter.modelserver.adapter.ServerType;
 import java.io.IOException;
 import java.net.URI;
@@ -42,7 +43,7 @@ public record InferenceSettings(List<TargetSettings> targets, Discovery discover
 
     /**
      * How targets are polled. {@code timeout} is the default per-target deadline (below a typical 10 s scrape
-     * timeout; further clamped below the smallest {@code X-Prometheus-Scrape-Timeout-Seconds} seen).
+     * timeout; further clamped below the {@code X-Prometheus-Scrape-Timeout-Seconds} of recent scrapes).
      */
     public record Polling(Duration interval, Duration timeout, long maxResponseBytes, int maxSeries,
             int maxLabelValueLength, boolean loraAdapters) {
@@ -82,9 +83,10 @@ public record InferenceSettings(List<TargetSettings> targets, Discovery discover
             "device", "lora", "reason", "gpu", "uuid", "le", "container_id", "pod_uid", "namespace", "pod",
             "container", "job", "instance");
 
-    /** One entry of {@code model_servers}, as the file writes it. */
+    /** One entry of {@code model_servers}, as the file writes it; {@code mapping} exactly for {@code type: custom}. */
     public record TargetEntry(String name, String type, String url, String metricsUrl, Duration timeout,
-            AuthorizationEntry authorization, Map<String, String> labels, Boolean loraAdapters) {
+            AuthorizationEntry authorization, Map<String, String> labels, Boolean loraAdapters,
+            CustomMapping mapping) {
         public TargetEntry {
             name = required("name", name);
             type = required("type", type);
@@ -95,6 +97,15 @@ public record InferenceSettings(List<TargetSettings> targets, Discovery discover
             }
             if (ServerType.parse(type).isEmpty()) {
                 throw InvalidValue.at("type", "expected one of " + ServerType.choices() + ", got \"" + type + "\"");
+            }
+            boolean custom = ServerType.parse(type).orElseThrow() == ServerType.CUSTOM;
+            if (custom && mapping == null) {
+                throw InvalidValue.at("mapping", "is required for type custom: which of the app's metrics feed "
+                        + "which inference_* series");
+            }
+            if (!custom && mapping != null) {
+                throw InvalidValue.at("mapping", "only for type custom; a " + ServerType.parse(type).orElseThrow()
+                        .label() + " target is read by its own adapter");
             }
             httpUrl("url", url);
             if (metricsUrl != null) {
@@ -212,7 +223,8 @@ public record InferenceSettings(List<TargetSettings> targets, Discovery discover
                     : TargetSettings.defaultMetricsUrl(type, url);
             targets.add(new TargetSettings(e.name(), type, url, metricsUrl,
                     requireNonNullElse(e.timeout(), polling.timeout()), authorization(e.authorization(), at, source),
-                    e.labels(), requireNonNullElse(e.loraAdapters(), polling.loraAdapters()), false));
+                    e.labels(), requireNonNullElse(e.loraAdapters(), polling.loraAdapters()), false,
+                    Optional.ofNullable(e.mapping())));
         }
         return new InferenceSettings(targets, discovery, polling, attribution);
     }

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
 
 /**
  * Polls one target and keeps the result of its last poll. One poller per target, on its own schedule, so a target
@@ -34,7 +35,7 @@ final class TargetPoller {
     /** @param published told after every poll result is published, on the polling thread */
     TargetPoller(TargetSettings target, HttpClient client, InferenceSettings.Polling polling,
             ScrapeTimeouts scrapeTimeouts, Runnable published) {
-        this(target, Adapters.forType(target.type()), client, polling, scrapeTimeouts, published);
+        this(target, Adapters.forType(target.type(), target.mapping()), client, polling, scrapeTimeouts, published);
     }
 
     /** With {@code adapter} instead of the target type's: for testing only (an adapter that throws). */
@@ -82,10 +83,11 @@ final class TargetPoller {
             }
             checkLabelValues(n);
             next = new TargetState(target, previous.baseLabels(), Exposure.prepare(n, previous.baseLabels()),
-                    n.models(), Optional.empty(), Optional.of(seconds(start)));
+                    n.models(), Optional.empty(), Optional.of(seconds(start)), n.missing());
             if (previous.lastError().isPresent()) {
                 LOG.log(Level.INFO, "model server " + target.name() + " is up again");
             }
+            logMissing(previous, next);
         } catch (PollFailure f) {
             next = down(previous, f.reason(), start);
             if (!previous.lastError().equals(next.lastError())) {
@@ -162,6 +164,21 @@ final class TargetPoller {
             throw new PollFailure(Reason.LABEL_TOO_LONG, target.name() + ": the value of label " + label
                     + " is longer than " + limit + " bytes");
         }
+    }
+
+    /** Logs when the set of missing parts (and their reasons) changes, not on every poll. */
+    private void logMissing(TargetState previous, TargetState next) {
+        List<String> before = previous.missing().stream().map(m -> m.part() + " (" + m.reason().label() + ")").toList();
+        List<String> now = next.missing().stream().map(m -> m.part() + " (" + m.reason().label() + ")").toList();
+        if (before.equals(now)) {
+            return;
+        }
+        if (now.isEmpty()) {
+            LOG.log(Level.INFO, "model server " + target.name() + " answers every part again");
+            return;
+        }
+        LOG.log(Level.WARNING, "model server " + target.name() + " is up without " + String.join(", ", now) + ": "
+                + next.missing().stream().map(Normalized.Missing::message).collect(Collectors.joining("; ")));
     }
 
     private static double seconds(long startNanos) {

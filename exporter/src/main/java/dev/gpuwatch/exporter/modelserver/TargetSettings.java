@@ -1,5 +1,6 @@
 package dev.gpuwatch.exporter.modelserver;
 
+import dev.gpuwatch.exporter.modelserver.adapter.CustomMapping;
 import dev.gpuwatch.exporter.modelserver.adapter.ServerType;
 import java.net.URI;
 import java.time.Duration;
@@ -14,6 +15,8 @@ import java.util.Optional;
  * @param metricsUrl    its Prometheus endpoint; empty for Ollama, which has none
  * @param authorization the whole {@code Authorization} header value, never logged
  * @param labels        extra labels added to each of the target's series
+ * @param mapping       how a {@code custom} target's metrics feed the {@code inference_*} family; present exactly
+ *                      for {@code custom}, which only the configuration names (discovery finds no custom target)
  */
 public record TargetSettings(
         String name,
@@ -24,10 +27,23 @@ public record TargetSettings(
         Optional<String> authorization,
         Map<String, String> labels,
         boolean loraAdapters,
-        boolean discovered) {
+        boolean discovered,
+        Optional<CustomMapping> mapping) {
 
     public TargetSettings {
         labels = Map.copyOf(labels);
+        if ((type == ServerType.CUSTOM) != mapping.isPresent()) {
+            throw new IllegalArgumentException(name + ": a mapping goes with type custom, and only with it");
+        }
+        if (discovered && type == ServerType.CUSTOM) {
+            throw new IllegalArgumentException(name + ": discovery cannot know a custom target's mapping");
+        }
+    }
+
+    /** A target of a built-in type. */
+    public TargetSettings(String name, ServerType type, URI url, Optional<URI> metricsUrl, Duration timeout,
+            Optional<String> authorization, Map<String, String> labels, boolean loraAdapters, boolean discovered) {
+        this(name, type, url, metricsUrl, timeout, authorization, labels, loraAdapters, discovered, Optional.empty());
     }
 
     /**
@@ -50,6 +66,6 @@ public record TargetSettings(
         return "TargetSettings[name=" + name + ", type=" + type.label() + ", url=" + url + ", metricsUrl="
                 + metricsUrl.map(URI::toString).orElse("none") + ", timeout=" + timeout + ", authorization="
                 + (authorization.isPresent() ? "<set>" : "none") + ", labels=" + labels + ", loraAdapters="
-                + loraAdapters + ", discovered=" + discovered + "]";
+                + loraAdapters + ", discovered=" + discovered + mapping.map(m -> ", mapping=" + m).orElse("") + "]";
     }
 }

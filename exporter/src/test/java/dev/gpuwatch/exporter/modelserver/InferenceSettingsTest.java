@@ -126,8 +126,8 @@ class InferenceSettingsTest {
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
         "model_servers: {a: 1}|:1: model_servers: expected a list",
-        "model_servers:\\n  - name: a\\n    type: vllm\\n    url: http://x\\n    colour: red|:5: model_servers[0].colour: unknown key (known keys: authorization, labels, lora_adapters, metrics_url, name, timeout, type, url)",
-        "model_servers:\\n  - name: a\\n    type: nginx\\n    url: http://x|:3: model_servers[0].type: expected one of vllm, sglang, tgi, triton, torchserve, ollama, llamacpp, got \"nginx\"",
+        "model_servers:\\n  - name: a\\n    type: vllm\\n    url: http://x\\n    colour: red|:5: model_servers[0].colour: unknown key (known keys: authorization, labels, lora_adapters, mapping, metrics_url, name, timeout, type, url)",
+        "model_servers:\\n  - name: a\\n    type: nginx\\n    url: http://x|:3: model_servers[0].type: expected one of vllm, sglang, tgi, triton, torchserve, ollama, llamacpp, custom, got \"nginx\"",
         "model_servers:\\n  - name: a\\n    type: vllm\\n    url: ftp://x|:4: model_servers[0].url: expected an http:// or https:// URL with a host, got \"ftp://x\"",
         "model_servers:\\n  - name: a\\n    type: vllm|:2: model_servers[0].url: is required",
         "model_servers:\\n  - {name: a, type: vllm, url: 'http://x'}\\n  - {name: a, type: tgi, url: 'http://y'}|:3: model_servers[1].name: duplicate target name \"a\"",

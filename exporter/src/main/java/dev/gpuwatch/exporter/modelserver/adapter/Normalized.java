@@ -13,7 +13,8 @@ import java.util.TreeSet;
 /**
  * What one poll of one target produced, already in the normalised family: immutable. Labels here are the
  * per-series ones ({@code model} and {@code outcome}/{@code state}/{@code device}/{@code lora}); the collector adds
- * {@code target}, {@code server} and the target's own labels.
+ * {@code target}, {@code server} and the target's own labels. {@link #missing()} names the parts a secondary
+ * endpoint should have given but did not: the target is up with what its primary endpoint gave.
  */
 public final class Normalized {
     /** A gauge or counter value. */
@@ -23,14 +24,22 @@ public final class Normalized {
     public record Histogram(InferenceMetric metric, Map<String, String> labels, double[] upperBounds,
             long[] cumulativeCounts, double sum) {}
 
+    /**
+     * A part of the poll that is missing because its secondary call failed. {@code part} is one of a fixed set per
+     * adapter (the {@code part} label of {@code inference_target_partial}); {@code message} is for the log only.
+     */
+    public record Missing(String part, PollFailure.Reason reason, String message) {}
+
     private final List<Value> values;
     private final List<Histogram> histograms;
     private final Set<String> models;
+    private final List<Missing> missing;
 
-    private Normalized(List<Value> values, List<Histogram> histograms, Set<String> models) {
+    private Normalized(List<Value> values, List<Histogram> histograms, Set<String> models, List<Missing> missing) {
         this.values = List.copyOf(values);
         this.histograms = List.copyOf(histograms);
         this.models = Collections.unmodifiableSet(new TreeSet<>(models));
+        this.missing = List.copyOf(missing);
     }
 
     public List<Value> values() {
@@ -46,6 +55,11 @@ public final class Normalized {
         return models;
     }
 
+    /** The parts this poll lacks, by part name; empty when every call succeeded. */
+    public List<Missing> missing() {
+        return missing;
+    }
+
     public static Builder builder() {
         return new Builder();
     }
@@ -58,6 +72,7 @@ public final class Normalized {
         private final Map<Key, double[]> values = new LinkedHashMap<>();
         private final Map<Key, Histogram> histograms = new LinkedHashMap<>();
         private final Set<String> models = new TreeSet<>();
+        private final Map<String, Missing> missing = new TreeMap<>();
 
         private record Key(InferenceMetric metric, Map<String, String> labels) {}
 
@@ -136,6 +151,15 @@ public final class Normalized {
                     extraLabels);
         }
 
+        /**
+         * Marks {@code part} missing because a secondary call failed with {@code failure}; the first failure of a
+         * part in a poll is the one kept (several models' calls can fail for the same part).
+         */
+        public Builder missing(String part, PollFailure failure) {
+            missing.putIfAbsent(part, new Missing(part, failure.reason(), failure.getMessage()));
+            return this;
+        }
+
         /** Records a model the target serves even when it reports no series for it. */
         public Builder model(String model) {
             if (!model.isEmpty()) {
@@ -162,7 +186,7 @@ public final class Normalized {
         public Normalized build() {
             List<Value> v = new ArrayList<>();
             values.forEach((k, d) -> v.add(new Value(k.metric(), k.labels(), d[0])));
-            return new Normalized(v, new ArrayList<>(histograms.values()), models);
+            return new Normalized(v, new ArrayList<>(histograms.values()), models, new ArrayList<>(missing.values()));
         }
     }
 }

@@ -4,7 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 /**
  * Ollama has no metrics endpoint; {@code GET /api/ps} lists the loaded models with their size and the part of it
- * in GPU memory. A listed model is loaded, hence ready; an unloaded model is simply not listed.
+ * in GPU memory. A listed model is loaded, hence ready; an unloaded model is simply not listed. That one call is
+ * the target's primary read, so there is no secondary part to mark missing: when it fails the target is down.
  */
 final class OllamaAdapter implements ServerAdapter {
 

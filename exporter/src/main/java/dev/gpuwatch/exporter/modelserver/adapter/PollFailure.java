@@ -22,6 +22,11 @@ public final class PollFailure extends Exception {
         BAD_CONTENT_TYPE,
         /** An answer that does not parse as the text format or the expected JSON. */
         PARSE_ERROR,
+        /**
+         * An answer that parses but carries none of the configured type's series: a server of another type (the
+         * log names which) or no model server at all answers there.
+         */
+        WRONG_TYPE,
         /** An answer larger than the response size limit; reading stopped at the limit. */
         TOO_LARGE,
         /** More series than the series limit; reading stopped at the limit. */

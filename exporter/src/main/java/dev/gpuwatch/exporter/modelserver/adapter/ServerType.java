@@ -5,7 +5,11 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.stream.Collectors;
 
-/** The model servers gpuwatch reads; {@link #label()} is the {@code server} label and the config's {@code type}. */
+/**
+ * The model servers gpuwatch reads; {@link #label()} is the {@code server} label and the config's {@code type}.
+ * {@link #CUSTOM} is any other application with a Prometheus endpoint, read through the mapping its target
+ * configures ({@link CustomMapping}); discovery never finds one.
+ */
 public enum ServerType {
     VLLM("vllm"),
     SGLANG("sglang"),
@@ -13,7 +17,8 @@ public enum ServerType {
     TRITON("triton"),
     TORCHSERVE("torchserve"),
     OLLAMA("ollama"),
-    LLAMACPP("llamacpp");
+    LLAMACPP("llamacpp"),
+    CUSTOM("custom");
 
     private final String label;
 

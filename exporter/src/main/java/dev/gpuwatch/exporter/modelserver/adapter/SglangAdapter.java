@@ -13,6 +13,7 @@ final class SglangAdapter implements ServerAdapter {
     @Override
     public Normalized poll(Fetcher fetcher, AdapterOptions options) throws PollFailure {
         Exposition e = fetcher.metrics();
+        MetricFamilies.expect(e, ServerType.SGLANG);
         Normalized.Builder out = Normalized.builder();
         Prom.values(e, "sglang:num_running_reqs", InferenceMetric.REQUESTS_RUNNING, MODEL, out);
         Prom.values(e, "sglang:num_queue_reqs", InferenceMetric.REQUESTS_WAITING, MODEL, out);

@@ -6,7 +6,8 @@ import dev.gpuwatch.exporter.modelserver.exposition.Sample;
 
 /**
  * Text Generation Inference: {@code /metrics} carries no model label, so the model comes from {@code GET /info}
- * ({@code model_id}, a launch argument); when /info fails the series keep no {@code model} label. Token counters
+ * ({@code model_id}, a launch argument); when /info fails the series keep no {@code model} label and part
+ * {@code info} is marked missing. Token counters
  * are the sums of the per-request token-count histograms. Counters are read with or without a {@code _total}
  * suffix (the Rust exporter's versions differ).
  */
@@ -15,8 +16,9 @@ final class TgiAdapter implements ServerAdapter {
     @Override
     public Normalized poll(Fetcher fetcher, AdapterOptions options) throws PollFailure {
         Exposition e = fetcher.metrics();
-        Prom.ModelOf model = Prom.fixed(modelId(fetcher));
+        MetricFamilies.expect(e, ServerType.TGI);
         Normalized.Builder out = Normalized.builder();
+        Prom.ModelOf model = Prom.fixed(modelId(fetcher, out));
         Prom.values(e, "tgi_batch_current_size", InferenceMetric.REQUESTS_RUNNING, model, out);
         Prom.values(e, "tgi_queue_size", InferenceMetric.REQUESTS_WAITING, model, out);
         for (Sample s : e.samples(Prom.firstPresent(e, "tgi_request_success", "tgi_request_success_total"))) {
@@ -41,11 +43,12 @@ final class TgiAdapter implements ServerAdapter {
         return out.build();
     }
 
-    private static String modelId(Fetcher fetcher) {
+    private static String modelId(Fetcher fetcher, Normalized.Builder out) {
         try {
             JsonNode info = fetcher.getJson("/info");
             return info.path("model_id").asText("");
         } catch (PollFailure f) {
+            out.missing("info", f);
             return "";
         }
     }

@@ -11,7 +11,9 @@ import java.util.Map;
 /**
  * TorchServe: the metrics API (port 8082, {@code metrics_mode=prometheus}) and the management API (port 8081).
  * Latencies are cumulative microsecond counters, turned into +Inf-only histograms whose count is
- * {@code ts_inference_requests_total}. The queue and the workers' state come from describing each model.
+ * {@code ts_inference_requests_total}. The queue and the workers' state come from describing each model on the
+ * management API: secondary calls, so when the list fails (part {@code models}) or a model's description does (part
+ * {@code model_description}; the other models are still described) the target is up with the metrics' series.
  */
 final class TorchServeAdapter implements ServerAdapter {
     private static final Prom.ModelOf MODEL = Prom.label("model_name");
@@ -21,6 +23,7 @@ final class TorchServeAdapter implements ServerAdapter {
     @Override
     public Normalized poll(Fetcher fetcher, AdapterOptions options) throws PollFailure {
         Exposition e = fetcher.metrics();
+        MetricFamilies.expect(e, ServerType.TORCHSERVE);
         Normalized.Builder out = Normalized.builder();
         Map<String, Double> requests = new HashMap<>();
         for (Sample s : e.samples("ts_inference_requests_total")) {
@@ -35,17 +38,25 @@ final class TorchServeAdapter implements ServerAdapter {
             out.countAndSum(InferenceMetric.QUEUE_DURATION, model, requests.getOrDefault(model, 0.0), s.value() / 1e6);
         }
 
-        JsonNode models = fetcher.getJson("/models?limit=" + MAX_MODELS).path("models");
-        if (!models.isArray()) {
-            throw new PollFailure(PollFailure.Reason.PARSE_ERROR, "/models has no models array");
+        JsonNode models;
+        try {
+            models = fetcher.getJson("/models?limit=" + MAX_MODELS).path("models");
+            if (!models.isArray()) {
+                throw new PollFailure(PollFailure.Reason.PARSE_ERROR, "/models has no models array");
+            }
+        } catch (PollFailure f) {
+            return out.missing("models", f).build();
         }
         for (JsonNode m : models) {
             String name = m.path("modelName").asText("");
             if (name.isEmpty()) {
                 continue;
             }
-            JsonNode versions = fetcher.getJson("/models/" + URLEncoder.encode(name, StandardCharsets.UTF_8));
-            describe(name, versions, out);
+            try {
+                describe(name, fetcher.getJson("/models/" + URLEncoder.encode(name, StandardCharsets.UTF_8)), out);
+            } catch (PollFailure f) {
+                out.missing("model_description", f);
+            }
         }
         return out.build();
     }

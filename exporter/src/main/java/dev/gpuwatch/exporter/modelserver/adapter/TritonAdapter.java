@@ -12,8 +12,10 @@ import java.util.Set;
 
 /**
  * Triton Inference Server, with TensorRT-LLM's batch-manager metrics when its backend is loaded. Three reads per
- * poll: the Prometheus endpoint (port 8002 by default), {@code GET /v2/models/stats} and
- * {@code POST /v2/repository/index} on the HTTP API (port 8000).
+ * poll: the Prometheus endpoint (port 8002 by default), then, secondary, {@code GET /v2/models/stats} (part
+ * {@code model_stats}) and {@code POST /v2/repository/index} (part {@code repository_index}) on the HTTP API (port
+ * 8000). Only the metrics are required: with the HTTP API unreachable (only the metrics port exposed, say) the
+ * target is up with the metrics' series and the parts marked missing.
  *
  * <p>Triton keeps latencies as cumulative sums, not histograms; the statistics API gives each sum with its exact
  * count ({@code {count, ns}}), so the duration histograms come from there, with only the +Inf bucket.
@@ -25,8 +27,7 @@ final class TritonAdapter implements ServerAdapter {
     @Override
     public Normalized poll(Fetcher fetcher, AdapterOptions options) throws PollFailure {
         Exposition e = fetcher.metrics();
-        JsonNode stats = fetcher.getJson("/v2/models/stats");
-        JsonNode index = fetcher.postJson("/v2/repository/index", "{}");
+        MetricFamilies.expect(e, ServerType.TRITON);
         Normalized.Builder out = Normalized.builder();
 
         // TensorRT-LLM's own queue is the one that fills; Triton's pending count stays near 0 for its models.
@@ -60,7 +61,12 @@ final class TritonAdapter implements ServerAdapter {
             }
         }
 
-        Set<String> memoryFromStats = statistics(stats, out);
+        Set<String> memoryFromStats = Set.of();
+        try {
+            memoryFromStats = statistics(fetcher.getJson("/v2/models/stats"), out);
+        } catch (PollFailure f) {
+            out.missing("model_stats", f); // no durations; memory from the TensorRT-LLM metrics where there are any
+        }
         for (Sample s : e.samples("nv_trt_llm_runtime_memory_metrics")) {
             String model = MODEL.apply(s.labels());
             if (!memoryFromStats.contains(model)) {
@@ -72,11 +78,18 @@ final class TritonAdapter implements ServerAdapter {
                 out.value(InferenceMetric.MODEL_MEMORY, model, s.value(), "device", device);
             }
         }
-        repository(index, out);
+        try {
+            repository(fetcher.postJson("/v2/repository/index", "{}"), out);
+        } catch (PollFailure f) {
+            out.missing("repository_index", f);
+        }
         return out.build();
     }
 
-    /** Durations from {@code /v2/models/stats}; returns the models that report their own memory usage. */
+    /**
+     * Durations from {@code /v2/models/stats}; returns the models that report their own memory usage. Checks the
+     * shape before adding anything, so a refused answer adds no series.
+     */
     private static Set<String> statistics(JsonNode stats, Normalized.Builder out) throws PollFailure {
         JsonNode list = stats.path("model_stats");
         if (!list.isArray()) {

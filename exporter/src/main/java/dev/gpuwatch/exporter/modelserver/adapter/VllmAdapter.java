@@ -15,6 +15,7 @@ final class VllmAdapter implements ServerAdapter {
     @Override
     public Normalized poll(Fetcher fetcher, AdapterOptions options) throws PollFailure {
         Exposition e = fetcher.metrics();
+        MetricFamilies.expect(e, ServerType.VLLM);
         Normalized.Builder out = Normalized.builder();
         Prom.values(e, "vllm:num_requests_running", InferenceMetric.REQUESTS_RUNNING, MODEL, out);
         Prom.values(e, "vllm:num_requests_waiting", InferenceMetric.REQUESTS_WAITING, MODEL, out);

@@ -54,6 +54,11 @@ public final class Exposition {
         return byName.keySet();
     }
 
+    /** Every family declared by a {@code # TYPE} line, with samples or without (a server before its first request). */
+    public java.util.Set<String> declaredFamilies() {
+        return types.keySet();
+    }
+
     /** A classic histogram: sorted upper bounds ending in +Inf, cumulative counts, sum. */
     public record Histogram(Map<String, String> labels, double[] upperBounds, double[] cumulativeCounts, double sum) {
         public double count() {
