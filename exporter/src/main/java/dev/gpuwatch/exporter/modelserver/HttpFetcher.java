@@ -2,6 +2,7 @@ package dev.gpuwatch.exporter.modelserver;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -43,8 +44,15 @@ import java.util.zip.ZipException;
 final class HttpFetcher implements Fetcher {
     /** Nesting deeper than this is no model server's answer; the limit keeps Jackson's recursion short. */
     private static final int MAX_JSON_DEPTH = 64;
+    /**
+     * A JSON answer is read into a tree, which costs tens of bytes per token, so the byte limit alone would let a
+     * 16 MiB answer of small tokens take several times the exporter's heap. 50,000 tokens (a tree of a few MiB)
+     * is Triton's statistics for hundreds of models; Ollama's and TorchServe's answers are far smaller.
+     */
+    static final long MAX_JSON_TOKENS = 50_000;
     private static final ObjectMapper JSON = new ObjectMapper(JsonFactory.builder()
-            .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_JSON_DEPTH).build())
+            .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_JSON_DEPTH)
+                    .maxTokenCount(MAX_JSON_TOKENS).build())
             .build());
     private static final String ACCEPT_TEXT = "text/plain;version=0.0.4;q=1,*/*;q=0.1";
 
@@ -106,6 +114,11 @@ final class HttpFetcher implements Fetcher {
                 throw new PollFailure(Reason.BAD_CONTENT_TYPE, uri + " answered " + body.contentType().orElse(""));
             }
             return JSON.readTree(body.stream());
+        } catch (StreamConstraintsException e) {
+            // Jackson says which constraint in its message only; the token count is a size, the depth a shape
+            boolean tokens = e.getOriginalMessage().startsWith("Token count");
+            throw new PollFailure(tokens ? Reason.TOO_LARGE : Reason.PARSE_ERROR, uri + ": "
+                    + (tokens ? "more than " + MAX_JSON_TOKENS + " JSON tokens" : e.getOriginalMessage()));
         } catch (JsonProcessingException e) {
             throw new PollFailure(Reason.PARSE_ERROR, uri + ": not JSON: " + e.getOriginalMessage());
         } catch (IOException e) {

@@ -217,6 +217,22 @@ class BoundedPollTest {
     }
 
     @Test
+    void jsonOfManySmallTokensStopsAtTheTokenLimitWithinTheSizeLimit() throws Exception {
+        // 12,000 models of 6 tokens each: 280 KB, inside this test's 1 MiB byte limit, but past the token limit
+        String ps = "{\"models\":[" + "{\"name\":\"m\",\"size\":1},".repeat(12_000) + "{\"name\":\"m\"}]}";
+        assertTrue(ps.length() < 1 << 20);
+        assertEquals(Optional.of(Reason.TOO_LARGE), poll(ServerType.OLLAMA, (method, path, out) ->
+                FakeHttp.respond(out, 200, "application/json", ps)).lastError());
+    }
+
+    @Test
+    void jsonNestedTooDeepIsAParseError() throws Exception {
+        String ps = "{\"models\":" + "[".repeat(100) + "]".repeat(100) + "}";
+        assertEquals(Optional.of(Reason.PARSE_ERROR), poll(ServerType.OLLAMA, (method, path, out) ->
+                FakeHttp.respond(out, 200, "application/json", ps)).lastError());
+    }
+
+    @Test
     void aTricklingBodyEndsAtTheDeadline() throws Exception {
         // the headers at once, then a byte now and then: never a complete body within the 500 ms deadline
         assertEquals(Optional.of(Reason.TIMEOUT), poll((method, path, out) -> {
