@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -205,7 +206,12 @@ class PollFaultsTest {
         TargetPoller p = m.poller("t").orElseThrow();
         assertEquals(Optional.of(Reason.CONNECTION_ERROR), p.pollOnce().lastError());
         dying.close();
-        assertEquals(Optional.of(Reason.CONNECTION_REFUSED), p.pollOnce().lastError());
+        // While it is away the port refuses; a connection the kernel had already queued for the closing listener
+        // is reset instead (seen on a loaded machine). Either is the server being away, and down.
+        TargetState away = p.pollOnce();
+        assertFalse(away.up());
+        assertTrue(Set.of(Reason.CONNECTION_REFUSED, Reason.CONNECTION_ERROR).contains(away.lastError().orElseThrow()),
+                away.lastError().toString());
         FakeHttp back = new FakeHttp(port, (method, path, out) -> FakeHttp.respond(out, 200, "text/plain", GOOD));
         closing.add(back);
         assertTrue(p.pollOnce().up());
