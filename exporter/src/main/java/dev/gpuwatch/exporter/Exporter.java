@@ -36,8 +36,18 @@ public final class Exporter implements AutoCloseable {
     /** What the collectors of the exporter read, for code that adds its own collectors (model servers). */
     public record Context(ExporterConfig config, Supplier<List<GpuSnapshot>> gpus, InstantSource clock) {}
 
-    /** Extra collectors and what closes them; see {@link ExporterMain#collectors}. */
-    public record Extension(List<NamedCollector> collectors, List<AutoCloseable> resources) {}
+    /**
+     * Extra collectors, what closes them, and their readiness checks (each names a problem or is empty; see
+     * {@link Health#withChecks}); see {@link ExporterMain#collectors}.
+     */
+    public record Extension(List<NamedCollector> collectors, List<AutoCloseable> resources,
+            List<Supplier<Optional<String>>> readiness) {
+        public Extension {
+            collectors = List.copyOf(collectors);
+            resources = List.copyOf(resources);
+            readiness = List.copyOf(readiness);
+        }
+    }
 
     private final Optional<GpuProbe> probe;
     private final Optional<Sampler> sampler;
@@ -104,6 +114,7 @@ public final class Exporter implements AutoCloseable {
             throw e;
         }
         List<AutoCloseable> resources = new ArrayList<>(extension.resources());
+        health = health.withChecks(extension.readiness());
         PrometheusRegistry registry = new PrometheusRegistry();
         Optional<Sampler> sampled = sampler;
         registry.register(new InstrumentedCollectors(extension.collectors(),

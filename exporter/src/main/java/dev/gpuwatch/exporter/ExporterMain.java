@@ -118,7 +118,7 @@ public final class ExporterMain {
         ModelServers inference = ModelServers.open(context.config().modelServers(), context.gpus());
         collectors.add(new NamedCollector("inference", inference.collector()));
         resources.add(inference);
-        return new Exporter.Extension(collectors, resources);
+        return new Exporter.Extension(collectors, resources, List.of(inference::notReady));
     }
 
     /** Opens the configured backend through {@link GpuProbes}, the one way probes are opened. */

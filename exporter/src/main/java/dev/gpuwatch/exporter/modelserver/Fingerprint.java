@@ -29,8 +29,9 @@ final class Fingerprint {
     record Found(ServerType type, Role role) {}
 
     private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(1);
-    private static final long PROBE_BYTES = 8L << 20;
-    private static final int PROBE_SERIES = 100_000;
+    /** The polling defaults: a probe of an unknown port must fit the heap as a poll does (docs/model-servers.md). */
+    private static final long PROBE_BYTES = InferenceSettings.DEFAULT_MAX_BYTES;
+    private static final int PROBE_SERIES = InferenceSettings.DEFAULT_MAX_SERIES;
 
     private Fingerprint() {}
 
@@ -114,7 +115,8 @@ final class Fingerprint {
         TargetSettings t = new TargetSettings("fingerprint", ServerType.VLLM, base,
                 Optional.of(base.resolve("/metrics")), PROBE_TIMEOUT, Optional.empty(), Map.of(), false, true);
         try {
-            return Optional.of(probe.run(new HttpFetcher(client, t, PROBE_TIMEOUT, PROBE_BYTES, PROBE_SERIES)));
+            return Optional.of(probe.run(new HttpFetcher(client, t, PROBE_TIMEOUT, PROBE_BYTES, PROBE_SERIES,
+                    InferenceSettings.DEFAULT_MAX_LABEL_VALUE_BYTES)));
         } catch (PollFailure f) {
             return Optional.empty();
         }

@@ -46,7 +46,13 @@ public record InferenceSettings(List<TargetSettings> targets, Discovery discover
      * timeout; further clamped below the {@code X-Prometheus-Scrape-Timeout-Seconds} of recent scrapes).
      */
     public record Polling(Duration interval, Duration timeout, long maxResponseBytes, int maxSeries,
-            boolean loraAdapters) {}
+            int maxLabelValueLength, boolean loraAdapters) {
+        /** With the default label-value limit. */
+        public Polling(Duration interval, Duration timeout, long maxResponseBytes, int maxSeries,
+                boolean loraAdapters) {
+            this(interval, timeout, maxResponseBytes, maxSeries, DEFAULT_MAX_LABEL_VALUE_BYTES, loraAdapters);
+        }
+    }
 
     /** Finding model servers from the processes that hold GPU memory. */
     public record Discovery(boolean enabled, Duration interval, Path procRoot) {}
@@ -65,6 +71,10 @@ public record InferenceSettings(List<TargetSettings> targets, Discovery discover
     static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(3);
     static final long DEFAULT_MAX_BYTES = 16L << 20;
     static final int DEFAULT_MAX_SERIES = 10_000;
+    /** Prometheus has no default; 1 KiB holds any real model name, path or version, and bounds each copy. */
+    static final int DEFAULT_MAX_LABEL_VALUE_BYTES = 1 << 10;
+    /** A model name longer than this is no name; the line buffer grows with the limit (4 values a line). */
+    private static final long MAX_LABEL_VALUE_BYTES = 1L << 20;
     private static final Path SERVICE_ACCOUNT = Path.of("/var/run/secrets/kubernetes.io/serviceaccount");
     private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.:-]{0,127}");
     private static final Pattern LABEL = Pattern.compile("[a-zA-Z_][a-zA-Z0-9_]*");
@@ -130,8 +140,8 @@ public record InferenceSettings(List<TargetSettings> targets, Discovery discover
 
     /** The {@code model_server_discovery} section, as the file writes it; every key has its default here. */
     public record DiscoveryEntry(Boolean enabled, Duration interval, String procRoot, Duration pollInterval,
-            Duration timeout, ByteSize maxResponseBytes, Integer maxSeries, Boolean loraAdapters,
-            Boolean containerLabels, KubernetesEntry kubernetes) {
+            Duration timeout, ByteSize maxResponseBytes, Integer maxSeries, ByteSize maxLabelValueLength,
+            Boolean loraAdapters, Boolean containerLabels, KubernetesEntry kubernetes) {
         public DiscoveryEntry {
             enabled = requireNonNullElse(enabled, true);
             interval = positive("interval", requireNonNullElse(interval, Duration.ofSeconds(30)));
@@ -146,6 +156,12 @@ public record InferenceSettings(List<TargetSettings> targets, Discovery discover
             if (maxSeries < 1 || maxSeries > 10_000_000) {
                 throw InvalidValue.at("max_series", "expected a whole number from 1 to 10000000, got " + maxSeries);
             }
+            maxLabelValueLength = requireNonNullElse(maxLabelValueLength,
+                    ByteSize.ofBytes(DEFAULT_MAX_LABEL_VALUE_BYTES));
+            if (maxLabelValueLength.bytes() < 64 || maxLabelValueLength.bytes() > MAX_LABEL_VALUE_BYTES) {
+                throw InvalidValue.at("max_label_value_length", "expected 64 bytes to 1MiB, got "
+                        + maxLabelValueLength.bytes() + " bytes");
+            }
             loraAdapters = requireNonNullElse(loraAdapters, false);
             containerLabels = requireNonNullElse(containerLabels, true);
             kubernetes = requireNonNullElseGet(kubernetes, () -> new KubernetesEntry(null, null, null, null, null, null));
@@ -153,7 +169,7 @@ public record InferenceSettings(List<TargetSettings> targets, Discovery discover
 
         /** What a file without the section gives. */
         public static DiscoveryEntry defaults() {
-            return new DiscoveryEntry(null, null, null, null, null, null, null, null, null, null);
+            return new DiscoveryEntry(null, null, null, null, null, null, null, null, null, null, null);
         }
     }
 
@@ -190,7 +206,7 @@ public record InferenceSettings(List<TargetSettings> targets, Discovery discover
     public static InferenceSettings from(List<TargetEntry> entries, DiscoveryEntry d, Optional<ConfigSource> source,
             Map<String, String> env) throws ConfigException {
         Polling polling = new Polling(d.pollInterval(), d.timeout(), d.maxResponseBytes().bytes(), d.maxSeries(),
-                d.loraAdapters());
+                (int) d.maxLabelValueLength().bytes(), d.loraAdapters());
         Discovery discovery = new Discovery(d.enabled(), d.interval(), Path.of(d.procRoot()));
         Attribution attribution = new Attribution(d.containerLabels(), kubernetes(d.kubernetes(), source, env));
         List<TargetSettings> targets = new ArrayList<>();

@@ -51,6 +51,7 @@ public final class ModelServers implements AutoCloseable {
     private final PodRefresh podRefresh;
     private final AtomicReference<Attribution> attribution = new AtomicReference<>(Attribution.NONE);
     private final InferenceCollector collector;
+    private final RenderCoalescer renders;
     private final CountDownLatch closed = new CountDownLatch(1);
 
     /**
@@ -69,7 +70,7 @@ public final class ModelServers implements AutoCloseable {
         this.proc = new ProcFs(settings.discovery().procRoot());
         this.scanner = new ProcessScanner(proc);
         ScrapeTimeouts scrapeTimeouts = new ScrapeTimeouts();
-        RenderCoalescer renders = new RenderCoalescer(renderCoalesce, this::render);
+        this.renders = new RenderCoalescer(renderCoalesce, this::render);
         this.pollers = new Pollers(client, settings.polling(), scrapeTimeouts, renders::request);
         this.discovery = new Discovery(client, settings.polling());
         Optional<KubernetesPods> pods = settings.attribution().kubernetes().flatMap(ModelServers::kubernetes);
@@ -108,6 +109,19 @@ public final class ModelServers implements AutoCloseable {
         client.shutdownNow();
     }
 
+    /**
+     * What keeps the exporter from being ready, for {@code /-/ready}: a target whose poller thread has died (its
+     * series are down with {@code internal_error} meanwhile). Empty when every poller runs.
+     */
+    public Optional<String> notReady() {
+        List<String> dead = pollers.dead();
+        if (dead.isEmpty()) {
+            return Optional.empty();
+        }
+        renders.request(); // in case the dying thread could not: scrapes must see these targets down
+        return Optional.of("the poller of model server(s) " + String.join(", ", dead) + " has stopped");
+    }
+
     /** Polls every target once, concurrently, and waits for all of them. */
     void pollAll() {
         pollers.pollAll();
@@ -119,6 +133,11 @@ public final class ModelServers implements AutoCloseable {
 
     Optional<TargetPoller> poller(String name) {
         return pollers.poller(name);
+    }
+
+    /** For testing only. */
+    Pollers pollers() {
+        return pollers;
     }
 
     /** Builds and renders the next generation of series from the current poll results. */

@@ -26,7 +26,12 @@ final class Pollers implements AutoCloseable {
     private boolean started; // guarded by this
 
     /** A poller and the thread that runs it (none before start). */
-    private record Running(TargetPoller poller, Optional<Thread> thread) {}
+    private record Running(TargetPoller poller, Optional<Thread> thread) {
+        /** Its thread ended though nobody stopped it (a stopped target leaves the map before its thread ends). */
+        boolean dead(boolean closing) {
+            return !closing && thread.isPresent() && !thread.get().isAlive();
+        }
+    }
 
     /** @param published told after every poll result is published and after a target goes away */
     Pollers(HttpClient client, InferenceSettings.Polling polling, ScrapeTimeouts scrapeTimeouts, Runnable published) {
@@ -37,8 +42,17 @@ final class Pollers implements AutoCloseable {
     }
 
     synchronized void add(TargetSettings t) {
-        TargetPoller p = new TargetPoller(t, client, polling, scrapeTimeouts, published);
-        running.put(t.name(), new Running(p, started ? Optional.of(loop(p)) : Optional.empty()));
+        add(new TargetPoller(t, client, polling, scrapeTimeouts, published));
+    }
+
+    /** Adds a poller built elsewhere: for testing only (one with an adapter that throws). */
+    synchronized void add(TargetPoller p) {
+        running.put(p.target().name(), new Running(p, started ? Optional.of(loop(p)) : Optional.empty()));
+    }
+
+    /** The thread polling {@code name}, once started: for testing only (a thread that dies). */
+    Optional<Thread> thread(String name) {
+        return Optional.ofNullable(running.get(name)).flatMap(Running::thread);
     }
 
     /** Starts polling every target in the background, and every target added from now on. */
@@ -66,13 +80,23 @@ final class Pollers implements AutoCloseable {
         }
     }
 
-    /** The last result of every target, in name order. */
+    /**
+     * The last result of every target, in name order. A target whose poller thread has died is down with
+     * {@code internal_error}: its last result would otherwise be served as fresh for good.
+     */
     List<TargetState> states() {
         List<TargetState> out = new ArrayList<>(running.size());
+        boolean closing = closed.getCount() == 0;
         for (Running r : running.values()) {
-            out.add(r.poller().state());
+            out.add(r.dead(closing) ? r.poller().stop() : r.poller().state());
         }
         return out;
+    }
+
+    /** The targets whose poller thread has died, in name order; readiness names them. */
+    List<String> dead() {
+        boolean closing = closed.getCount() == 0;
+        return running.values().stream().filter(r -> r.dead(closing)).map(r -> r.poller().target().name()).toList();
     }
 
     Optional<TargetPoller> poller(String name) {
@@ -105,11 +129,34 @@ final class Pollers implements AutoCloseable {
         return Thread.ofVirtual().name("inference-poll-" + p.target().name()).start(() -> pollLoop(p));
     }
 
+    /**
+     * Polls {@code p} every interval until it is stopped (closed, or interrupted when its target goes away).
+     * Nothing a poll throws ends the loop: {@link TargetPoller#pollOnce} turns every failure of the poll into a
+     * down target, and what fails around it (telling the renderer, logging) is caught here, the target set down.
+     * Should the thread die all the same, {@link #states} and {@link #dead} report it.
+     */
     private void pollLoop(TargetPoller p) {
+        try {
+            polls(p);
+        } finally {
+            Running r = running.get(p.target().name());
+            if (closed.getCount() > 0 && r != null && r.poller() == p) {
+                // nobody stopped it: serve it down now, not its last values until something else renders
+                p.stop();
+                published.run();
+            }
+        }
+    }
+
+    private void polls(TargetPoller p) {
         long interval = polling.interval().toNanos();
         long next = System.nanoTime();
         while (closed.getCount() > 0 && !Thread.currentThread().isInterrupted()) {
-            p.pollOnce();
+            try {
+                p.pollOnce();
+            } catch (Throwable t) {
+                p.failed(t);
+            }
             next += interval;
             long wait = next - System.nanoTime();
             if (wait < 0) {

@@ -8,8 +8,11 @@ import dev.gpuwatch.exporter.modelserver.adapter.PollFailure.Reason;
 import dev.gpuwatch.exporter.modelserver.adapter.ServerAdapter;
 import java.lang.System.Logger.Level;
 import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
@@ -32,8 +35,14 @@ final class TargetPoller {
     /** @param published told after every poll result is published, on the polling thread */
     TargetPoller(TargetSettings target, HttpClient client, InferenceSettings.Polling polling,
             ScrapeTimeouts scrapeTimeouts, Runnable published) {
+        this(target, Adapters.forType(target.type(), target.mapping()), client, polling, scrapeTimeouts, published);
+    }
+
+    /** With {@code adapter} instead of the target type's: for testing only (an adapter that throws). */
+    TargetPoller(TargetSettings target, ServerAdapter adapter, HttpClient client, InferenceSettings.Polling polling,
+            ScrapeTimeouts scrapeTimeouts, Runnable published) {
         this.target = target;
-        this.adapter = Adapters.forType(target.type(), target.mapping());
+        this.adapter = adapter;
         this.client = client;
         this.polling = polling;
         this.scrapeTimeouts = scrapeTimeouts;
@@ -55,19 +64,24 @@ final class TargetPoller {
         return d.compareTo(polling.interval()) > 0 ? polling.interval() : d;
     }
 
-    /** Polls once, synchronously, publishes the result and tells {@code published}. */
+    /**
+     * Polls once, synchronously, publishes the result and tells {@code published}. Whatever the poll throws ends
+     * as a down target with a reason, an {@link Error} included: an {@link OutOfMemoryError} of one poll must
+     * leave the target down (its old values gone), not frozen at its last values.
+     */
     TargetState pollOnce() {
         long start = System.nanoTime();
         TargetState previous = state.get();
         TargetState next;
         try {
             HttpFetcher fetcher = new HttpFetcher(client, target, deadline(), polling.maxResponseBytes(),
-                    polling.maxSeries());
+                    polling.maxSeries(), polling.maxLabelValueLength());
             Normalized n = adapter.poll(fetcher, new AdapterOptions(target.loraAdapters()));
             int series = n.values().size() + n.histograms().stream().mapToInt(h -> h.upperBounds().length + 2).sum();
             if (series > polling.maxSeries()) {
                 throw new PollFailure(Reason.TOO_MANY_SERIES, target.name() + ": " + series + " normalised series");
             }
+            checkLabelValues(n);
             next = new TargetState(target, previous.baseLabels(), Exposure.prepare(n, previous.baseLabels()),
                     n.models(), Optional.empty(), Optional.of(seconds(start)), n.missing());
             if (previous.lastError().isPresent()) {
@@ -75,21 +89,81 @@ final class TargetPoller {
             }
             logMissing(previous, next);
         } catch (PollFailure f) {
-            next = new TargetState(target, previous.baseLabels(), java.util.Map.of(), previous.models(),
-                    Optional.of(f.reason()), Optional.of(seconds(start)));
+            next = down(previous, f.reason(), start);
             if (!previous.lastError().equals(next.lastError())) {
                 LOG.log(Level.WARNING, "model server " + target.name() + " is down (" + f.reason().label() + "): "
                         + f.getMessage());
             }
         } catch (RuntimeException e) {
             // an adapter bug must not kill the poller; report it as unparseable input
-            next = new TargetState(target, previous.baseLabels(), java.util.Map.of(), previous.models(),
-                    Optional.of(Reason.PARSE_ERROR), Optional.of(seconds(start)));
+            next = down(previous, Reason.PARSE_ERROR, start);
             LOG.log(Level.WARNING, "model server " + target.name() + ": unexpected answer: " + e);
+        } catch (Error e) {
+            // what the poll held is garbage now, so there is room to publish and log; no stack trace (logfmt)
+            next = down(previous, Reason.INTERNAL_ERROR, start);
+            if (!previous.lastError().equals(next.lastError())) {
+                LOG.log(Level.ERROR, "model server " + target.name() + " is down (internal_error): the poll failed: "
+                        + e);
+            }
         }
         state.set(next);
         published.run();
         return next;
+    }
+
+    /**
+     * What {@link Pollers} calls when {@link #pollOnce} itself threw (publishing or logging failed): the target is
+     * down with {@code internal_error}, so an older result is not left standing.
+     */
+    void failed(Throwable t) {
+        stop();
+        try {
+            LOG.log(Level.ERROR, "model server " + target.name() + ": polling failed: " + t);
+            published.run();
+        } catch (Throwable again) {
+            // nothing more to do: the state is down, the next poll tries again
+        }
+    }
+
+    /**
+     * Sets this target down with {@code internal_error} unless it already is, and returns that state: the same
+     * object on every call until the next poll, so renders see no change.
+     */
+    TargetState stop() {
+        return state.updateAndGet(s -> s.lastError().equals(Optional.of(Reason.INTERNAL_ERROR)) && s.points().isEmpty()
+                ? s : s.stopped());
+    }
+
+    /** Down: the reason, and no values (old ones are never served as fresh); models kept for the GPU join. */
+    private TargetState down(TargetState previous, Reason reason, long start) {
+        return new TargetState(target, previous.baseLabels(), Map.of(), previous.models(), Optional.of(reason),
+                Optional.of(seconds(start)));
+    }
+
+    /**
+     * The label-value limit on what the adapter made of the answers: JSON model names (Triton, TorchServe,
+     * Ollama) are not read by the text parser, which checks its own label values as it reads.
+     */
+    private void checkLabelValues(Normalized n) throws PollFailure {
+        List<Map<String, String>> labelSets = new ArrayList<>();
+        n.values().forEach(v -> labelSets.add(v.labels()));
+        n.histograms().forEach(h -> labelSets.add(h.labels()));
+        for (String model : n.models()) {
+            tooLong("model", model);
+        }
+        for (Map<String, String> labels : labelSets) {
+            for (Map.Entry<String, String> e : labels.entrySet()) {
+                tooLong(e.getKey(), e.getValue());
+            }
+        }
+    }
+
+    private void tooLong(String label, String value) throws PollFailure {
+        int limit = polling.maxLabelValueLength();
+        if (value.length() > limit / 3 && value.getBytes(StandardCharsets.UTF_8).length > limit) {
+            throw new PollFailure(Reason.LABEL_TOO_LONG, target.name() + ": the value of label " + label
+                    + " is longer than " + limit + " bytes");
+        }
     }
 
     /** Logs when the set of missing parts (and their reasons) changes, not on every poll. */

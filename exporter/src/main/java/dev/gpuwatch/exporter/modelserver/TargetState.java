@@ -35,6 +35,15 @@ record TargetState(TargetSettings target, Labels baseLabels, Map<InferenceMetric
         return new TargetState(target, baseLabels(target), Map.of(), Set.of(), Optional.empty(), Optional.empty());
     }
 
+    /**
+     * This target down with {@code internal_error} and no values: its poller failed (or its thread died), so its
+     * last result must not stand as fresh.
+     */
+    TargetState stopped() {
+        return new TargetState(target, baseLabels, Map.of(), models, Optional.of(Reason.INTERNAL_ERROR),
+                Optional.of(pollSeconds.orElse(0.0)));
+    }
+
     boolean up() {
         return pollSeconds.isPresent() && lastError.isEmpty();
     }

@@ -9,6 +9,8 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 
 /**
@@ -22,6 +24,8 @@ final class FakeHttp implements AutoCloseable {
 
     private final ServerSocket socket;
     final CountDownLatch requestArrived = new CountDownLatch(1);
+    /** The header lines of the last request, as sent. */
+    volatile List<String> lastHeaders = List.of();
 
     FakeHttp(Behavior behavior) throws IOException {
         this(0, behavior);
@@ -61,7 +65,9 @@ final class FakeHttp implements AutoCloseable {
                 }
                 int length = 0;
                 String h;
+                List<String> headers = new ArrayList<>();
                 while ((h = in.readLine()) != null && !h.isEmpty()) {
+                    headers.add(h);
                     if (h.toLowerCase().startsWith("content-length:")) {
                         length = Integer.parseInt(h.substring(15).strip());
                     }
@@ -69,6 +75,7 @@ final class FakeHttp implements AutoCloseable {
                 for (int i = 0; i < length; i++) {
                     in.read();
                 }
+                lastHeaders = List.copyOf(headers);
                 String[] parts = requestLine.split(" ");
                 requestArrived.countDown();
                 behavior.answer(parts[0], parts[1], s.getOutputStream());

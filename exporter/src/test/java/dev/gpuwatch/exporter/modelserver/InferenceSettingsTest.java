@@ -96,6 +96,8 @@ class InferenceSettingsTest {
         assertEquals(1L << 20, s.polling().maxResponseBytes());
         assertEquals(Duration.ofMillis(500), s.targets().get(0).timeout());
         assertEquals(512L << 10, load("model_server_discovery:\n  max_response_bytes: 512KB\n").polling().maxResponseBytes());
+        assertEquals(4096, load("model_server_discovery:\n  max_label_value_length: 4KiB\n").polling().maxLabelValueLength());
+        assertEquals(200, load("model_server_discovery:\n  max_label_value_length: 200\n").polling().maxLabelValueLength());
     }
 
     @Test
@@ -105,6 +107,7 @@ class InferenceSettingsTest {
         assertTrue(s.discovery().enabled());
         assertEquals(InferenceSettings.DEFAULT_INTERVAL, s.polling().interval());
         assertEquals(InferenceSettings.DEFAULT_MAX_BYTES, s.polling().maxResponseBytes());
+        assertEquals(1024, s.polling().maxLabelValueLength());
         assertTrue(s.attribution().containers());
         assertTrue(s.attribution().kubernetes().isEmpty());
     }
@@ -136,6 +139,8 @@ class InferenceSettingsTest {
         "model_servers:\\n  - name: a\\n    type: vllm\\n    url: http://x\\n    authorization: {type: Bearer}|:5: model_servers[0].authorization: set exactly one of credentials and credentials_file",
         "model_server_discovery:\\n  max_series: -3|:2: model_server_discovery.max_series: expected a whole number from 1 to 10000000, got -3",
         "model_server_discovery:\\n  max_response_bytes: lots|:2: model_server_discovery.max_response_bytes: expected a size like 8MiB, 512KB or 1048576, got \"lots\"",
+        "model_server_discovery:\\n  max_label_value_length: 2MiB|:2: model_server_discovery.max_label_value_length: expected 64 bytes to 1MiB, got 2097152 bytes",
+        "model_server_discovery:\\n  max_label_value_length: long|:2: model_server_discovery.max_label_value_length: expected a size like 8MiB, 512KB or 1048576, got \"long\"",
         "model_server_discovery:\\n  enabled: maybe|:2: model_server_discovery.enabled: expected true or false",
         "model_server_discovery:\\n  kubernetes: {enabled: true, node_name: n}|:2: model_server_discovery.kubernetes: enabled: true needs api_url (or KUBERNETES_SERVICE_HOST), node_name (or NODE_NAME from the downward API) and a readable token_file (/var/run/secrets/kubernetes.io/serviceaccount/token)",
         "model_servers: [\\n|:1: invalid YAML: while parsing a flow node",

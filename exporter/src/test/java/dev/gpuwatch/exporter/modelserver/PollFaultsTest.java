@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -66,8 +67,15 @@ class PollFaultsTest {
     }
 
     private Reason pollFailure(FakeHttp.Behavior b) throws IOException {
+        return pollFailure(b, Duration.ofMillis(500));
+    }
+
+    private Reason pollFailure(FakeHttp.Behavior b, Duration timeout) throws IOException {
         FakeHttp f = server(b);
-        ModelServers m = module(1 << 20, 100, vllm("t", f.url()));
+        TargetSettings t = vllm("t", f.url());
+        t = new TargetSettings(t.name(), t.type(), t.url(), t.metricsUrl(), timeout, t.authorization(), t.labels(),
+                t.loraAdapters(), t.discovered());
+        ModelServers m = module(1 << 20, 100, t);
         TargetState s = m.poller("t").orElseThrow().pollOnce();
         assertFalse(s.up());
         return s.lastError().orElseThrow();
@@ -138,7 +146,8 @@ class PollFaultsTest {
                     .getBytes(StandardCharsets.ISO_8859_1));
             byte[] line = "vllm:num_requests_running{model_name=\"mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmm\"} 1\n"
                     .getBytes(StandardCharsets.ISO_8859_1);
-            byte[] chunk = new byte[64 * 1024];
+            // whole lines in every chunk: the body parses as far as it goes, so only its size can stop it
+            byte[] chunk = new byte[64 * 1024 / line.length * line.length];
             for (int i = 0; i < chunk.length; i++) {
                 chunk[i] = line[i % line.length];
             }
@@ -149,7 +158,8 @@ class PollFaultsTest {
             }
             out.write("0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
         };
-        assertEquals(Reason.TOO_LARGE, pollFailure(chunked));
+        // the body is parsed as it arrives, so the deadline covers parsing the first MiB: generous for a slow machine
+        assertEquals(Reason.TOO_LARGE, pollFailure(chunked, Duration.ofSeconds(30)));
         FakeHttp.Behavior announced = (method, path, out) -> {
             out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " + (50L << 20) + "\r\n\r\n")
                     .getBytes(StandardCharsets.ISO_8859_1));
@@ -196,7 +206,12 @@ class PollFaultsTest {
         TargetPoller p = m.poller("t").orElseThrow();
         assertEquals(Optional.of(Reason.CONNECTION_ERROR), p.pollOnce().lastError());
         dying.close();
-        assertEquals(Optional.of(Reason.CONNECTION_REFUSED), p.pollOnce().lastError());
+        // While it is away the port refuses; a connection the kernel had already queued for the closing listener
+        // is reset instead (seen on a loaded machine). Either is the server being away, and down.
+        TargetState away = p.pollOnce();
+        assertFalse(away.up());
+        assertTrue(Set.of(Reason.CONNECTION_REFUSED, Reason.CONNECTION_ERROR).contains(away.lastError().orElseThrow()),
+                away.lastError().toString());
         FakeHttp back = new FakeHttp(port, (method, path, out) -> FakeHttp.respond(out, 200, "text/plain", GOOD));
         closing.add(back);
         assertTrue(p.pollOnce().up());

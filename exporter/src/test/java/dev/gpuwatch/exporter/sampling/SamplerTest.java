@@ -69,6 +69,19 @@ class SamplerTest {
     }
 
     @Test
+    void notReadyWhileACheckNamesAProblem() {
+        TestGpus.FakeProbe probe = new TestGpus.FakeProbe(List.of(TestGpus.full(0)));
+        Sampler sampler = new Sampler(probe, Duration.ofSeconds(5), clock);
+        AtomicReference<Optional<String>> problem = new AtomicReference<>(Optional.empty());
+        Health health = Health.of(sampler, clock).withChecks(List.of(problem::get));
+        sampler.sampleOnce();
+        assertTrue(health.ready().ok());
+        problem.set(Optional.of("the poller of model server(s) vllm-a has stopped"));
+        assertEquals(new Health.Verdict(false, "not ready: the poller of model server(s) vllm-a has stopped\n"),
+                health.ready());
+    }
+
+    @Test
     void neverReadyWithoutABackendButHealthy() {
         Health health = Health.withoutBackend("libnvidia-ml.so.1 not found", clock);
         assertEquals(new Health.Verdict(false, "not ready: no GPU backend: libnvidia-ml.so.1 not found\n"), health.ready());

@@ -30,7 +30,14 @@ public final class PollFailure extends Exception {
         /** An answer larger than the response size limit; reading stopped at the limit. */
         TOO_LARGE,
         /** More series than the series limit; reading stopped at the limit. */
-        TOO_MANY_SERIES;
+        TOO_MANY_SERIES,
+        /** A label value (a model name, say) longer than {@code max_label_value_length}; reading stopped there. */
+        LABEL_TOO_LONG,
+        /**
+         * The exporter itself failed during the poll (out of memory, or a bug: an {@link Error}); the log says
+         * which. Also the reason of a target whose poller has stopped.
+         */
+        INTERNAL_ERROR;
 
         public String label() {
             return name().toLowerCase(Locale.ROOT);

@@ -1,11 +1,16 @@
 package dev.gpuwatch.exporter.modelserver.exposition;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -87,6 +92,106 @@ class TextFormatTest {
             b.append("a{i=\"").append(i).append("\"} 1\n");
         }
         assertThrows(TextFormat.TooManySeriesException.class, () -> TextFormat.parse(b.toString(), 10));
+    }
+
+    /** A body that fails the test if it is read past {@code readable} bytes: proof that parsing stopped early. */
+    private static InputStream endless(String head, String repeated, long readable) {
+        byte[] h = head.getBytes(StandardCharsets.UTF_8);
+        byte[] r = repeated.getBytes(StandardCharsets.UTF_8);
+        return new InputStream() {
+            private long position;
+
+            @Override
+            public int read() {
+                assertTrue(position < readable, "read past " + readable + " bytes");
+                long p = position++;
+                return (p < h.length ? h[(int) p] : r[(int) ((p - h.length) % r.length)]) & 0xff;
+            }
+        };
+    }
+
+    private static TextFormat.Limits limits(int maxSeries, int maxLabel) {
+        return TextFormat.Limits.of(maxSeries, maxLabel);
+    }
+
+    @Test
+    void readsAStreamLikeTheSameText() throws Exception {
+        String body = "# TYPE a gauge\na{x=\"\u00e9\"} 1\r\nb 2\n";
+        Exposition e = TextFormat.read(new ByteArrayInputStream(body.getBytes(StandardCharsets.UTF_8)), limits(10, 64));
+        assertEquals("\u00e9", e.samples("a").getFirst().labelOrEmpty("x"));
+        assertEquals(List.of(2.0), e.samples("b").stream().map(Sample::value).toList());
+        assertEquals(Optional.of("gauge"), e.type("a"));
+    }
+
+    @Test
+    void stopsReadingAtTheSeriesLimit() {
+        // distinct series without end: the 11th ends the read, within the reader's one 8 KiB read-ahead
+        InputStream in = new InputStream() {
+            private int line;
+            private long read;
+            private byte[] current = new byte[0];
+            private int at;
+
+            @Override
+            public int read() {
+                assertTrue(++read < 2 * 8192, "read on past the 11th series");
+                if (at == current.length) {
+                    current = ("a{i=\"" + line++ + "\"} 1\n").getBytes(StandardCharsets.UTF_8);
+                    at = 0;
+                }
+                return current[at++];
+            }
+        };
+        TextFormat.TooManySeriesException e = assertThrows(TextFormat.TooManySeriesException.class,
+                () -> TextFormat.read(in, limits(10, 64)));
+        assertEquals("more than 10 series", e.getMessage());
+    }
+
+    @Test
+    void refusesALabelValueOverTheLimitInBytes() {
+        // 64 bytes pass; 65 do not, counted in UTF-8 (32 two-byte characters are 64 bytes)
+        assertDoesNotThrow(() -> read("a{x=\"" + "\u00e9".repeat(32) + "\"} 1\n", limits(10, 64)));
+        TextFormat.LabelTooLongException e = assertThrows(TextFormat.LabelTooLongException.class,
+                () -> read("a 1\nb{y=\"1\",x=\"" + "\u00e9".repeat(32) + "z\"} 1\n", limits(10, 64)));
+        assertEquals("line 2: the value of label x is longer than 64 bytes", e.getMessage());
+    }
+
+    @Test
+    void aHugeLabelValueIsRefusedBeforeItsLineIsHeld() {
+        // the limit on lines is 64 KiB here; the value would go on for ever, read only to that limit
+        long readable = TextFormat.Limits.MIN_LINE_BYTES + 8192 * 2;
+        TextFormat.LabelTooLongException e = assertThrows(TextFormat.LabelTooLongException.class,
+                () -> TextFormat.read(endless("a 1\nvllm:x{a=\"b\", model_name=\"", "m", readable), limits(10, 1024)));
+        assertEquals("line 2: the value of label model_name is longer than 1024 bytes", e.getMessage());
+    }
+
+    @Test
+    void refusesALineOverTheLimit() {
+        long readable = TextFormat.Limits.MIN_LINE_BYTES + 8192 * 2;
+        ParseException e = assertThrows(ParseException.class,
+                () -> TextFormat.read(endless("a 1\n# HELP a ", "help ", readable), limits(10, 1024)));
+        assertEquals("line 2: longer than 65536 bytes", e.getMessage());
+        ParseException sample = assertThrows(ParseException.class,
+                () -> TextFormat.read(endless("", "a", readable), limits(10, 1024)));
+        assertEquals("line 1: longer than 65536 bytes", sample.getMessage());
+    }
+
+    @Test
+    void refusesInvalidUtf8() {
+        byte[] overlong = {'a', '{', 'x', '=', '"', (byte) 0xC0, (byte) 0x80, '"', '}', ' ', '1', '\n'};
+        ParseException e = assertThrows(ParseException.class,
+                () -> TextFormat.read(new ByteArrayInputStream(overlong), limits(10, 64)));
+        assertEquals("line 1: not valid UTF-8", e.getMessage());
+    }
+
+    @Test
+    void aStreamWithoutItsFinalNewlineIsTruncated() {
+        ParseException e = assertThrows(ParseException.class, () -> read("a 1\nb 2", limits(10, 64)));
+        assertEquals("line 2: body does not end with a newline (truncated?)", e.getMessage());
+    }
+
+    private static Exposition read(String body, TextFormat.Limits limits) throws Exception {
+        return TextFormat.read(new ByteArrayInputStream(body.getBytes(StandardCharsets.UTF_8)), limits);
     }
 
     @Test
