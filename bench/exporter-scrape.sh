@@ -9,6 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
+. bench/lib.sh
 select_jdk25
 ensure_packages wrk:wrk prometheus-node-exporter:prometheus-node-exporter curl:curl
 
@@ -21,30 +22,23 @@ fi
 
 THREADS="${THREADS:-2}" CONNECTIONS="${CONNECTIONS:-8}" DURATION="${DURATION:-15s}" WARMUP="${WARMUP:-5s}"
 EXPORTER_PORT="${EXPORTER_PORT:-19445}" NODE_PORT="${NODE_PORT:-19100}"
-mapfile -t jvm_options < <(grep -v '^#' exporter/jvm.options)
-export MALLOC_ARENA_MAX=2
+load_exporter_jvm_options
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
-"$JAVA_HOME/bin/java" "${jvm_options[@]}" --enable-native-access=ALL-UNNAMED -jar "$jar" \
+"$JAVA_HOME/bin/java" "${exporter_jvm_options[@]}" --enable-native-access=ALL-UNNAMED -jar "$jar" \
   --gpu.backend=simulated --gpu.simulated.devices=8 --web.listen-address="127.0.0.1:$EXPORTER_PORT" \
   >/tmp/gpuwatch-bench-exporter.log 2>&1 &
 exporter_pid=$!; pids+=("$exporter_pid")
 prometheus-node-exporter --web.listen-address="127.0.0.1:$NODE_PORT" >/tmp/gpuwatch-bench-node.log 2>&1 &
 node_pid=$!; pids+=("$node_pid")
 
-wait_ready() { # url
-  for _ in $(seq 1 150); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.2; done
-  echo "bench: $1 did not answer" >&2; return 1
-}
 wait_ready "http://127.0.0.1:$EXPORTER_PORT/-/ready"
 wait_ready "http://127.0.0.1:$NODE_PORT/metrics"
 
-rss_mib() { awk '/^VmRSS:/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
-hwm_mib() { awk '/^VmHWM:/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 # wrk's "50%   1.23ms" lines, normalised to milliseconds
 latency_ms() { # file percentile
   awk -v p="$2" '$1 == p {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; printf "%.3f", v}' "$1"
@@ -66,7 +60,7 @@ for name in gpuwatch node_exporter; do
   wrk --latency -t1 -c1 -d"$DURATION" "$url" >"$out"
   cat "$out" >&2
   single50[$name]=$(latency_ms "$out" 50%); single99[$name]=$(latency_ms "$out" 99%)
-  rss[$name]=$(rss_mib "$pid"); hwm[$name]=$(hwm_mib "$pid")
+  rss[$name]=$(rss_mib "$pid"); hwm[$name]=$(rss_mib "$pid" VmHWM)
   rm -f "$out"
 done
 

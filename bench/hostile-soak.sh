@@ -11,6 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
+. bench/lib.sh
 select_jdk25
 ensure_packages curl:curl
 
@@ -24,17 +25,12 @@ fi
 
 DURATION="${DURATION:-120}" SAMPLE_EVERY="${SAMPLE_EVERY:-10}" POLL_INTERVAL="${POLL_INTERVAL:-5s}"
 HOSTILE_PORT="${HOSTILE_PORT:-18870}" HEALTHY_PORT="${HEALTHY_PORT:-18871}" EXPORTER_PORT="${EXPORTER_PORT:-19448}"
-export MALLOC_ARENA_MAX=2 # as scripts/run
-mapfile -t jvm_options < <(grep -v '^#' exporter/jvm.options)
+load_exporter_jvm_options
 work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
-wait_ready() { # url
-  for _ in $(seq 1 150); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.2; done
-  echo "bench: $1 did not answer" >&2; return 1
-}
 if curl -fsS -o /dev/null "http://127.0.0.1:$EXPORTER_PORT/" 2>/dev/null; then
   echo "bench: port $EXPORTER_PORT is in use" >&2; exit 1
 fi
@@ -45,7 +41,7 @@ pids+=("$!")
   --web.listen-address="127.0.0.1:$HEALTHY_PORT" --kind=vllm --models=4 --model=healthy >"$work/healthy.log" 2>&1 &
 pids+=("$!")
 wait_ready "http://127.0.0.1:$HEALTHY_PORT/metrics"
-for _ in $(seq 1 300); do grep -q 'hostile targets on' "$work/hostile.log" && break; sleep 0.2; done
+wait_ready "http://127.0.0.1:$HOSTILE_PORT/label" # the hostile bodies are built before it listens
 
 # name, path on the hostile server, what the exporter must say of it
 expected=(
@@ -69,7 +65,7 @@ expected=(
 } >"$work/exporter.yml"
 expected+=("json:/api/ps:too_large" "healthy:-:up")
 
-"$JAVA_HOME/bin/java" "${jvm_options[@]}" --enable-native-access=ALL-UNNAMED -jar "$jar" \
+"$JAVA_HOME/bin/java" "${exporter_jvm_options[@]}" --enable-native-access=ALL-UNNAMED -jar "$jar" \
   --gpu.backend=simulated --gpu.simulated.devices=8 --web.listen-address="127.0.0.1:$EXPORTER_PORT" \
   --config.file="$work/exporter.yml" >"$work/exporter.log" 2>&1 &
 exporter_pid=$!
@@ -80,7 +76,6 @@ heap_after_gc_kib() { # pid: used heap right after a full collection (the live s
   "$JAVA_HOME/bin/jcmd" "$1" GC.run >/dev/null
   "$JAVA_HOME/bin/jcmd" "$1" GC.heap_info | awk '/^(DefNew|Tenured|def new generation|tenured generation) +total/ {for (i = 1; i <= NF; i++) if ($i == "used") {v = $(i+1); sub(/K,?$/, "", v); s += v}} END {print s}'
 }
-rss_mib() { awk -v k="${2:-VmRSS}:" '$1 == k {printf "%.1f", $2/1024}' "/proc/$1/status"; } # pid [VmRSS|VmHWM]
 poll_count() { grep -c '^request ' "$work/hostile.log" || true; } # polls the hostile targets have answered
 
 samples=()

@@ -10,6 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
+. bench/lib.sh
 select_jdk25
 ensure_packages wrk:wrk curl:curl
 
@@ -24,18 +25,13 @@ fi
 THREADS="${THREADS:-2}" CONNECTIONS="${CONNECTIONS:-4}" DURATION="${DURATION:-20s}" WARMUP="${WARMUP:-5s}"
 MODELS="${MODELS:-47}" BASE_PORT="${BASE_PORT:-18800}"
 WITH_PORT="${WITH_PORT:-19446}" WITHOUT_PORT="${WITHOUT_PORT:-19447}"
-export MALLOC_ARENA_MAX=2 # as scripts/run and bench/exporter-scrape.sh
-mapfile -t jvm_options < <(grep -v '^#' exporter/jvm.options)
+load_exporter_jvm_options
 work=$(mktemp -d)
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
-wait_ready() { # url
-  for _ in $(seq 1 150); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.2; done
-  echo "bench: $1 did not answer" >&2; return 1
-}
 
 # Four simulated vLLM servers; each model adds 43 series, so 47 models make about 2,000 per target.
 {
@@ -56,7 +52,7 @@ target_series=$(curl -fsS "http://127.0.0.1:$((BASE_PORT + 1))/metrics" | grep -
 start_exporter() { # port [config]
   local args=(--gpu.backend=simulated --gpu.simulated.devices=8 --web.listen-address="127.0.0.1:$1")
   [ -n "${2:-}" ] && args+=(--config.file="$2")
-  "$JAVA_HOME/bin/java" "${jvm_options[@]}" --enable-native-access=ALL-UNNAMED -jar "$jar" "${args[@]}" \
+  "$JAVA_HOME/bin/java" "${exporter_jvm_options[@]}" --enable-native-access=ALL-UNNAMED -jar "$jar" "${args[@]}" \
     >"$work/exporter-$1.log" 2>&1 &
   echo "$!"
 }
@@ -73,7 +69,6 @@ for _ in $(seq 1 100); do # until all four targets have been polled
   sleep 0.2
 done
 
-rss_mib() { awk -v k="${2:-VmRSS}:" '$1 == k {printf "%.1f", $2/1024}' "/proc/$1/status"; } # pid [VmRSS|VmHWM]
 latency_ms() { # file percentile
   awk -v p="$2" '$1 == p {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; printf "%.3f", v}' "$1"
 }

@@ -6,6 +6,7 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Random;
 import java.util.concurrent.Executors;
@@ -141,7 +142,7 @@ public final class HostileTargets {
 
     private static byte[] bomb() throws IOException {
         byte[] newlines = new byte[1 << 20];
-        java.util.Arrays.fill(newlines, (byte) '\n');
+        Arrays.fill(newlines, (byte) '\n');
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (GZIPOutputStream gz = new GZIPOutputStream(bytes)) {
             for (int i = 0; i < 256; i++) {
