@@ -5,6 +5,7 @@ import dev.gpuwatch.probe.Values.CudaHealth;
 import dev.gpuwatch.probe.Values.EccErrors;
 import dev.gpuwatch.probe.Values.GpuProcess;
 import dev.gpuwatch.probe.Values.MigDevice;
+import dev.gpuwatch.probe.Values.MigGpm;
 import dev.gpuwatch.probe.Values.RemappedRows;
 import dev.gpuwatch.probe.Values.XidEvent;
 import java.time.Instant;
@@ -17,6 +18,7 @@ import java.util.OptionalDouble;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
@@ -26,6 +28,11 @@ import java.util.TreeMap;
  * <p>Units are base units already: bytes, ratios 0..1, degrees Celsius, watts, joules, hertz, bytes/second.
  * Counters ({@code energyJoules}, ECC, replay, NVLink bytes, Xid counts) are monotonic since driver load or
  * probe start, never rates.
+ *
+ * <p>{@code gpmSupported} says whether the device gives GPU Performance Monitoring at all (absent: the backend
+ * cannot tell, e.g. an older driver without the symbols). {@code gpm} holds the values of the last sample
+ * window: empty on a device without GPM and on the first sample (two samples are needed); a metric the device
+ * cannot give is missing from the map, never 0. {@code migGpm} has the same per MIG GPU instance.
  */
 public record GpuSnapshot(
         int index,
@@ -79,6 +86,10 @@ public record GpuSnapshot(
         Optional<Boolean> migEnabled,
         List<MigDevice> migDevices,
         Optional<List<GpuProcess>> processes,
+        // profiling (GPM)
+        Optional<Boolean> gpmSupported,
+        SortedMap<GpmMetric, Double> gpm,
+        List<MigGpm> migGpm,
         // active check
         Optional<CudaHealth> cudaHealth) {
 
@@ -91,6 +102,8 @@ public record GpuSnapshot(
         xidErrorCounts = Map.copyOf(xidErrorCounts);
         migDevices = List.copyOf(migDevices);
         processes = processes.map(List::copyOf);
+        gpm = Values.sorted(gpm);
+        migGpm = List.copyOf(migGpm);
     }
 
     public boolean isUp() {
@@ -144,6 +157,9 @@ public record GpuSnapshot(
         b.migEnabled = migEnabled;
         b.migDevices = migDevices;
         b.processes = processes;
+        b.gpmSupported = gpmSupported;
+        b.gpm.putAll(gpm);
+        b.migGpm = migGpm;
         b.cudaHealth = cudaHealth;
         return b;
     }
@@ -193,6 +209,9 @@ public record GpuSnapshot(
         private Optional<Boolean> migEnabled = Optional.empty();
         private List<MigDevice> migDevices = List.of();
         private Optional<List<GpuProcess>> processes = Optional.empty();
+        private Optional<Boolean> gpmSupported = Optional.empty();
+        private final SortedMap<GpmMetric, Double> gpm = new TreeMap<>();
+        private List<MigGpm> migGpm = List.of();
         private Optional<CudaHealth> cudaHealth = Optional.empty();
 
         private Builder(int index, Instant takenAt) {
@@ -240,6 +259,10 @@ public record GpuSnapshot(
         public Builder migEnabled(boolean v) { migEnabled = Optional.of(v); return this; }
         public Builder migDevices(List<MigDevice> v) { migDevices = List.copyOf(v); return this; }
         public Builder processes(List<GpuProcess> v) { processes = Optional.of(List.copyOf(v)); return this; }
+        public Builder gpmSupported(boolean v) { gpmSupported = Optional.of(v); return this; }
+        public Builder gpm(GpmMetric metric, double value) { gpm.put(metric, value); return this; }
+        public Builder gpm(Map<GpmMetric, Double> values) { gpm.clear(); gpm.putAll(values); return this; }
+        public Builder migGpm(List<MigGpm> v) { migGpm = List.copyOf(v); return this; }
         public Builder cudaHealth(CudaHealth v) { cudaHealth = Optional.of(v); return this; }
 
         public GpuSnapshot build() {
@@ -252,7 +275,7 @@ public record GpuSnapshot(
                     clocksHertz, maxClocksHertz, clockEventReasons,
                     eccErrors, remappedRows, xidErrorCounts, lastXid,
                     pcieTxBytesPerSecond, pcieRxBytesPerSecond, pcieReplayErrors, nvlinkTxBytes, nvlinkRxBytes,
-                    migEnabled, migDevices, processes, cudaHealth);
+                    migEnabled, migDevices, processes, gpmSupported, gpm, migGpm, cudaHealth);
         }
     }
 }
