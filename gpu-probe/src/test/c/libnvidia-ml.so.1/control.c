@@ -89,6 +89,13 @@ HIDDEN nvmlReturn_t stub_forced(const char *fn, int index) {
     return ret;
 }
 
+HIDDEN int stub_has_forced(void) {
+    pthread_mutex_lock(&stub_lock);
+    int any = forced_count > 0;
+    pthread_mutex_unlock(&stub_lock);
+    return any;
+}
+
 HIDDEN nvmlReturn_t stub_system_entry(const char *fn) {
     pthread_mutex_lock(&stub_lock);
     int initialised = stub.init_count > 0;

@@ -161,12 +161,16 @@ EXPORT nvmlReturn_t nvmlGpmMetricsGet(nvmlGpmMetricsGet_t *metricsGet) {
     if (lost) return NVML_ERROR_GPU_IS_LOST;
     ret = stub_forced(__func__, i);
     if (ret != NVML_SUCCESS) return ret;
+    int rules = stub_has_forced();
     for (unsigned k = 0; k < metricsGet->numMetrics; k++) {
         nvmlGpmMetric_t *m = &metricsGet->metrics[k];
         unsigned id = m->metricId;
-        char name[32];
-        snprintf(name, sizeof name, "gpm:%u", id);
-        nvmlReturn_t forced = stub_forced(name, i);
+        nvmlReturn_t forced = NVML_SUCCESS;
+        if (rules) {
+            char name[32];
+            snprintf(name, sizeof name, "gpm:%u", id);
+            forced = stub_forced(name, i);
+        }
         m->value = 0;
         m->metricInfo.shortName = SHORT_NAME;
         m->metricInfo.longName = LONG_NAME;

@@ -104,6 +104,8 @@ HIDDEN extern stub_device stub_migs[STUB_MAX_DEVICES][STUB_MIG_SLOTS];
 HIDDEN void stub_count(stub_counter *counter);
 /* The return code a test forced for this function on this device (-1: a call without a device), else 0. */
 HIDDEN nvmlReturn_t stub_forced(const char *fn, int index);
+/* Whether any test rule is set (lets hot loops skip the per-item lookups). */
+HIDDEN int stub_has_forced(void);
 /* Start of a call without a device: UNINITIALIZED before nvmlInit_v2, else the forced code (or 0). */
 HIDDEN nvmlReturn_t stub_system_entry(const char *fn);
 /* Validates a handle and applies init, lost and forced-failure rules; sets *index and *mig_slot. */
