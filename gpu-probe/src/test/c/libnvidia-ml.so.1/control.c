@@ -50,6 +50,14 @@ HIDDEN void stub_reset_locked(void) {
     /* device 0: 1 process, 1: 2, 2: none, 3 (MIG): 2 */
     for (unsigned i = 0; i < stub.device_count; i++) stub.process_count[i] = i == 2 ? 0 : (i == 0 ? 1 : 2);
     stub.pcie_delay_us = 20000; /* the real call measures over ~20 ms */
+    /* one utilisation sample per default process: SM 10 + 10k + i %, memory 5 + k + i % */
+    for (unsigned i = 0; i < stub.device_count; i++) {
+        stub.util_count[i] = stub.process_count[i];
+        for (unsigned k = 0; k < STUB_MAX_UTIL_SAMPLES; k++) {
+            stub.util_sm[i][k] = 10 + 10 * k + i;
+            stub.util_mem[i][k] = 5 + k + i;
+        }
+    }
     for (stub_counter *c = counters; c; c = c->next) c->count = 0;
     forced_count = 0;
     event_head = event_count = 0;
@@ -79,6 +87,20 @@ HIDDEN nvmlReturn_t stub_forced(const char *fn, int index) {
     }
     pthread_mutex_unlock(&stub_lock);
     return ret;
+}
+
+HIDDEN int stub_has_forced(void) {
+    pthread_mutex_lock(&stub_lock);
+    int any = forced_count > 0;
+    pthread_mutex_unlock(&stub_lock);
+    return any;
+}
+
+HIDDEN nvmlReturn_t stub_system_entry(const char *fn) {
+    pthread_mutex_lock(&stub_lock);
+    int initialised = stub.init_count > 0;
+    pthread_mutex_unlock(&stub_lock);
+    return initialised ? stub_forced(fn, -1) : NVML_ERROR_UNINITIALIZED;
 }
 
 HIDDEN nvmlReturn_t stub_check_device(const void *device, const char *fn, int *index, int *mig_slot) {
@@ -211,5 +233,80 @@ EXPORT void stub_nvml_block_pcie(int blocked) {
     pthread_mutex_lock(&stub_lock);
     stub.pcie_blocked = blocked;
     pthread_cond_broadcast(&stub_changed);
+    pthread_mutex_unlock(&stub_lock);
+}
+
+/* ---- GPM ---- */
+
+/** Whether device `index` supports GPM (nvmlGpmQueryDeviceSupport's isSupportedDevice; default 1). */
+EXPORT void stub_nvml_set_gpm_supported(int index, int supported) {
+    if (index < 0 || index >= STUB_MAX_DEVICES) return;
+    pthread_mutex_lock(&stub_lock);
+    stub.gpm_unsupported[index] = !supported;
+    pthread_mutex_unlock(&stub_lock);
+}
+
+/** The value metric `id` of device `index` gives (gpu_instance 0: the device, else that GPU instance). */
+EXPORT void stub_nvml_set_gpm_value(int index, int gpu_instance, int id, double value) {
+    if (index < 0 || index >= STUB_MAX_DEVICES || gpu_instance < 0 || gpu_instance >= STUB_GPM_SLOTS || id < 0
+        || id >= STUB_GPM_IDS) return;
+    pthread_mutex_lock(&stub_lock);
+    stub.gpm_value[index][gpu_instance][id] = value;
+    stub.gpm_value_set[index][gpu_instance][id] = 1;
+    pthread_mutex_unlock(&stub_lock);
+}
+
+/** How many nvmlGpmMetricsGet calls asked for metric `id` on device `index` (gpu_instance as above). */
+EXPORT unsigned long long stub_nvml_gpm_asked(int index, int gpu_instance, int id) {
+    if (index < 0 || index >= STUB_MAX_DEVICES || gpu_instance < 0 || gpu_instance >= STUB_GPM_SLOTS || id < 0
+        || id >= STUB_GPM_IDS) return 0;
+    pthread_mutex_lock(&stub_lock);
+    unsigned long long asked = stub.gpm_asked[index][gpu_instance][id];
+    pthread_mutex_unlock(&stub_lock);
+    return asked;
+}
+
+/** GPM samples allocated and not yet freed since load or the last reset. */
+EXPORT long stub_nvml_gpm_live_samples(void) {
+    pthread_mutex_lock(&stub_lock);
+    long live = stub.gpm_live_samples;
+    pthread_mutex_unlock(&stub_lock);
+    return live;
+}
+
+/* ---- per-process utilisation and MPS ---- */
+
+/** Device `index` has `count` utilisation samples (0: NOT_FOUND, no process had a sample). */
+EXPORT void stub_nvml_set_utilization_count(int index, unsigned count) {
+    if (index < 0 || index >= STUB_MAX_DEVICES) return;
+    pthread_mutex_lock(&stub_lock);
+    stub.util_count[index] = count < STUB_MAX_UTIL_SAMPLES ? count : STUB_MAX_UTIL_SAMPLES;
+    pthread_mutex_unlock(&stub_lock);
+}
+
+/** Sample `k` of device `index`: its pid (0: the pid of process k) and SM / memory utilisation in percent. */
+EXPORT void stub_nvml_set_utilization(int index, unsigned k, unsigned pid, unsigned sm, unsigned mem) {
+    if (index < 0 || index >= STUB_MAX_DEVICES || k >= STUB_MAX_UTIL_SAMPLES) return;
+    pthread_mutex_lock(&stub_lock);
+    stub.util_pid[index][k] = pid;
+    stub.util_sm[index][k] = sm;
+    stub.util_mem[index][k] = mem;
+    pthread_mutex_unlock(&stub_lock);
+}
+
+/** The lastSeenTimeStamp the latest utilisation call on device `index` passed. */
+EXPORT unsigned long long stub_nvml_utilization_last_seen(int index) {
+    if (index < 0 || index >= STUB_MAX_DEVICES) return 0;
+    pthread_mutex_lock(&stub_lock);
+    unsigned long long seen = stub.util_last_seen[index];
+    pthread_mutex_unlock(&stub_lock);
+    return seen;
+}
+
+/** Device `index` serves `count` MPS clients (pid 5000000 + 1000 * index + k, (k+1) * 128 MiB; default 0). */
+EXPORT void stub_nvml_set_mps_count(int index, unsigned count) {
+    if (index < 0 || index >= STUB_MAX_DEVICES) return;
+    pthread_mutex_lock(&stub_lock);
+    stub.mps_count[index] = count < STUB_MAX_PROCESSES ? count : STUB_MAX_PROCESSES;
     pthread_mutex_unlock(&stub_lock);
 }

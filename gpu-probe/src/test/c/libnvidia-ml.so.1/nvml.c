@@ -14,9 +14,14 @@
  *   MIG: only device 3 (current=pending=1), 7 slots, MIG devices in slots 0 and 1
  *   processes: counts {1, 2, 0, 2}; process k has pid 4000000+1000i+k, memory (k+1)*256 MiB (device 1
  *   process 1: NVML_VALUE_NOT_AVAILABLE), instance ids 0xFFFFFFFF (device 3: gpu instance k+1, compute 0)
+ *   per-process utilisation: one sample per default process, SM 10+10k+i %, memory 5+k+i %, stamped 1 s after
+ *   the caller's lastSeenTimeStamp (1700000000000000 µs on the first call); none on device 3 (MIG:
+ *   NOT_SUPPORTED, as drivers answer on MIG-enabled GPUs); MPS clients: none unless a test adds some
+ *   GPM: see gpm.c
  * Driver 550.54.15, CUDA 12.4 (12040).
  *
- * Built with -DSTUB_LEGACY_DRIVER the newer symbols are left out, as an old driver lacks them.
+ * Built with -DSTUB_LEGACY_DRIVER the newer symbols are left out, as an old driver lacks them (GPM,
+ * ProcessesUtilizationInfo and MPS_v3 among them; nvmlDeviceGetProcessUtilization stays).
  */
 #define _GNU_SOURCE
 #include "stub_nvml.h"
@@ -144,22 +149,15 @@ EXPORT const char *nvmlErrorString(nvmlReturn_t result) {
 
 /* ---- system ---- */
 
-static nvmlReturn_t system_entry(const char *fn) {
-    pthread_mutex_lock(&stub_lock);
-    int initialised = stub.init_count > 0;
-    pthread_mutex_unlock(&stub_lock);
-    return initialised ? stub_forced(fn, -1) : NVML_ERROR_UNINITIALIZED;
-}
-
 EXPORT nvmlReturn_t nvmlSystemGetDriverVersion(char *version, unsigned int length) {
     STUB_CALLED();
-    nvmlReturn_t ret = system_entry(__func__);
+    nvmlReturn_t ret = stub_system_entry(__func__);
     return ret != NVML_SUCCESS ? ret : put_string(version, length, "550.54.15");
 }
 
 EXPORT nvmlReturn_t nvmlSystemGetCudaDriverVersion(int *version) {
     STUB_CALLED();
-    nvmlReturn_t ret = system_entry(__func__);
+    nvmlReturn_t ret = stub_system_entry(__func__);
     if (ret == NVML_SUCCESS) *version = 12040;
     return ret;
 }
@@ -167,7 +165,7 @@ EXPORT nvmlReturn_t nvmlSystemGetCudaDriverVersion(int *version) {
 #ifndef STUB_LEGACY_DRIVER
 EXPORT nvmlReturn_t nvmlSystemGetCudaDriverVersion_v2(int *version) {
     STUB_CALLED();
-    nvmlReturn_t ret = system_entry(__func__);
+    nvmlReturn_t ret = stub_system_entry(__func__);
     if (ret == NVML_SUCCESS) *version = 12040;
     return ret;
 }
@@ -175,7 +173,7 @@ EXPORT nvmlReturn_t nvmlSystemGetCudaDriverVersion_v2(int *version) {
 
 EXPORT nvmlReturn_t nvmlDeviceGetCount_v2(unsigned int *count) {
     STUB_CALLED();
-    nvmlReturn_t ret = system_entry(__func__);
+    nvmlReturn_t ret = stub_system_entry(__func__);
     if (ret != NVML_SUCCESS) return ret;
     pthread_mutex_lock(&stub_lock);
     *count = stub.device_count;
@@ -185,7 +183,7 @@ EXPORT nvmlReturn_t nvmlDeviceGetCount_v2(unsigned int *count) {
 
 EXPORT nvmlReturn_t nvmlDeviceGetHandleByIndex_v2(unsigned int index, nvmlDevice_t *device) {
     STUB_CALLED();
-    nvmlReturn_t ret = system_entry(__func__);
+    nvmlReturn_t ret = stub_system_entry(__func__);
     if (ret != NVML_SUCCESS) return ret;
     pthread_mutex_lock(&stub_lock);
     int valid = index < stub.device_count;
@@ -566,13 +564,137 @@ EXPORT nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v2(nvmlDevice_t device,
     return running_processes(i, count, infos, 24);
 }
 
+#ifndef STUB_LEGACY_DRIVER
+EXPORT nvmlReturn_t nvmlDeviceGetMPSComputeRunningProcesses_v3(nvmlDevice_t device, unsigned int *count, void *infos) {
+    STUB_DEVICE_ENTRY(device, i, mig);
+    if (mig >= 0) return NVML_ERROR_NOT_SUPPORTED;
+    if (count == NULL) return NVML_ERROR_INVALID_ARGUMENT;
+    pthread_mutex_lock(&stub_lock);
+    unsigned n = stub.mps_count[i];
+    pthread_mutex_unlock(&stub_lock);
+    if (*count < n) {
+        *count = n;
+        return NVML_ERROR_INSUFFICIENT_SIZE;
+    }
+    *count = n;
+    if (n > 0 && infos == NULL) return NVML_ERROR_INVALID_ARGUMENT;
+    for (unsigned k = 0; k < n; k++) {
+        unsigned char *r = (unsigned char *)infos + k * STUB_PROCESS_RECORD_SIZE;
+        unsigned pid = 5000000u + 1000u * (unsigned)i + k;
+        unsigned long long used = (k + 1) * 128 * MIB;
+        unsigned gi = NO_INSTANCE, ci = NO_INSTANCE;
+        memset(r, 0, STUB_PROCESS_RECORD_SIZE);
+        memcpy(r, &pid, 4);
+        memcpy(r + 8, &used, 8);
+        memcpy(r + 16, &gi, 4);
+        memcpy(r + 20, &ci, 4);
+    }
+    return NVML_SUCCESS;
+}
+#endif
+
+/* ---- per-process utilisation ---- */
+
+typedef struct {
+    unsigned long long timeStamp;
+    unsigned int pid, smUtil, memUtil, encUtil, decUtil, jpgUtil, ofaUtil;
+} nvmlProcessUtilizationInfo_v1_t;
+
+typedef struct {
+    unsigned int version;
+    unsigned int processSamplesCount;
+    unsigned long long lastSeenTimeStamp;
+    nvmlProcessUtilizationInfo_v1_t *procUtilArray;
+} nvmlProcessesUtilizationInfo_v1_t;
+
+typedef struct {
+    unsigned int pid;
+    unsigned long long timeStamp;
+    unsigned int smUtil, memUtil, encUtil, decUtil;
+} nvmlProcessUtilizationSample_t;
+
+_Static_assert(sizeof(nvmlProcessUtilizationInfo_v1_t) == 40, "40-byte entries");
+_Static_assert(sizeof(nvmlProcessesUtilizationInfo_v1_t) == 24, "24-byte header");
+_Static_assert(sizeof(nvmlProcessUtilizationSample_t) == 32, "32-byte samples");
+
+#define PROCESSES_UTILIZATION_INFO_VERSION ((unsigned)sizeof(nvmlProcessesUtilizationInfo_v1_t) | (1u << 24))
+#define FIRST_SAMPLE_US 1700000000000000ULL
+
+typedef struct {
+    unsigned pid, sm, mem;
+} util_sample;
+
+/* Device i's samples newer than last_seen (all of them, stamped 1 s later); records last_seen. 0: none. */
+static unsigned utilization_samples(int i, unsigned long long last_seen, util_sample *out,
+                                    unsigned long long *stamp) {
+    pthread_mutex_lock(&stub_lock);
+    stub.util_last_seen[i] = last_seen;
+    unsigned n = stub.util_count[i];
+    for (unsigned k = 0; k < n; k++) {
+        out[k].pid = stub.util_pid[i][k] ? stub.util_pid[i][k]
+                     : (stub.process_pid[i][k] ? stub.process_pid[i][k] : 4000000u + 1000u * (unsigned)i + k);
+        out[k].sm = stub.util_sm[i][k];
+        out[k].mem = stub.util_mem[i][k];
+    }
+    pthread_mutex_unlock(&stub_lock);
+    *stamp = last_seen < FIRST_SAMPLE_US ? FIRST_SAMPLE_US : last_seen + 1000000ULL;
+    return n;
+}
+
+#ifndef STUB_LEGACY_DRIVER
+EXPORT nvmlReturn_t nvmlDeviceGetProcessesUtilizationInfo(nvmlDevice_t device,
+                                                          nvmlProcessesUtilizationInfo_v1_t *procesesUtilInfo) {
+    STUB_DEVICE_ENTRY(device, i, mig);
+    nvmlProcessesUtilizationInfo_v1_t *info = procesesUtilInfo;
+    if (info == NULL) return NVML_ERROR_INVALID_ARGUMENT;
+    if (info->version != PROCESSES_UTILIZATION_INFO_VERSION) return NVML_ERROR_ARGUMENT_VERSION_MISMATCH;
+    if (mig >= 0 || i == STUB_MIG_DEVICE) return NVML_ERROR_NOT_SUPPORTED;
+    util_sample samples[STUB_MAX_UTIL_SAMPLES];
+    unsigned long long stamp;
+    unsigned n = utilization_samples(i, info->lastSeenTimeStamp, samples, &stamp);
+    if (n == 0) return NVML_ERROR_NOT_FOUND;
+    if (info->procUtilArray == NULL || info->processSamplesCount < n) {
+        info->processSamplesCount = n;
+        return NVML_ERROR_INSUFFICIENT_SIZE;
+    }
+    for (unsigned k = 0; k < n; k++) {
+        info->procUtilArray[k] = (nvmlProcessUtilizationInfo_v1_t){
+            .timeStamp = stamp, .pid = samples[k].pid, .smUtil = samples[k].sm, .memUtil = samples[k].mem};
+    }
+    info->processSamplesCount = n;
+    return NVML_SUCCESS;
+}
+#endif
+
+EXPORT nvmlReturn_t nvmlDeviceGetProcessUtilization(nvmlDevice_t device, nvmlProcessUtilizationSample_t *utilization,
+                                                    unsigned int *processSamplesCount,
+                                                    unsigned long long lastSeenTimeStamp) {
+    STUB_DEVICE_ENTRY(device, i, mig);
+    if (processSamplesCount == NULL) return NVML_ERROR_INVALID_ARGUMENT;
+    if (mig >= 0 || i == STUB_MIG_DEVICE) return NVML_ERROR_NOT_SUPPORTED;
+    util_sample samples[STUB_MAX_UTIL_SAMPLES];
+    unsigned long long stamp;
+    unsigned n = utilization_samples(i, lastSeenTimeStamp, samples, &stamp);
+    if (n == 0) return NVML_ERROR_NOT_FOUND;
+    if (utilization == NULL || *processSamplesCount < n) {
+        *processSamplesCount = n;
+        return NVML_ERROR_INSUFFICIENT_SIZE;
+    }
+    for (unsigned k = 0; k < n; k++) {
+        utilization[k] = (nvmlProcessUtilizationSample_t){
+            .pid = samples[k].pid, .timeStamp = stamp, .smUtil = samples[k].sm, .memUtil = samples[k].mem};
+    }
+    *processSamplesCount = n;
+    return NVML_SUCCESS;
+}
+
 /* ---- events ---- */
 
 static struct stub_event_set the_event_set;
 
 EXPORT nvmlReturn_t nvmlEventSetCreate(nvmlEventSet_t *set) {
     STUB_CALLED();
-    nvmlReturn_t ret = system_entry(__func__);
+    nvmlReturn_t ret = stub_system_entry(__func__);
     if (ret != NVML_SUCCESS) return ret;
     *set = &the_event_set;
     return NVML_SUCCESS;

@@ -46,6 +46,13 @@ enum {
 #define STUB_PROCESS_RECORD_SIZE 24
 #endif
 
+/* GPM: metric ids are below this (NVML_GPM_METRIC_MAX of NVML 13.2.1 is 333, the last id 332). */
+#define STUB_GPM_IDS 333
+/* Ring slots per device: 0 is the device itself, 1..STUB_MIG_SLOTS a GPU instance id. */
+#define STUB_GPM_SLOTS (STUB_MIG_SLOTS + 1)
+/* Per-process utilisation samples per device. */
+#define STUB_MAX_UTIL_SAMPLES 64
+
 /* nvmlDevice_t points at one of these: physical devices and MIG devices alike. */
 typedef struct stub_device {
     int index;    /* physical device index (the parent's for a MIG device) */
@@ -70,6 +77,21 @@ typedef struct stub_state {
     unsigned growth_calls[STUB_MAX_DEVICES];
     int pcie_blocked;
     unsigned pcie_delay_us;
+    /* GPM */
+    int gpm_unsupported[STUB_MAX_DEVICES];
+    unsigned char gpm_value_set[STUB_MAX_DEVICES][STUB_GPM_SLOTS][STUB_GPM_IDS];
+    double gpm_value[STUB_MAX_DEVICES][STUB_GPM_SLOTS][STUB_GPM_IDS];
+    unsigned long long gpm_asked[STUB_MAX_DEVICES][STUB_GPM_SLOTS][STUB_GPM_IDS];
+    unsigned long long gpm_sequence;
+    long gpm_live_samples;
+    /* per-process utilisation samples (nvmlDeviceGetProcessesUtilizationInfo / GetProcessUtilization) */
+    unsigned util_count[STUB_MAX_DEVICES];
+    unsigned util_pid[STUB_MAX_DEVICES][STUB_MAX_UTIL_SAMPLES]; /* 0: the pid of process k */
+    unsigned util_sm[STUB_MAX_DEVICES][STUB_MAX_UTIL_SAMPLES];
+    unsigned util_mem[STUB_MAX_DEVICES][STUB_MAX_UTIL_SAMPLES];
+    unsigned long long util_last_seen[STUB_MAX_DEVICES]; /* the lastSeenTimeStamp of the last call */
+    /* MPS clients (nvmlDeviceGetMPSComputeRunningProcesses_v3) */
+    unsigned mps_count[STUB_MAX_DEVICES];
 } stub_state;
 
 HIDDEN extern pthread_mutex_t stub_lock;
@@ -82,6 +104,10 @@ HIDDEN extern stub_device stub_migs[STUB_MAX_DEVICES][STUB_MIG_SLOTS];
 HIDDEN void stub_count(stub_counter *counter);
 /* The return code a test forced for this function on this device (-1: a call without a device), else 0. */
 HIDDEN nvmlReturn_t stub_forced(const char *fn, int index);
+/* Whether any test rule is set (lets hot loops skip the per-item lookups). */
+HIDDEN int stub_has_forced(void);
+/* Start of a call without a device: UNINITIALIZED before nvmlInit_v2, else the forced code (or 0). */
+HIDDEN nvmlReturn_t stub_system_entry(const char *fn);
 /* Validates a handle and applies init, lost and forced-failure rules; sets *index and *mig_slot. */
 HIDDEN nvmlReturn_t stub_check_device(const void *device, const char *fn, int *index, int *mig_slot);
 /* Puts the default fleet state back; the caller holds stub_lock. */

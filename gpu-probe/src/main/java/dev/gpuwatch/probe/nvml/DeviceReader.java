@@ -12,6 +12,7 @@ import dev.gpuwatch.probe.ClockType;
 import dev.gpuwatch.probe.DeviceState;
 import dev.gpuwatch.probe.GpuSnapshot;
 import dev.gpuwatch.probe.Values.EccErrors;
+import dev.gpuwatch.probe.Values.GpuProcess;
 import dev.gpuwatch.probe.Values.MigDevice;
 import dev.gpuwatch.probe.Values.RemappedRows;
 import dev.gpuwatch.probe.nvml.Nvml.Fn;
@@ -20,13 +21,19 @@ import java.lang.foreign.MemorySegment;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.SortedSet;
+import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 
 /**
  * Reads one physical device into a {@link GpuSnapshot}. Called only under the probe's sample lock, so its
@@ -50,6 +57,8 @@ final class DeviceReader {
     private static final List<Query> FIELD_QUERIES =
             List.of(Query.MEMORY_TEMPERATURE, Query.NVLINK_TX, Query.NVLINK_RX);
     private static final List<Query> PROCESS_QUERIES = List.of(Query.PROCESSES_V3, Query.PROCESSES_V2);
+    private static final List<Query> UTILIZATION_QUERIES =
+            List.of(Query.PROCESSES_UTILIZATION_INFO, Query.PROCESS_UTILIZATION);
 
     private final Nvml nvml;
     private final int index;
@@ -57,6 +66,8 @@ final class DeviceReader {
     private final Optional<String> cudaDriverVersion;
     private final Set<Query> unsupported = EnumSet.noneOf(Query.class);
     private final AtomicBoolean lostSignal = new AtomicBoolean();
+    private final GpmReader gpm;
+    private final ProcessUtilization processUtilization = new ProcessUtilization();
     // scratch cells, allocated once
     private final MemorySegment chars;
     private final MemorySegment struct;
@@ -78,8 +89,9 @@ final class DeviceReader {
                             OptionalInt ccMajor, OptionalInt ccMinor) {}
 
     DeviceReader(Nvml nvml, Arena arena, int index, MemorySegment handle, Optional<String> driverVersion,
-                 Optional<String> cudaDriverVersion) {
+                 Optional<String> cudaDriverVersion, boolean gpm, LongSupplier nanoClock) {
         this.nvml = nvml;
+        this.gpm = new GpmReader(nvml, arena, gpm, nanoClock, this::noteDeviceError);
         this.index = index;
         this.handle = handle;
         this.driverVersion = driverVersion;
@@ -134,7 +146,8 @@ final class DeviceReader {
         readClocks(snapshot);
         readErrors(snapshot);
         readFields(snapshot);
-        readMig(snapshot);
+        List<MigDevice> migDevices = readMig(snapshot);
+        readGpm(snapshot, migDevices);
         readProcesses(snapshot);
         if (fatal != Nvml.SUCCESS) {
             return down(takenAt, fatal);
@@ -335,15 +348,29 @@ final class DeviceReader {
         return type == 0 ? entry.get(JAVA_DOUBLE, 32) : fieldLong(entry, type);
     }
 
-    private void readMig(GpuSnapshot.Builder snapshot) {
+    /** The MIG devices it found (empty off MIG), for GPM's per-instance rings. */
+    private List<MigDevice> readMig(GpuSnapshot.Builder snapshot) {
         if (!live(Query.MIG_MODE) || !ok(Query.MIG_MODE, nvml.call(Fn.MIG_MODE, handle, a, b))) {
-            return;
+            return List.of();
         }
         boolean enabled = u32(a, 0) == MIG_ENABLED;
         snapshot.migEnabled(enabled);
         if (enabled && succeeded(nvml.call(Fn.MAX_MIG_DEVICE_COUNT, handle, a))) {
-            snapshot.migDevices(migDevices(u32(a, 0)));
+            List<MigDevice> devices = migDevices(u32(a, 0));
+            snapshot.migDevices(devices);
+            return devices;
         }
+        return List.of();
+    }
+
+    /** GPM of the device and of each GPU instance its MIG devices belong to (several may share one). */
+    private void readGpm(GpuSnapshot.Builder snapshot, List<MigDevice> migDevices) {
+        if (fatal != Nvml.SUCCESS) {
+            return;
+        }
+        SortedSet<Integer> gpuInstances = new TreeSet<>();
+        migDevices.forEach(mig -> mig.gpuInstanceId().ifPresent(gpuInstances::add));
+        gpm.read(handle, gpuInstances, snapshot);
     }
 
     /** MIG devices sit in numbered slots, most of them empty (NOT_FOUND). */
@@ -376,25 +403,83 @@ final class DeviceReader {
         return devices;
     }
 
-    /** _v3, or _v2 on a driver without it (both take nvmlProcessInfo_v2_t records). */
+    /**
+     * The compute processes (_v3, or _v2 on a driver without it), the MPS clients (marked {@code mps}; one listed
+     * by both calls appears once), and each process's utilisation joined by pid; a pid with utilisation samples
+     * but in neither list (it holds no memory) is added without memory. No list when the compute processes could
+     * not be read.
+     */
     private void readProcesses(GpuSnapshot.Builder snapshot) {
+        Optional<List<GpuProcess>> compute = readComputeProcesses();
+        if (compute.isEmpty()) {
+            return;
+        }
+        Map<Integer, GpuProcess> byPid = new LinkedHashMap<>();
+        compute.get().forEach(process -> byPid.put(process.pid(), process));
+        if (live(Query.MPS_PROCESSES_V3)) {
+            switch (RunningProcesses.query(nvml, Fn.MPS_PROCESSES_V3, handle, a)) {
+                case RunningProcesses.Result.Read read -> read.processes().forEach(client -> byPid.put(client.pid(),
+                        new GpuProcess(client.pid(), client.command(), client.usedMemoryBytes(),
+                                client.gpuInstanceId(), client.computeInstanceId(), OptionalDouble.empty(),
+                                OptionalDouble.empty(), true)));
+                case RunningProcesses.Result.Failed failed -> ok(Query.MPS_PROCESSES_V3, failed.code());
+            }
+        }
+        for (ProcessUtilization.Sample sample : readProcessUtilization().values()) {
+            GpuProcess process = byPid.computeIfAbsent(sample.pid(), pid -> new GpuProcess(pid,
+                    RunningProcesses.command(pid), OptionalLong.empty(), OptionalInt.empty(), OptionalInt.empty()));
+            byPid.put(sample.pid(), process.withUtilization(sample.sm(), sample.memory()));
+        }
+        snapshot.processes(List.copyOf(byPid.values()));
+    }
+
+    private Optional<List<GpuProcess>> readComputeProcesses() {
         for (Query query : PROCESS_QUERIES) {
             if (!live(query)) {
                 continue;
             }
             switch (RunningProcesses.query(nvml, query.fn, handle, a)) {
                 case RunningProcesses.Result.Read read -> {
-                    snapshot.processes(read.processes());
-                    return;
+                    return Optional.of(read.processes());
                 }
                 case RunningProcesses.Result.Failed failed -> {
                     ok(query, failed.code());
                     if (!unsupported.contains(query)) {
-                        return; // a transient failure: no fallback to the older call this time
+                        return Optional.empty(); // a transient failure: no fallback to the older call this time
                     }
                 }
             }
         }
+        return Optional.empty();
+    }
+
+    /** ProcessesUtilizationInfo, or the older ProcessUtilization once the newer call proved unsupported. */
+    private Map<Integer, ProcessUtilization.Sample> readProcessUtilization() {
+        for (Query query : UTILIZATION_QUERIES) {
+            if (!live(query)) {
+                continue;
+            }
+            ProcessUtilization.Result result = query == Query.PROCESSES_UTILIZATION_INFO
+                    ? processUtilization.readInfo(nvml, handle, struct.asSlice(0, ProcessUtilization.INFO_BYTES))
+                    : processUtilization.readLegacy(nvml, handle, a);
+            switch (result) {
+                case ProcessUtilization.Result.Read read -> {
+                    return read.byPid();
+                }
+                case ProcessUtilization.Result.Failed failed -> {
+                    ok(query, failed.code());
+                    if (!unsupported.contains(query)) {
+                        return Map.of();
+                    }
+                }
+            }
+        }
+        return Map.of();
+    }
+
+    /** Frees the GPM samples; called before NVML shuts down. */
+    void close() {
+        gpm.close();
     }
 
     // ---- return-code handling ----

@@ -75,6 +75,7 @@ final class Nvml implements AutoCloseable {
         PTR_PTR_INT(FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT)),
         PTR_INT_INT_PTR(FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS)),
         PTR_LONG_PTR(FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS)),
+        PTR_PTR_PTR_LONG(FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG)),
         PTR_X5(FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS)),
         INT_TO_PTR(FunctionDescriptor.of(ADDRESS, JAVA_INT));
 
@@ -127,6 +128,15 @@ final class Nvml implements AutoCloseable {
         COMPUTE_INSTANCE_ID("nvmlDeviceGetComputeInstanceId", Shape.PTR_PTR),
         COMPUTE_PROCESSES_V3("nvmlDeviceGetComputeRunningProcesses_v3", Shape.PTR_PTR_PTR),
         COMPUTE_PROCESSES_V2("nvmlDeviceGetComputeRunningProcesses_v2", Shape.PTR_PTR_PTR),
+        MPS_PROCESSES_V3("nvmlDeviceGetMPSComputeRunningProcesses_v3", Shape.PTR_PTR_PTR),
+        PROCESSES_UTILIZATION_INFO("nvmlDeviceGetProcessesUtilizationInfo", Shape.PTR_PTR),
+        PROCESS_UTILIZATION("nvmlDeviceGetProcessUtilization", Shape.PTR_PTR_PTR_LONG),
+        GPM_QUERY_DEVICE_SUPPORT("nvmlGpmQueryDeviceSupport", Shape.PTR_PTR),
+        GPM_SAMPLE_ALLOC("nvmlGpmSampleAlloc", Shape.PTR),
+        GPM_SAMPLE_FREE("nvmlGpmSampleFree", Shape.PTR),
+        GPM_SAMPLE_GET("nvmlGpmSampleGet", Shape.PTR_PTR),
+        GPM_MIG_SAMPLE_GET("nvmlGpmMigSampleGet", Shape.PTR_INT_PTR),
+        GPM_METRICS_GET("nvmlGpmMetricsGet", Shape.PTR),
         EVENT_SET_CREATE("nvmlEventSetCreate", Shape.PTR),
         REGISTER_EVENTS("nvmlDeviceRegisterEvents", Shape.PTR_LONG_PTR),
         EVENT_SET_WAIT_V2("nvmlEventSetWait_v2", Shape.PTR_PTR_INT),
@@ -312,6 +322,16 @@ final class Nvml implements AutoCloseable {
         if (h == null) return FUNCTION_NOT_FOUND;
         try {
             return (int) h.invokeExact(a, b, c);
+        } catch (Throwable t) {
+            throw failure(fn, t);
+        }
+    }
+
+    int call(Fn fn, MemorySegment a, MemorySegment b, MemorySegment c, long d) {
+        MethodHandle h = handles.get(fn);
+        if (h == null) return FUNCTION_NOT_FOUND;
+        try {
+            return (int) h.invokeExact(a, b, c, d);
         } catch (Throwable t) {
             throw failure(fn, t);
         }

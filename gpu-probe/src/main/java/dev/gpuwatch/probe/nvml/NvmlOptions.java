@@ -14,8 +14,11 @@ import java.util.Optional;
  * @param pcieSampleInterval  how often the background thread samples PCIe throughput (each sample blocks ~20 ms
  *                            per direction and GPU)
  * @param watchXid            whether to count Xid critical errors from an NVML event set on a background thread
+ * @param gpm                 whether to read GPU Performance Monitoring (SM activity, tensor pipes, DRAM...) on
+ *                            devices that support it: two samples and one metrics call per device and GPU instance
+ *                            and sample
  */
-public record NvmlOptions(Optional<Path> library, Duration pcieSampleInterval, boolean watchXid) {
+public record NvmlOptions(Optional<Path> library, Duration pcieSampleInterval, boolean watchXid, boolean gpm) {
 
     public NvmlOptions {
         Objects.requireNonNull(library, "library");
@@ -25,12 +28,21 @@ public record NvmlOptions(Optional<Path> library, Duration pcieSampleInterval, b
         }
     }
 
-    /** The driver's library through the loader, PCIe sampled every 5 s, Xid events watched. */
+    /** GPM read wherever the device supports it. */
+    public NvmlOptions(Optional<Path> library, Duration pcieSampleInterval, boolean watchXid) {
+        this(library, pcieSampleInterval, watchXid, true);
+    }
+
+    /** The driver's library through the loader, PCIe sampled every 5 s, Xid events watched, GPM read. */
     public static NvmlOptions defaults() {
-        return new NvmlOptions(Optional.empty(), Duration.ofSeconds(5), true);
+        return new NvmlOptions(Optional.empty(), Duration.ofSeconds(5), true, true);
     }
 
     public NvmlOptions withLibrary(Path library) {
-        return new NvmlOptions(Optional.of(library), pcieSampleInterval, watchXid);
+        return new NvmlOptions(Optional.of(library), pcieSampleInterval, watchXid, gpm);
+    }
+
+    public NvmlOptions withGpm(boolean gpm) {
+        return new NvmlOptions(library, pcieSampleInterval, watchXid, gpm);
     }
 }

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
 
 /**
  * Reads every NVIDIA GPU through NVML (libnvidia-ml.so.1), bound with the Foreign Function &amp; Memory API.
@@ -49,13 +50,18 @@ public final class NvmlProbe implements GpuProbe {
 
     /** Loads and initialises NVML; a missing library or a failed nvmlInit_v2 is a one-line reason, not a throw. */
     public static ProbeOpening open(NvmlOptions options) {
+        return open(options, System::nanoTime);
+    }
+
+    /** As {@link #open(NvmlOptions)}, with the clock that times GPM sample windows (tests step it by hand). */
+    static ProbeOpening open(NvmlOptions options, LongSupplier nanoClock) {
         return switch (Nvml.load(options.library())) {
             case Nvml.Loading.Failed failed -> new ProbeOpening.Unavailable(BACKEND, failed.reason());
-            case Nvml.Loading.Loaded loaded -> open(loaded.nvml(), options);
+            case Nvml.Loading.Loaded loaded -> open(loaded.nvml(), options, nanoClock);
         };
     }
 
-    private static ProbeOpening open(Nvml nvml, NvmlOptions options) {
+    private static ProbeOpening open(Nvml nvml, NvmlOptions options, LongSupplier nanoClock) {
         int rc = nvml.call(Fn.INIT_V2);
         if (rc != Nvml.SUCCESS) {
             String reason = "nvmlInit_v2 in " + nvml.source() + " failed: " + nvml.errorString(rc) + " ("
@@ -81,7 +87,8 @@ public final class NvmlProbe implements GpuProbe {
             // A device whose handle fails now is retried on each sample and reported UNREADABLE/LOST meanwhile.
             MemorySegment handle = nvml.call(Fn.HANDLE_BY_INDEX_V2, index, cell) == Nvml.SUCCESS
                     ? cell.get(ADDRESS, 0) : MemorySegment.NULL;
-            devices.add(new DeviceReader(nvml, arena, index, handle, driverVersion, cudaVersion));
+            devices.add(new DeviceReader(nvml, arena, index, handle, driverVersion, cudaVersion, options.gpm(),
+                    nanoClock));
         }
         String description = "NVML " + driverVersion.orElse("(driver version unknown)") + " (" + nvml.source()
                 + "), " + count + (count == 1 ? " GPU" : " GPUs");
@@ -148,7 +155,7 @@ public final class NvmlProbe implements GpuProbe {
         }
     }
 
-    /** Stops both threads, frees the event set, shuts NVML down and unloads the library. Idempotent. */
+    /** Stops both threads, frees the event set and GPM samples, shuts NVML down and unloads the library. Idempotent. */
     @Override
     public void close() {
         lock.lock();
@@ -164,6 +171,7 @@ public final class NvmlProbe implements GpuProbe {
                 LOG.log(Level.WARNING, "NVML background thread did not stop; leaving libnvidia-ml.so.1 loaded");
                 return;
             }
+            devices.forEach(DeviceReader::close);
             nvml.call(Fn.SHUTDOWN);
             arena.close();
             nvml.close();

@@ -98,7 +98,7 @@ final class RunningProcesses {
     }
 
     /** The process name from /proc/PID/comm; absent when the pid is not visible here (another pid namespace). */
-    private static Optional<String> command(int pid) {
+    static Optional<String> command(int pid) {
         Path comm = Path.of("/proc", Integer.toUnsignedString(pid), "comm");
         if (!Files.isReadable(comm)) {
             return Optional.empty(); // the usual case in a container; checked first because exceptions cost more

@@ -168,19 +168,26 @@ class NvmlProbeTest {
         assertEquals(Optional.empty(), s.cudaHealth());
     }
 
-    /** Device i's default processes: counts {1, 2, 0, 2}; pids 4000000 + 1000i + k; (k+1) * 256 MiB. */
+    /**
+     * Device i's default processes: counts {1, 2, 0, 2}; pids 4000000 + 1000i + k; (k+1) * 256 MiB; SM and
+     * memory utilisation off MIG.
+     */
     static List<GpuProcess> expectedProcesses(int i) {
         int count = switch (i) {
             case 0 -> 1;
             case 2 -> 0;
             default -> 2;
         };
-        return java.util.stream.IntStream.range(0, count).mapToObj(k -> new GpuProcess(
-                4_000_000 + 1000 * i + k,
-                Optional.empty(), // no such pid here
-                i == 1 && k == 1 ? OptionalLong.empty() : OptionalLong.of((k + 1) * 256 * MIB),
-                i == 3 ? OptionalInt.of(k + 1) : OptionalInt.empty(),
-                i == 3 ? OptionalInt.of(0) : OptionalInt.empty())).toList();
+        return java.util.stream.IntStream.range(0, count).mapToObj(k -> {
+            GpuProcess process = new GpuProcess(
+                    4_000_000 + 1000 * i + k,
+                    Optional.empty(), // no such pid here
+                    i == 1 && k == 1 ? OptionalLong.empty() : OptionalLong.of((k + 1) * 256 * MIB),
+                    i == 3 ? OptionalInt.of(k + 1) : OptionalInt.empty(),
+                    i == 3 ? OptionalInt.of(0) : OptionalInt.empty());
+            // one utilisation sample per process, SM 10+10k+i %, memory 5+k+i %; none on the MIG device
+            return i == 3 ? process : process.withUtilization((10 + 10 * k + i) / 100.0, (5 + k + i) / 100.0);
+        }).toList();
     }
 
     @Test

@@ -15,6 +15,7 @@ import dev.gpuwatch.probe.ProbeOpening;
 import dev.gpuwatch.probe.Values.GpuProcess;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.OptionalInt;
@@ -58,8 +59,12 @@ class NvmlVariantsTest {
                 assertEquals(Optional.empty(), s.remappedRows());
                 assertEquals(Optional.empty(), s.migEnabled());
                 assertEquals(List.of(), s.migDevices());
-                // nvmlDeviceGetComputeRunningProcesses_v2
+                // nvmlDeviceGetComputeRunningProcesses_v2, utilisation from nvmlDeviceGetProcessUtilization
                 assertEquals(Optional.of(expectedProcesses(i)), s.processes());
+                // no GPM symbols at all: whether the GPU has GPM cannot be told
+                assertEquals(Optional.empty(), s.gpmSupported());
+                assertEquals(Map.of(), s.gpm());
+                assertEquals(List.of(), s.migGpm());
                 assertEquals(OptionalDouble.of(40 + i), s.gpuTemperatureCelsius());
             }
             // the bitmask under its older name, nvmlDeviceGetCurrentClocksThrottleReasons
@@ -67,6 +72,8 @@ class NvmlVariantsTest {
             assertEquals(3 * 4, stub.callCount("nvmlDeviceGetCurrentClocksThrottleReasons"));
             assertEquals(3 * 4, stub.callCount("nvmlDeviceGetMemoryInfo"));
             assertEquals(3 * (2 + 2 + 1 + 2), stub.callCount("nvmlDeviceGetComputeRunningProcesses_v2"));
+            // sizing and reading on devices 0 and 1, NOT_FOUND on 2 (no samples), NOT_SUPPORTED once on 3
+            assertEquals(3 * (2 + 2 + 1) + 1, stub.callCount("nvmlDeviceGetProcessUtilization"));
         }
     }
 
@@ -77,8 +84,8 @@ class NvmlVariantsTest {
             stub.setProcessCount(0, 3);
             try (NvmlProbe probe = open(library)) {
                 List<GpuSnapshot> sample = probe.sample();
-                assertEquals(List.of(
-                        process(4_000_000, OptionalLong.of(256 * MIB)),
+                assertEquals(List.of( // the stub's one utilisation sample of device 0 is process 0's
+                        process(4_000_000, OptionalLong.of(256 * MIB)).withUtilization(0.10, 0.05),
                         process(4_000_001, OptionalLong.of(512 * MIB)),
                         process(4_000_002, OptionalLong.of(768 * MIB))), sample.get(0).processes().orElseThrow());
                 for (int i = 1; i < 4; i++) {

@@ -1,6 +1,7 @@
 package dev.gpuwatch.probe.nvml;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -21,7 +22,9 @@ import java.nio.file.Path;
 final class StubNvml implements AutoCloseable {
 
     static final int NOT_SUPPORTED = 3;
+    static final int INVALID_ARGUMENT = 2;
     static final int NO_PERMISSION = 4;
+    static final int NOT_FOUND = 6;
     static final int DRIVER_NOT_LOADED = 9;
     static final int FUNCTION_NOT_FOUND = 13;
     static final int LIB_RM_VERSION_MISMATCH = 18;
@@ -38,6 +41,14 @@ final class StubNvml implements AutoCloseable {
     private final MethodHandle growProcesses;
     private final MethodHandle fireXid;
     private final MethodHandle blockPcie;
+    private final MethodHandle setGpmSupported;
+    private final MethodHandle setGpmValue;
+    private final MethodHandle gpmAsked;
+    private final MethodHandle gpmLiveSamples;
+    private final MethodHandle setUtilizationCount;
+    private final MethodHandle setUtilization;
+    private final MethodHandle utilizationLastSeen;
+    private final MethodHandle setMpsCount;
 
     private StubNvml(Path library) {
         SymbolLookup lookup = SymbolLookup.libraryLookup(library, arena);
@@ -59,6 +70,22 @@ final class StubNvml implements AutoCloseable {
                 FunctionDescriptor.ofVoid(JAVA_INT, JAVA_LONG));
         blockPcie = linker.downcallHandle(lookup.findOrThrow("stub_nvml_block_pcie"),
                 FunctionDescriptor.ofVoid(JAVA_INT));
+        setGpmSupported = linker.downcallHandle(lookup.findOrThrow("stub_nvml_set_gpm_supported"),
+                FunctionDescriptor.ofVoid(JAVA_INT, JAVA_INT));
+        setGpmValue = linker.downcallHandle(lookup.findOrThrow("stub_nvml_set_gpm_value"),
+                FunctionDescriptor.ofVoid(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_DOUBLE));
+        gpmAsked = linker.downcallHandle(lookup.findOrThrow("stub_nvml_gpm_asked"),
+                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT));
+        gpmLiveSamples = linker.downcallHandle(lookup.findOrThrow("stub_nvml_gpm_live_samples"),
+                FunctionDescriptor.of(JAVA_LONG));
+        setUtilizationCount = linker.downcallHandle(lookup.findOrThrow("stub_nvml_set_utilization_count"),
+                FunctionDescriptor.ofVoid(JAVA_INT, JAVA_INT));
+        setUtilization = linker.downcallHandle(lookup.findOrThrow("stub_nvml_set_utilization"),
+                FunctionDescriptor.ofVoid(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
+        utilizationLastSeen = linker.downcallHandle(lookup.findOrThrow("stub_nvml_utilization_last_seen"),
+                FunctionDescriptor.of(JAVA_LONG, JAVA_INT));
+        setMpsCount = linker.downcallHandle(lookup.findOrThrow("stub_nvml_set_mps_count"),
+                FunctionDescriptor.ofVoid(JAVA_INT, JAVA_INT));
     }
 
     /** The folder the test build compiled the stubs into (surefire also puts it on LD_LIBRARY_PATH). */
@@ -141,6 +168,68 @@ final class StubNvml implements AutoCloseable {
     void blockPcie(boolean blocked) {
         invoke(() -> {
             blockPcie.invokeExact(blocked ? 1 : 0);
+        });
+    }
+
+    /** Whether device {@code index} supports GPM (default: every device does). */
+    void setGpmSupported(int index, boolean supported) {
+        invoke(() -> {
+            setGpmSupported.invokeExact(index, supported ? 1 : 0);
+        });
+    }
+
+    /** The value GPM metric {@code id} gives on device {@code index} (gpuInstance 0) or one GPU instance. */
+    void setGpmValue(int index, int gpuInstance, int id, double value) {
+        invoke(() -> {
+            setGpmValue.invokeExact(index, gpuInstance, id, value);
+        });
+    }
+
+    /** How many nvmlGpmMetricsGet calls asked for {@code id} on the device (gpuInstance 0) or a GPU instance. */
+    long gpmAsked(int index, int gpuInstance, int id) {
+        try {
+            return (long) gpmAsked.invokeExact(index, gpuInstance, id);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /** GPM samples allocated and not freed since the last reset. */
+    long gpmLiveSamples() {
+        try {
+            return (long) gpmLiveSamples.invokeExact();
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /** Device {@code index} has {@code count} per-process utilisation samples (0: NOT_FOUND). */
+    void setUtilizationCount(int index, int count) {
+        invoke(() -> {
+            setUtilizationCount.invokeExact(index, count);
+        });
+    }
+
+    /** Sample {@code k}: pid (0: process k's), SM and memory utilisation in percent. */
+    void setUtilization(int index, int k, int pid, int sm, int mem) {
+        invoke(() -> {
+            setUtilization.invokeExact(index, k, pid, sm, mem);
+        });
+    }
+
+    /** The lastSeenTimeStamp the latest utilisation call on device {@code index} passed. */
+    long utilizationLastSeen(int index) {
+        try {
+            return (long) utilizationLastSeen.invokeExact(index);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /** Device {@code index} serves {@code count} MPS clients (pid 5000000 + 1000 index + k, (k+1) * 128 MiB). */
+    void setMpsCount(int index, int count) {
+        invoke(() -> {
+            setMpsCount.invokeExact(index, count);
         });
     }
 
