@@ -29,7 +29,7 @@ class ScenarioEndpointTest {
 
     private static final String PATH = "/-/simulated/scenario";
     private static final String VALID = "idle, idle-allocated, steady, diurnal, memory-leak, thermal-throttling,"
-            + " power-throttling, ecc-storm, xid79-gpu-lost, xid-errors, process-churn";
+            + " power-throttling, ecc-storm, xid79-gpu-lost, xid-errors, process-churn, input-starved, memory-bound";
 
     /** The fleet's time, moved by the test: thermal throttling starts 45 s after its fault does. */
     static final class ManualClock implements InstantSource {

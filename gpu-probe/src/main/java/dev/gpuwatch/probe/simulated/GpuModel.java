@@ -10,13 +10,16 @@ import java.util.stream.Collectors;
  * Boards the simulated fleet can be made of, with the figures NVML reports for them: name, framebuffer total
  * and driver-reserved memory, enforced power limit, idle draw, maximum and idle clocks, SM count, compute
  * capability, and which optional features the board has (NVLink, fan, HBM memory temperature, row remapping,
- * NVENC, MIG). A feature the board lacks is absent from its snapshots, as NVML's NOT_SUPPORTED would make it.
+ * NVENC, MIG, GPU Performance Monitoring). A feature the board lacks is absent from its snapshots, as NVML's
+ * NOT_SUPPORTED would make it.
  */
 public enum GpuModel {
     H100_80GB("h100-80gb", "NVIDIA H100 80GB HBM3", 81_559, 579, 700, 68,
-            1980, 1980, 2619, 1755, 345, 2619, 132, 9, 0, Feature.NVLINK, Feature.HBM, Feature.ROW_REMAP, Feature.MIG),
+            1980, 1980, 2619, 1755, 345, 2619, 132, 9, 0, Feature.NVLINK, Feature.HBM, Feature.ROW_REMAP, Feature.MIG,
+            Feature.GPM),
     H200_141GB("h200-141gb", "NVIDIA H200", 143_771, 631, 700, 75,
-            1980, 1980, 3201, 1755, 345, 3201, 132, 9, 0, Feature.NVLINK, Feature.HBM, Feature.ROW_REMAP, Feature.MIG),
+            1980, 1980, 3201, 1755, 345, 3201, 132, 9, 0, Feature.NVLINK, Feature.HBM, Feature.ROW_REMAP, Feature.MIG,
+            Feature.GPM),
     A100_80GB("a100-80gb", "NVIDIA A100-SXM4-80GB", 81_920, 567, 400, 56,
             1410, 1410, 1593, 1290, 210, 1593, 108, 8, 0, Feature.NVLINK, Feature.HBM, Feature.ROW_REMAP, Feature.MIG),
     L40S("l40s", "NVIDIA L40S", 46_068, 483, 350, 32,
@@ -31,7 +34,14 @@ public enum GpuModel {
             "h100", H100_80GB, "h100-sxm-80gb", H100_80GB, "h200", H200_141GB,
             "a100", A100_80GB, "a100-sxm4-80gb", A100_80GB, "a6000", RTX_A6000);
 
-    private enum Feature { NVLINK, FAN, HBM, ROW_REMAP, NVENC, MIG, IDLE_P8 }
+    private enum Feature { NVLINK, FAN, HBM, ROW_REMAP, NVENC, MIG, IDLE_P8, GPM }
+
+    // The engines and links a GPM board's per-instance metrics cover: the Hopper boards (H100 and H200 SXM) have
+    // 7 NVDEC, 7 NVJPG, 1 NVOFA and 18 NVLinks, and no NVENC.
+    private static final int HOPPER_DECODERS = 7;
+    private static final int HOPPER_JPEG_DECODERS = 7;
+    private static final int HOPPER_OPTICAL_FLOW = 1;
+    private static final int HOPPER_NVLINKS = 18;
 
     private final String label;
     private final String nvmlName;
@@ -122,6 +132,24 @@ public enum GpuModel {
     public boolean hasEncoder() { return features.contains(Feature.NVENC); }
 
     public boolean supportsMig() { return features.contains(Feature.MIG); }
+
+    /**
+     * GPU Performance Monitoring (nvmlGpmQueryDeviceSupport): Hopper and newer. Older boards report
+     * {@code gpmSupported} false and no GPM values.
+     */
+    public boolean supportsGpm() { return features.contains(Feature.GPM); }
+
+    /** NVDEC engines GPM reports on; 0 off GPM boards (not read there). */
+    int gpmDecoders() { return supportsGpm() ? HOPPER_DECODERS : 0; }
+
+    /** NVJPG engines GPM reports on; 0 off GPM boards. */
+    int gpmJpegDecoders() { return supportsGpm() ? HOPPER_JPEG_DECODERS : 0; }
+
+    /** NVOFA engines GPM reports on; 0 off GPM boards. */
+    int gpmOpticalFlowEngines() { return supportsGpm() ? HOPPER_OPTICAL_FLOW : 0; }
+
+    /** NVLinks GPM reports per link; 0 off GPM boards. */
+    int gpmNvlinks() { return supportsGpm() && hasNvlink() ? HOPPER_NVLINKS : 0; }
 
     /** P-state with no process loaded: data-centre HBM boards stay in P0, the others drop to P8. */
     public int idlePerformanceState() { return features.contains(Feature.IDLE_P8) ? 8 : 0; }

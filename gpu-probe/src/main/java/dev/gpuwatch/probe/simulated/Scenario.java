@@ -32,7 +32,14 @@ public enum Scenario {
     /** Recurring Xid 48/63/64/74/94/95 on the faulty GPU, which keeps working. */
     XID_ERRORS("xid-errors", true, false),
     /** Dozens of short-lived processes with new pids every half second on every GPU. */
-    PROCESS_CHURN("process-churn", true, true);
+    PROCESS_CHURN("process-churn", true, true),
+    /**
+     * The faulty GPU is held back by its data loader: utilisation near 1 while its SMs are active about 15 % of
+     * the time and its tensor pipes about 2 % (a small kernel always running, waiting for input).
+     */
+    INPUT_STARVED("input-starved", true, false),
+    /** The faulty GPU runs memory-bound kernels: DRAM bandwidth near 1, tensor pipes nearly unused. */
+    MEMORY_BOUND("memory-bound", true, false);
 
     private final String label;
     private final boolean fault;

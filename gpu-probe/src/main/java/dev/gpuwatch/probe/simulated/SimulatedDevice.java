@@ -3,6 +3,8 @@ package dev.gpuwatch.probe.simulated;
 import dev.gpuwatch.probe.ClockEventReason;
 import dev.gpuwatch.probe.ClockType;
 import dev.gpuwatch.probe.DeviceState;
+import dev.gpuwatch.probe.GpmField;
+import dev.gpuwatch.probe.GpmMetric;
 import dev.gpuwatch.probe.GpuSnapshot;
 import dev.gpuwatch.probe.Values.EccErrors;
 import dev.gpuwatch.probe.Values.GpuProcess;
@@ -15,6 +17,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
@@ -24,7 +27,8 @@ import java.util.TreeMap;
  * One simulated GPU. Its constants (identity, workload, ambient temperature, noise) are hashes of (seed, index);
  * every gauge is a function of the time since the fleet opened and the scenario {@link Timeline}. Counters that
  * integrate a rate (energy, NVLink bytes) advance on a fixed one-second grid, so they too depend only on time.
- * Guarded by the fleet's lock.
+ * GPM values are the one thing that depends on the sampling: like the real ring of two samples, a GPU's first
+ * snapshot (and its first after being lost) has none. Guarded by the fleet's lock.
  */
 final class SimulatedDevice {
     private static final String DRIVER_VERSION = "550.54.15";
@@ -46,6 +50,10 @@ final class SimulatedDevice {
     private static final long CHURN_LIFETIME_NANOS = 12 * SECOND;
     private static final long CHURN_STAGGER_NANOS = SECOND / 2;
     private static final double DIURNAL_LAG_SECONDS_PER_GPU = 1800;
+    /** Of the GPU's busy time, what each churn worker takes (the long-running processes share the rest). */
+    private static final double CHURN_BUSY_SHARE = 0.01;
+    /** How much of a full load a starved GPU's resident kernel is: what its power and NVLink traffic follow. */
+    private static final double STARVED_LOAD = 0.35;
 
     private static final long MIB = 1L << 20;
     private static final double DAY_SECONDS = 86_400;
@@ -57,16 +65,23 @@ final class SimulatedDevice {
     // reordering would change every UUID, serial and pid a seed gives.
     private enum Key { UUID_HI, UUID_LO, SERIAL, LEVEL, AMBIENT, WORKLOAD, PID, MEMORY, WOBBLE, NVLINK, PCIE,
         ECC, REMAP, REPLAY, UPTIME, CHURN_COMMAND, CHURN_MEMORY, UTIL, MEM_UTIL, POWER, TEMP, MEM_TEMP, PLATEAU,
-        PCIE_NOISE }
+        PCIE_NOISE, GPM_MIX, GPM_NOISE, NVLINK_LINK, BUSY_SHARE }
 
     private enum Workload { VLLM, TRITON, PYTHON }
 
     /** A host process as the fleet shows it: its pid and, when /proc could tell, its command. */
     record ShownProcess(int pid, Optional<String> command) {}
 
-    /** A long-running process of the GPU's workload: its memory is a share of the board, optionally wobbling. */
+    /**
+     * A long-running process of the GPU's workload: its memory is a share of the board, optionally wobbling;
+     * {@code busyShare} is its share of the GPU's busy time (the per-process SM and memory utilisation);
+     * {@code mps} marks an MPS client.
+     */
     private record BaseProcess(int pid, String command, double memoryShare, double wobble, double wobblePeriod,
-            double wobblePhase) {}
+            double wobblePhase, double busyShare, boolean mps) {}
+
+    /** PCIe throughput in bytes per second, as NVML reports it (KiB/s resolution). */
+    private record Pcie(double rx, double tx) {}
 
     private final GpuModel model;
     private final long seed;
@@ -97,6 +112,11 @@ final class SimulatedDevice {
     private final Noise memTempNoise;
     private final Noise plateauNoise;
     private final Noise pcieNoise;
+    private final Noise gpmNoise;
+    private final KernelMix mix;
+    private final double[] nvlinkLinkShares;
+    /** A GPM sample was taken at the previous snapshot: this one can compute metrics from the two. */
+    private boolean gpmWindow;
 
     // energy (J), NVLink tx and rx (bytes) at gridSecond; advanced by integrate()
     private long gridSecond;
@@ -141,6 +161,13 @@ final class SimulatedDevice {
         this.memTempNoise = noise(Key.MEM_TEMP);
         this.plateauNoise = noise(Key.PLATEAU);
         this.pcieNoise = noise(Key.PCIE_NOISE);
+        this.gpmNoise = noise(Key.GPM_NOISE);
+        // An LLM serving mix: SMs active most of the busy time, tensor pipes (mostly HMMA: FP16/BF16) half of that.
+        this.mix = new KernelMix(range(0.88, 0.95, Key.GPM_MIX, 0), range(0.35, 0.5, Key.GPM_MIX, 1),
+                range(0.5, 0.65, Key.GPM_MIX, 2), range(0.9, 0.97, Key.GPM_MIX, 3), range(0.01, 0.03, Key.GPM_MIX, 4),
+                range(0.1, 0.2, Key.GPM_MIX, 5), range(0.15, 0.25, Key.GPM_MIX, 6), 0,
+                range(0.1, 0.2, Key.GPM_MIX, 7), range(0.75, 0.85, Key.GPM_MIX, 8));
+        this.nvlinkLinkShares = linkShares(model.gpmNvlinks());
         // The energy counter runs since driver load, some days before the fleet opened; NVLink counters from 0.
         integrals[0] = Math.floor(range(2, 30, Key.UPTIME) * DAY_SECONDS * model.idlePowerWatts() * 3);
     }
@@ -154,6 +181,7 @@ final class SimulatedDevice {
         double[] integrated = integrate(counterT);
         Moment m = moment(t);
         if (m.lost()) {
+            gpmWindow = false; // the ring starts again once the GPU is back
             return b.state(DeviceState.LOST,
                     "GPU is lost (NVML_ERROR_GPU_IS_LOST): fell off the bus after Xid 79").build();
         }
@@ -193,7 +221,15 @@ final class SimulatedDevice {
 
         eccAndXids(b, counterT);
         b.pcieReplayErrors(replayAtStart + (long) (seconds(counterT) * replaysPerHour / 3600));
-        pcie(b, m.utilization(), m.s());
+        Pcie pcie = pcie(m.utilization(), m.s());
+        b.pcieRxBytesPerSecond(pcie.rx()).pcieTxBytesPerSecond(pcie.tx());
+        b.gpmSupported(model.supportsGpm());
+        if (model.supportsGpm()) {
+            if (gpmWindow) {
+                b.gpm(gpm(m, pcie));
+            }
+            gpmWindow = true;
+        }
         if (model.hasNvlink()) {
             b.nvlinkTxBytes((long) integrated[1]).nvlinkRxBytes((long) integrated[2]);
         }
@@ -207,10 +243,12 @@ final class SimulatedDevice {
 
     /**
      * What every value at one instant derives from: the scenario segment, whether this GPU's fault is on and
-     * for how long, and how busy the GPU is. Computed once per instant.
+     * for how long, how busy the GPU is, what its kernels keep busy ({@code mix}) and how much of a full load
+     * that is ({@code load}: what power and NVLink traffic follow; the utilisation but for a starved GPU).
+     * Computed once per instant.
      */
     private record Moment(long t, double s, Segment segment, boolean fault, double sinceFault, double utilization,
-            double memoryUtilization, boolean lost) {
+            double memoryUtilization, KernelMix mix, double load, boolean lost) {
 
         Scenario scenario() {
             return segment.scenario();
@@ -232,7 +270,7 @@ final class SimulatedDevice {
         double since = seconds(segment.sinceFault(t));
         double s = seconds(t);
         if (fault && scenario == Scenario.XID79_GPU_LOST && segment.sinceFault(t) >= LOST_AFTER_XID_NANOS) {
-            return new Moment(t, s, segment, true, since, 0, 0, true);
+            return new Moment(t, s, segment, true, since, 0, 0, mix, 0, true);
         }
         double u = switch (scenario) {
             case IDLE -> 0;
@@ -244,12 +282,24 @@ final class SimulatedDevice {
             switch (scenario) {
                 case IDLE_ALLOCATED, XID79_GPU_LOST -> u = 0;
                 case POWER_THROTTLING -> u = clamp(0.965 + 0.015 * utilNoise.at(s), 0.95, 1.0);
+                case INPUT_STARVED -> u = clamp(0.97 + 0.015 * utilNoise.at(s), 0.95, 0.99);
+                case MEMORY_BOUND -> u = clamp(0.93 + 0.02 * utilNoise.at(s), 0.9, 0.96);
                 default -> { }
             }
         }
         u = percent(u);
         double memUtil = u == 0 ? 0 : percent(clamp(0.2 + 0.5 * u + 0.05 * memUtilNoise.at(s), 0, 1));
-        return new Moment(t, s, segment, fault, since, u, memUtil, false);
+        KernelMix kernels = mix;
+        double load = u;
+        if (fault && scenario == Scenario.INPUT_STARVED) {
+            memUtil = percent(clamp(0.08 + 0.02 * memUtilNoise.at(s), 0.04, 0.12));
+            kernels = KernelMix.INPUT_STARVED;
+            load = STARVED_LOAD * u;
+        } else if (fault && scenario == Scenario.MEMORY_BOUND) {
+            memUtil = percent(clamp(0.97 + 0.015 * memUtilNoise.at(s), 0.94, 1.0));
+            kernels = KernelMix.MEMORY_BOUND;
+        }
+        return new Moment(t, s, segment, fault, since, u, memUtil, kernels, load, false);
     }
 
     /** Board draw, in watts with NVML's milliwatt resolution; 0 while lost. */
@@ -265,7 +315,7 @@ final class SimulatedDevice {
             // a loaded CUDA context keeps the board slightly above its bare idle draw
             p = idle * (m.scenario() == Scenario.IDLE ? 1.0 : 1.08) * (1 + 0.03 * n);
         } else {
-            p = (idle + (0.88 * limit - idle) * m.utilization() * (0.9 + 0.1 * m.memoryUtilization()))
+            p = (idle + (0.88 * limit - idle) * m.load() * (0.9 + 0.1 * m.memoryUtilization()))
                     * (1 + 0.01 * n);
         }
         if (m.faultIs(Scenario.POWER_THROTTLING)) {
@@ -323,12 +373,65 @@ final class SimulatedDevice {
                 .clockEventReasons(reasons);
     }
 
-    private void pcie(GpuSnapshot.Builder b, double u, double s) {
+    private Pcie pcie(double u, double s) {
         double n = pcieNoise.at(s);
         double rx = u == 0 ? 4096 * (1 + 0.5 * n) : u * pcieRxPeak * (1 + 0.1 * n);
         double tx = u == 0 ? 2048 * (1 + 0.5 * n) : u * pcieTxPeak * (1 - 0.1 * n);
         // NVML reports KiB/s
-        b.pcieRxBytesPerSecond(Math.round(rx / 1024) * 1024.0).pcieTxBytesPerSecond(Math.round(tx / 1024) * 1024.0);
+        return new Pcie(Math.round(rx / 1024) * 1024.0, Math.round(tx / 1024) * 1024.0);
+    }
+
+    // ---- GPU Performance Monitoring -------------------------------------------------------------------
+
+    /**
+     * The GPM values at this instant: the kernel mix's ratios; PCIe exactly what the PCIe fields say; NVLink
+     * the rate the byte counters integrate, split over the links by fixed seeded shares; the media engines idle
+     * (LLM serving decodes nothing). NVENC is absent (Hopper has none), and so is DMMA (see {@link KernelMix}).
+     */
+    private Map<GpmMetric, Double> gpm(Moment m, Pcie pcie) {
+        Map<GpmMetric, Double> values = new TreeMap<>();
+        m.mix().putRatios(m.utilization(), m.memoryUtilization(), gpmNoise.at(m.s()), values);
+        values.put(GpmField.PCIE_TX.metric(), pcie.tx());
+        values.put(GpmField.PCIE_RX.metric(), pcie.rx());
+        for (int i = 0; i < model.gpmDecoders(); i++) {
+            values.put(GpmField.NVDEC.metric(i), 0.0);
+        }
+        for (int i = 0; i < model.gpmJpegDecoders(); i++) {
+            values.put(GpmField.NVJPG.metric(i), 0.0);
+        }
+        for (int i = 0; i < model.gpmOpticalFlowEngines(); i++) {
+            values.put(GpmField.NVOFA.metric(i), 0.0);
+        }
+        if (nvlinkLinkShares.length > 0) {
+            double[] rates = nvlinkRates(m);
+            values.put(GpmField.NVLINK_TX.metric(), rates[0]);
+            values.put(GpmField.NVLINK_RX.metric(), rates[1]);
+            for (int link = 0; link < nvlinkLinkShares.length; link++) {
+                values.put(GpmField.NVLINK_LINK_TX.metric(link), rates[0] * nvlinkLinkShares[link]);
+                values.put(GpmField.NVLINK_LINK_RX.metric(link), rates[1] * nvlinkLinkShares[link]);
+            }
+        }
+        return values;
+    }
+
+    /** NVLink tx and rx in bytes per second: what the byte counters add up each second. */
+    private double[] nvlinkRates(Moment m) {
+        double tx = m.load() * nvlinkBytesPerSecond;
+        return new double[] {tx, tx * nvlinkRxFactor};
+    }
+
+    /** Each link's share of the NVLink traffic: within about 10 % of an even split, adding up to 1. */
+    private double[] linkShares(int links) {
+        double[] shares = new double[links];
+        double sum = 0;
+        for (int i = 0; i < links; i++) {
+            shares[i] = range(0.9, 1.1, Key.NVLINK_LINK, i);
+            sum += shares[i];
+        }
+        for (int i = 0; i < links; i++) {
+            shares[i] /= sum;
+        }
+        return shares;
     }
 
     // ---- memory and processes ---------------------------------------------------------------------------
@@ -356,12 +459,77 @@ final class SimulatedDevice {
         }
         List<GpuProcess> processes = new ArrayList<>();
         for (int i = 0; i < memory.length; i++) {
-            processes.add(process(workload.get(i).pid(), workload.get(i).command(), memory[i]));
+            BaseProcess p = workload.get(i);
+            processes.add(process(p.pid(), p.command(), memory[i], p.mps()));
         }
         if (m.faultIs(Scenario.PROCESS_CHURN)) {
             addChurnWorkers(processes, m.segment().sinceFault(m.t()));
         }
-        return processes;
+        return withUtilization(processes, m);
+    }
+
+    /**
+     * Each process's SM and memory utilisation, as nvmlDeviceGetProcessesUtilizationInfo reports it: its share of
+     * the GPU's utilisation and memory utilisation (time-based, like NVML's; GPM's SM active is what tells how
+     * much of the SMs the time was worth), in whole percent adding up exactly to the device's. Churn workers take
+     * {@value #CHURN_BUSY_SHARE} of the busy time each. A GPU running nothing (utilisation 0) gives no samples,
+     * so its processes have no utilisation, as with NVML's NOT_FOUND.
+     */
+    private List<GpuProcess> withUtilization(List<GpuProcess> processes, Moment m) {
+        if (m.utilization() == 0) {
+            return processes;
+        }
+        int churn = processes.size() - workload.size();
+        double[] weights = new double[processes.size()];
+        for (int i = 0; i < weights.length; i++) {
+            weights[i] = i < workload.size()
+                    ? workload.get(i).busyShare() * (1 - churn * CHURN_BUSY_SHARE)
+                    : CHURN_BUSY_SHARE;
+        }
+        double[] sm = splitPercent(m.utilization(), weights);
+        double[] memory = splitPercent(m.memoryUtilization(), weights);
+        List<GpuProcess> out = new ArrayList<>(processes.size());
+        for (int i = 0; i < weights.length; i++) {
+            out.add(processes.get(i).withUtilization(sm[i], memory[i]));
+        }
+        return out;
+    }
+
+    /**
+     * Splits {@code total} (a ratio in whole percent) in proportion to {@code weights} into whole percents that
+     * add up to it exactly: each part rounded down, the percents left over to the largest remainders (the first
+     * on a tie).
+     */
+    private static double[] splitPercent(double total, double[] weights) {
+        long units = Math.round(total * 100);
+        double sum = 0;
+        for (double w : weights) {
+            sum += w;
+        }
+        long[] parts = new long[weights.length];
+        double[] remainders = new double[weights.length];
+        long given = 0;
+        for (int i = 0; i < weights.length; i++) {
+            double exact = units * weights[i] / sum;
+            parts[i] = (long) Math.floor(exact);
+            remainders[i] = exact - parts[i];
+            given += parts[i];
+        }
+        for (long left = units - given; left > 0; left--) {
+            int best = 0;
+            for (int i = 1; i < weights.length; i++) {
+                if (remainders[i] > remainders[best]) {
+                    best = i;
+                }
+            }
+            parts[best]++;
+            remainders[best] = -1;
+        }
+        double[] ratios = new double[weights.length];
+        for (int i = 0; i < weights.length; i++) {
+            ratios[i] = parts[i] / 100.0;
+        }
+        return ratios;
     }
 
     /** Slot k starts its first worker k half-seconds after T0 and replaces it with a new pid every 12 s. */
@@ -376,13 +544,13 @@ final class SimulatedDevice {
             int pid = CHURN_PID_FIRST + (int) Math.floorMod(churnPidBase + serialNumber, (long) CHURN_PID_SPAN);
             String command = (hash(Key.CHURN_COMMAND, generation, slot) & 1) == 0 ? "python3" : "pt_main_thread";
             long memory = floorMib(model.memoryTotalBytes() * range(0.0015, 0.0025, Key.CHURN_MEMORY, generation, slot));
-            processes.add(process(pid, command, memory));
+            processes.add(process(pid, command, memory, false));
         }
     }
 
-    private static GpuProcess process(int pid, String command, long memory) {
+    private static GpuProcess process(int pid, String command, long memory, boolean mps) {
         return new GpuProcess(pid, Optional.of(command), OptionalLong.of(memory), OptionalInt.empty(),
-                OptionalInt.empty());
+                OptionalInt.empty(), OptionalDouble.empty(), OptionalDouble.empty(), mps);
     }
 
     /** Replaces the first workload process's pid and command; every hash stays as it was, so nothing else moves. */
@@ -390,7 +558,7 @@ final class SimulatedDevice {
         List<BaseProcess> out = new ArrayList<>(workload);
         BaseProcess first = out.getFirst();
         out.set(0, new BaseProcess(host.pid(), host.command().orElse(first.command()), first.memoryShare(),
-                first.wobble(), first.wobblePeriod(), first.wobblePhase()));
+                first.wobble(), first.wobblePeriod(), first.wobblePhase(), first.busyShare(), first.mps()));
         return List.copyOf(out);
     }
 
@@ -403,15 +571,19 @@ final class SimulatedDevice {
         int firstPid = 1200 + (int) Math.floorMod(hash(Key.PID), 2_398_800L);
         return switch (kind) {
             // vLLM pre-allocates its KV cache: a constant share of the board
-            case VLLM -> List.of(new BaseProcess(firstPid, "vllm", range(0.72, 0.78, Key.MEMORY), 0, 1, 0));
-            case TRITON -> List.of(new BaseProcess(firstPid, "tritonserver", range(0.35, 0.55, Key.MEMORY), 0, 1, 0));
-            // PyTorch's caching allocator grows and shrinks a little
-            case PYTHON -> List.of(
-                    new BaseProcess(firstPid, "python3", range(0.10, 0.25, Key.MEMORY), 0.03,
-                            range(400, 900, Key.WOBBLE), range(0, 2 * Math.PI, Key.WOBBLE, 1)),
-                    new BaseProcess(firstPid + 1 + (int) Math.floorMod(hash(Key.PID, 1), 5000L), "python3",
-                            range(0.10, 0.25, Key.MEMORY, 1), 0.03,
-                            range(400, 900, Key.WOBBLE, 2), range(0, 2 * Math.PI, Key.WOBBLE, 3)));
+            case VLLM -> List.of(new BaseProcess(firstPid, "vllm", range(0.72, 0.78, Key.MEMORY), 0, 1, 0, 1, false));
+            case TRITON -> List.of(new BaseProcess(firstPid, "tritonserver", range(0.35, 0.55, Key.MEMORY), 0, 1, 0,
+                    1, false));
+            // PyTorch's caching allocator grows and shrinks a little; the two processes share the GPU through MPS
+            case PYTHON -> {
+                double busy = range(0.35, 0.65, Key.BUSY_SHARE);
+                yield List.of(
+                        new BaseProcess(firstPid, "python3", range(0.10, 0.25, Key.MEMORY), 0.03,
+                                range(400, 900, Key.WOBBLE), range(0, 2 * Math.PI, Key.WOBBLE, 1), busy, true),
+                        new BaseProcess(firstPid + 1 + (int) Math.floorMod(hash(Key.PID, 1), 5000L), "python3",
+                                range(0.10, 0.25, Key.MEMORY, 1), 0.03,
+                                range(400, 900, Key.WOBBLE, 2), range(0, 2 * Math.PI, Key.WOBBLE, 3), 1 - busy, true));
+            }
         };
     }
 
@@ -438,8 +610,8 @@ final class SimulatedDevice {
 
     private double[] rates(long t) {
         Moment m = moment(t);
-        double nvlink = m.utilization() * nvlinkBytesPerSecond;
-        return new double[] {powerWatts(m), nvlink, nvlink * nvlinkRxFactor};
+        double[] nvlink = nvlinkRates(m);
+        return new double[] {powerWatts(m), nvlink[0], nvlink[1]};
     }
 
     /** ECC and Xid counters: the sum of what every scenario run so far produced on this GPU. */

@@ -17,7 +17,8 @@ import java.util.stream.Collectors;
  * A deterministic fleet of simulated GPUs. Every value is computed at {@link #sample()} time from the seed, the
  * device index and the time on the options' clock since the fleet opened (plus the scenario history), so two
  * fleets with equal options sampled at equal instants return equal snapshots, and no thread runs in the
- * background. Counters never go down, even when the clock does. Thread-safe.
+ * background. Counters never go down, even when the clock does. GPM values, as with the real driver's ring of
+ * two samples, are absent from each GPU's first sample (and its first after being lost). Thread-safe.
  *
  * <p>Fault scenarios hit {@link #faultyGpuIndex()}, the last GPU, {@link SimulationOptions#faultAfter()} after
  * the fleet opened or the scenario was last switched. {@link SimulationOptions#hostProcesses()} show real

@@ -130,7 +130,8 @@ class HostProcessTest {
         List<GpuProcess> list = new ArrayList<>(processes.get());
         GpuProcess first = list.getFirst();
         OptionalLong memory = first.usedMemoryBytes();
-        list.set(0, new GpuProcess(pid, Optional.of(command), memory, first.gpuInstanceId(), first.computeInstanceId()));
+        list.set(0, new GpuProcess(pid, Optional.of(command), memory, first.gpuInstanceId(), first.computeInstanceId(),
+                first.smUtilization(), first.memoryUtilization(), first.mps()));
         return snapshot.toBuilder().processes(list).build();
     }
 

@@ -53,6 +53,8 @@ class SimulatedFleetTest {
         for (double t = 0; t < 900; t += 0.7) {
             sampleAt(dense, clock, t);
         }
+        // one sample before: GPM values, like the real ones, need a previous sample (GpmTest)
+        sampleAt(sparse, sparseClock, 0);
         assertEquals(sampleAt(dense, clock, 900.3), sampleAt(sparse, sparseClock, 900.3));
     }
 
@@ -315,13 +317,16 @@ class SimulatedFleetTest {
     @Test
     void concurrentSamplesOfOneInstantAreEqual() throws Exception {
         SimulatedFleet fleet = Fleets.open(clock, Scenario.PROCESS_CHURN);
+        sampleAt(fleet, clock, 499); // the sample GPM needs before it gives values (GpmTest)
         clock.at(500);
         List<Callable<List<GpuSnapshot>>> tasks = new ArrayList<>();
         for (int i = 0; i < 16; i++) {
             tasks.add(fleet::sample);
         }
         ManualClock otherClock = new ManualClock();
-        List<GpuSnapshot> expected = sampleAt(Fleets.open(otherClock, Scenario.PROCESS_CHURN), otherClock, 500);
+        SimulatedFleet other = Fleets.open(otherClock, Scenario.PROCESS_CHURN);
+        sampleAt(other, otherClock, 499);
+        List<GpuSnapshot> expected = sampleAt(other, otherClock, 500);
         try (ExecutorService pool = Executors.newFixedThreadPool(4)) {
             for (Future<List<GpuSnapshot>> result : pool.invokeAll(tasks)) {
                 assertEquals(expected, result.get());
