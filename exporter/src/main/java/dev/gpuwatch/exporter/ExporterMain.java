@@ -110,9 +110,10 @@ public final class ExporterMain {
         List<NamedCollector> collectors = new ArrayList<>();
         List<AutoCloseable> resources = new ArrayList<>();
         ExporterSettings.Collectors enabled = context.config().settings().collectors();
+        GpuCollector.Options options = new GpuCollector.Options(enabled.processes().topN(), enabled.gpm().nvlinkLinks());
         for (GpuCollector c : GpuCollector.values()) {
             if (enabled.enabled(c)) {
-                collectors.add(new NamedCollector(c.label(), c.create(context.gpus(), enabled.processes().topN())));
+                collectors.add(new NamedCollector(c.label(), c.create(context.gpus(), options)));
             }
         }
         ModelServers inference = ModelServers.open(context.config().modelServers(), context.gpus());
