@@ -17,6 +17,7 @@ import io.prometheus.metrics.model.snapshots.Labels;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -269,6 +270,46 @@ final class InferenceCollector implements MultiCollector {
                 + "last sample window, from NVML; pod labels when it runs in Kubernetes.", sm(byContainer)));
         out.add(Exposure.gauge(POD_GPU_SM, "Ratio of the GPU's SMs used by the processes of a Kubernetes pod over the "
                 + "last sample window, from NVML.", sm(byPod)));
+    }
+
+    /**
+     * Per GPU UUID, the one pod its processes run in: a GPU whose processes run in several pods, or in none that
+     * the pod list names, has no entry (a label would pin the whole GPU on one of them). The container is there when
+     * all of them run in one container of that pod.
+     */
+    Map<String, GpuPod> gpuPods() {
+        if (!containerLabels || pods.isEmpty()) {
+            return Map.of();
+        }
+        List<GpuSnapshot> gpus;
+        try {
+            gpus = gpuSamples.get();
+        } catch (RuntimeException e) {
+            return Map.of();
+        }
+        Attribution a = attribution.get();
+        Map<String, GpuPod> out = new LinkedHashMap<>();
+        for (GpuSnapshot g : gpus) {
+            Set<GpuPod> seen = new HashSet<>();
+            for (GpuProcess p : g.processes().orElse(List.of())) {
+                ContainerRef ref = a.containers().getOrDefault(p.pid(), ContainerRef.NONE);
+                Optional<KubernetesPods.Pod> pod = ref.podUid().flatMap(uid -> pods.flatMap(k -> k.pod(uid)));
+                if (pod.isEmpty()) {
+                    continue;
+                }
+                Optional<String> container = ref.containerId()
+                        .map(id -> pod.get().containers().getOrDefault(id, "")).filter(n -> !n.isEmpty());
+                seen.add(new GpuPod(pod.get().namespace(), pod.get().name(), container));
+            }
+            Set<List<String>> podsSeen = new HashSet<>();
+            seen.forEach(p -> podsSeen.add(List.of(p.namespace(), p.pod())));
+            if (podsSeen.size() == 1 && g.uuid().isPresent()) {
+                GpuPod any = seen.iterator().next();
+                Optional<String> container = seen.size() == 1 ? any.container() : Optional.empty();
+                out.put(g.uuid().get(), new GpuPod(any.namespace(), any.pod(), container));
+            }
+        }
+        return out;
     }
 
     private static List<GaugeDataPointSnapshot> memory(Map<Labels, Usage> sums) {
