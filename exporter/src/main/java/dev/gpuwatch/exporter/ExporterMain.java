@@ -2,6 +2,7 @@ package dev.gpuwatch.exporter;
 
 import dev.gpuwatch.config.ConfigException;
 import dev.gpuwatch.config.FlagSet;
+import dev.gpuwatch.exporter.collector.DcgmCompatCollector;
 import dev.gpuwatch.exporter.collector.GpuCollector;
 import dev.gpuwatch.exporter.collector.NamedCollector;
 import dev.gpuwatch.exporter.config.ExporterConfig;
@@ -16,6 +17,8 @@ import dev.gpuwatch.probe.simulated.SimulationOptions;
 import dev.gpuwatch.web.WebConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.InstantSource;
 import java.util.ArrayList;
@@ -110,15 +113,41 @@ public final class ExporterMain {
         List<NamedCollector> collectors = new ArrayList<>();
         List<AutoCloseable> resources = new ArrayList<>();
         ExporterSettings.Collectors enabled = context.config().settings().collectors();
+        GpuCollector.Options options = new GpuCollector.Options(enabled.processes().topN(), enabled.gpm().nvlinkLinks());
         for (GpuCollector c : GpuCollector.values()) {
             if (enabled.enabled(c)) {
-                collectors.add(new NamedCollector(c.label(), c.create(context.gpus(), enabled.processes().topN())));
+                collectors.add(new NamedCollector(c.label(), c.create(context.gpus(), options)));
             }
         }
         ModelServers inference = ModelServers.open(context.config().modelServers(), context.gpus());
         collectors.add(new NamedCollector("inference", inference.collector()));
+        if (context.config().settings().compat().dcgmExporter()) {
+            collectors.add(new NamedCollector("dcgm_compat", new DcgmCompatCollector(context.gpus(), enabled.enabled(),
+                    enabled.gpm().nvlinkLinks(), hostname(context.config().modelServers()), inference::gpuPods)));
+        }
         resources.add(inference);
         return new Exporter.Extension(collectors, resources, List.of(inference::notReady));
+    }
+
+    /**
+     * dcgm-exporter's {@code Hostname} label: the Kubernetes node name the model-server settings know (from
+     * {@code NODE_NAME} by default), else this host's name, as dcgm-exporter takes it.
+     */
+    static String hostname(InferenceSettings modelServers) {
+        Optional<String> node = modelServers.attribution().kubernetes().map(InferenceSettings.Kubernetes::nodeName)
+                .filter(n -> !n.isEmpty());
+        if (node.isPresent()) {
+            return node.get();
+        }
+        String env = System.getenv("NODE_NAME");
+        if (env != null && !env.isEmpty()) {
+            return env;
+        }
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            return "localhost";
+        }
     }
 
     /** Opens the configured backend through {@link GpuProbes}, the one way probes are opened. */

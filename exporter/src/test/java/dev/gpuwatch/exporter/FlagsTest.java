@@ -66,6 +66,8 @@ class FlagsTest {
         assertEquals(List.of(), c.gpu().simulated().modelServerPids());
         assertEquals(EnumSet.allOf(GpuCollector.class), c.collectors().enabled());
         assertEquals(20, c.collectors().processes().topN());
+        assertFalse(c.collectors().gpm().nvlinkLinks());
+        assertFalse(c.compat().dcgmExporter());
         assertFalse(c.cuda().healthCheck());
         assertEquals(Duration.ofMinutes(5), c.cuda().healthCheckInterval());
         assertEquals(Duration.ofSeconds(10), c.cuda().healthCheckTimeout());
@@ -78,7 +80,7 @@ class FlagsTest {
                 "--web.listen-address=127.0.0.1:0", "--gpu.backend=AUTO", "--gpu.sample-interval=250ms",
                 "--gpu.simulated.scenario=ecc_storm", "--gpu.simulated.devices=3", "--gpu.simulated.model=h200",
                 "--gpu.simulated.seed=9", "--gpu.simulated.fault-after=1s", "--no-collector.clocks", "--no-collector.mig",
-                "--collector.processes.top-n=2", "--cuda.health-check", "--cuda.health-check.interval=30s",
+                "--collector.processes.top-n=2", "--collector.gpm.nvlink-links", "--compat.dcgm-exporter", "--cuda.health-check", "--cuda.health-check.interval=30s",
                 "--cuda.health-check.timeout=1d", "--log.level=warn", "--gpu.nvml.library=/opt/libnvidia-ml.so.1",
                 "--web.config.file=web.yml");
         assertEquals("127.0.0.1:0", c.web().listenAddress().toString());
@@ -92,6 +94,8 @@ class FlagsTest {
         assertEquals(Duration.ofSeconds(1), c.gpu().simulated().faultAfter());
         assertEquals(EnumSet.complementOf(EnumSet.of(GpuCollector.CLOCKS, GpuCollector.MIG)), c.collectors().enabled());
         assertEquals(2, c.collectors().processes().topN());
+        assertTrue(c.collectors().gpm().nvlinkLinks());
+        assertTrue(c.compat().dcgmExporter());
         assertTrue(c.cuda().healthCheck());
         assertEquals(Duration.ofSeconds(30), c.cuda().healthCheckInterval());
         assertEquals(Duration.ofDays(1), c.cuda().healthCheckTimeout());
@@ -225,8 +229,8 @@ class FlagsTest {
         assertEquals(0, r.code());
         for (String flag : new String[] {"--web.listen-address", "--web.config.file", "--config.file", "--gpu.backend",
                 "--gpu.sample-interval", "--gpu.simulated.scenario", "--gpu.simulated.devices", "--gpu.simulated.model",
-                "--gpu.simulated.seed", "--gpu.simulated.model-server-pid=PID[@GPU]", "--collector.processes.top-n", "--[no-]cuda.health-check",
-                "--cuda.health-check.interval", "--log.level", "--[no-]collector.gpu", "--[no-]collector.processes"}) {
+                "--gpu.simulated.seed", "--gpu.simulated.model-server-pid=PID[@GPU]", "--collector.processes.top-n", "--[no-]collector.gpm.nvlink-links", "--[no-]compat.dcgm-exporter", "--[no-]cuda.health-check",
+                "--cuda.health-check.interval", "--log.level", "--[no-]collector.gpu", "--[no-]collector.processes", "--[no-]collector.gpm"}) {
             assertTrue(r.out().contains(flag), flag);
         }
         assertTrue(r.out().contains("(default 5s)"), "defaults are shown, from the settings' own");

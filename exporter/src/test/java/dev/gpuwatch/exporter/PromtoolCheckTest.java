@@ -39,6 +39,50 @@ class PromtoolCheckTest {
     }
 
     /**
+     * With {@code --compat.dcgm-exporter}, promtool's only findings are the ones dcgm-exporter's own names carry,
+     * which dashboards and rules written for it need unchanged: the camelCase label {@code modelName} on every
+     * DCGM_FI_* family, and "counter" in {@code DCGM_FI_DEV_PCIE_REPLAY_COUNTER}. gpuwatch's own families stay clean.
+     */
+    @Test
+    void simulatedBackendWithDcgmCompatNamesHasOnlyDcgmExportersOwnFindings() throws Exception {
+        ExporterConfig config = TestExporters.loopback("--gpu.backend=simulated", "--gpu.simulated.devices=2",
+                "--compat.dcgm-exporter", "--collector.gpm.nvlink-links");
+        try (Exporter exporter = TestExporters.startBackend(config)) {
+            TestExporters.awaitSample(exporter);
+            String scrape = TestExporters.get(exporter, "/metrics").body();
+            assertEquals(2, TestGpus.lines(scrape, "DCGM_FI_DEV_GPU_UTIL{").size(), scrape);
+            List<String> families = new ArrayList<>();
+            for (String line : scrape.split("\n")) {
+                if (line.startsWith("# TYPE DCGM_FI_")) {
+                    families.add(line.split(" ")[2]);
+                }
+            }
+            List<String> expected = new ArrayList<>();
+            for (String family : families.stream().sorted().toList()) {
+                if (family.equals("DCGM_FI_DEV_PCIE_REPLAY_COUNTER")) {
+                    expected.add(family + " metric name should not include type 'counter'");
+                }
+                expected.add(family + " label names should be written in 'snake_case' not 'camelCase'");
+            }
+            ChildProcess.Finished lint = Promtool.checkMetrics(scrape);
+            // promtool names each finding once per series; the distinct findings are the point
+            List<String> found = lint.output().lines().distinct().sorted().toList();
+            assertEquals(expected.stream().sorted().toList(), found, "promtool check metrics:\n" + lint.output());
+            assertClean(withoutDcgmFamilies(scrape));
+        }
+    }
+
+    private static String withoutDcgmFamilies(String scrape) {
+        StringBuilder out = new StringBuilder();
+        for (String line : scrape.split("\n")) {
+            if (!line.startsWith("DCGM_FI_") && !line.startsWith("# HELP DCGM_FI_") && !line.startsWith("# TYPE DCGM_FI_")) {
+                out.append(line).append('\n');
+            }
+        }
+        return out.toString();
+    }
+
+    /**
      * The NVML backend against the stub libnvidia-ml.so.1 (and the stub libcuda.so.1 for the CUDA enricher), run
      * through the real main in a child JVM, since both stubs are found through the dynamic loader.
      */

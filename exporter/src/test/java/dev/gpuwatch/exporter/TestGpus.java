@@ -3,11 +3,14 @@ package dev.gpuwatch.exporter;
 import dev.gpuwatch.probe.ClockEventReason;
 import dev.gpuwatch.probe.ClockType;
 import dev.gpuwatch.probe.DeviceState;
+import dev.gpuwatch.probe.GpmField;
+import dev.gpuwatch.probe.GpmMetric;
 import dev.gpuwatch.probe.GpuProbe;
 import dev.gpuwatch.probe.GpuSnapshot;
 import dev.gpuwatch.probe.Values.CudaHealth;
 import dev.gpuwatch.probe.Values.EccErrors;
 import dev.gpuwatch.probe.Values.GpuProcess;
+import dev.gpuwatch.probe.Values.MigGpm;
 import dev.gpuwatch.probe.Values.RemappedRows;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.MultiCollector;
@@ -19,12 +22,15 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
@@ -84,6 +90,48 @@ public final class TestGpus {
                         new GpuProcess(5678, Optional.empty(), OptionalLong.of(10_000_000_000L), OptionalInt.empty(), OptionalInt.empty()),
                         new GpuProcess(9999, Optional.of("tritonserver"), OptionalLong.empty(), OptionalInt.empty(), OptionalInt.empty())))
                 .cudaHealth(new CudaHealth(true, Duration.ofMillis(12), T0, Optional.empty()))
+                .build();
+    }
+
+    /**
+     * {@link #full} as a Hopper with GPU Performance Monitoring: a GPM value of every kind (an engine, an NVLink
+     * link, PCIe, which replaces the PCIe sampler's values), two MIG GPU instances, and processes with utilisation
+     * samples, one of them an MPS client; FP64 is missing, as on a GPU that cannot give it.
+     */
+    public static GpuSnapshot profiled(int index) {
+        Map<GpmMetric, Double> gpm = new LinkedHashMap<>();
+        gpm.put(GpmField.GRAPHICS_ACTIVE.metric(), 0.875);
+        gpm.put(GpmField.SM_ACTIVE.metric(), 0.75);
+        gpm.put(GpmField.SM_OCCUPANCY.metric(), 0.5);
+        gpm.put(GpmField.INTEGER_PIPE.metric(), 0.0625);
+        gpm.put(GpmField.TENSOR_ANY.metric(), 0.625);
+        gpm.put(GpmField.TENSOR_HMMA.metric(), 0.5);
+        gpm.put(GpmField.TENSOR_IMMA.metric(), 0.125);
+        gpm.put(GpmField.TENSOR_DFMA.metric(), 0.0);
+        gpm.put(GpmField.DRAM_BANDWIDTH.metric(), 0.375);
+        gpm.put(GpmField.FP32_PIPE.metric(), 0.25);
+        gpm.put(GpmField.FP16_PIPE.metric(), 0.1875);
+        gpm.put(GpmField.PCIE_TX.metric(), 3_145_728.0);
+        gpm.put(GpmField.PCIE_RX.metric(), 4_194_304.0);
+        gpm.put(GpmField.NVDEC.metric(1), 0.25);
+        gpm.put(GpmField.NVENC.metric(0), 0.5);
+        gpm.put(GpmField.NVLINK_TX.metric(), 1_048_576_000.0);
+        gpm.put(GpmField.NVLINK_RX.metric(), 524_288_000.0);
+        gpm.put(GpmField.NVLINK_LINK_TX.metric(3), 65_536_000.0);
+        gpm.put(GpmField.NVLINK_LINK_RX.metric(3), 32_768_000.0);
+        return full(index).toBuilder()
+                .name("NVIDIA H200")
+                .gpmSupported(true)
+                .gpm(gpm)
+                .migGpm(List.of(
+                        new MigGpm(1, new TreeMap<>(Map.of(GpmField.SM_ACTIVE.metric(), 0.5, GpmField.TENSOR_ANY.metric(), 0.25))),
+                        new MigGpm(2, new TreeMap<>(Map.of(GpmField.SM_ACTIVE.metric(), 0.125)))))
+                .processes(List.of(
+                        new GpuProcess(1234, Optional.of("python3"), OptionalLong.of(30_000_000_000L), OptionalInt.empty(),
+                                OptionalInt.empty()).withUtilization(0.5, 0.25),
+                        new GpuProcess(5678, Optional.of("mps-client"), OptionalLong.of(10_000_000_000L), OptionalInt.empty(),
+                                OptionalInt.empty(), OptionalDouble.of(0.75), OptionalDouble.empty(), true),
+                        new GpuProcess(9999, Optional.of("tritonserver"), OptionalLong.empty(), OptionalInt.empty(), OptionalInt.empty())))
                 .build();
     }
 

@@ -12,6 +12,8 @@ import io.prometheus.metrics.model.snapshots.MetricMetadata;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import io.prometheus.metrics.model.snapshots.Unit;
+import io.prometheus.metrics.model.snapshots.UnknownSnapshot;
+import io.prometheus.metrics.model.snapshots.UnknownSnapshot.UnknownDataPointSnapshot;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -46,6 +48,16 @@ final class Families {
         Counter c = new Counter(name, help);
         families.add(c);
         return c;
+    }
+
+    /**
+     * An untyped family: for another exporter's counters whose names lack {@code _total} (dcgm-exporter's), which
+     * a counter family cannot carry in the text formats; rate() and increase() do not look at the type.
+     */
+    Untyped untyped(String name, String help) {
+        Untyped u = new Untyped(name, help);
+        families.add(u);
+        return u;
     }
 
     /** An info family; {@code name} is without {@code _info}, which the exposition formats append. */
@@ -102,7 +114,7 @@ final class Families {
     }
 
     /** One family's metadata and the data points added to it in this run. */
-    private abstract static sealed class Family<P> permits Gauge, Counter, Info {
+    private abstract static sealed class Family<P> permits Gauge, Counter, Untyped, Info {
         final MetricMetadata metadata;
         final List<P> points = new ArrayList<>();
 
@@ -146,6 +158,22 @@ final class Families {
         @Override
         MetricSnapshot build() {
             return new CounterSnapshot(metadata, points);
+        }
+    }
+
+    static final class Untyped extends Family<UnknownDataPointSnapshot> {
+        private Untyped(String name, String help) {
+            super(metadata(name, help));
+        }
+
+        Untyped add(Labels labels, double value) {
+            points.add(new UnknownDataPointSnapshot(value, labels, null));
+            return this;
+        }
+
+        @Override
+        MetricSnapshot build() {
+            return new UnknownSnapshot(metadata, points);
         }
     }
 

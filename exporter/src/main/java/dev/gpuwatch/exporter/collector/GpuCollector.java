@@ -18,7 +18,8 @@ public enum GpuCollector {
     PCIE("PCIe throughput and replay errors, NVLink bytes"),
     XID("Xid critical error counts"),
     MIG("MIG mode"),
-    PROCESSES("compute processes: count per GPU and memory of the top N (--collector.processes.top-n)"),
+    PROCESSES("compute processes: count per GPU, MPS clients, memory and SM utilisation of the top N (--collector.processes.top-n)"),
+    GPM("profiling (GPM, Hopper and newer): SM activity and occupancy, tensor and arithmetic pipes, DRAM bandwidth, engines, NVLink (per link with --collector.gpm.nvlink-links)"),
     CUDA("CUDA facts: SM count and the opt-in active health check (--cuda.health-check)");
 
     private final String description;
@@ -45,8 +46,14 @@ public enum GpuCollector {
         return Optional.empty();
     }
 
-    /** The collector reading {@code gpus}; {@code processesTopN} bounds the per-process series of PROCESSES. */
-    public MultiCollector create(Supplier<List<GpuSnapshot>> gpus, int processesTopN) {
+    /**
+     * The collectors' own options: {@code processesTopN} bounds the per-process series of PROCESSES per GPU;
+     * {@code gpmNvlinkLinks} adds GPM's per-link NVLink series.
+     */
+    public record Options(int processesTopN, boolean gpmNvlinkLinks) {}
+
+    /** The collector reading {@code gpus}. */
+    public MultiCollector create(Supplier<List<GpuSnapshot>> gpus, Options options) {
         return switch (this) {
             case GPU -> new GpuCoreCollector(gpus);
             case CLOCKS -> new ClocksCollector(gpus);
@@ -54,7 +61,8 @@ public enum GpuCollector {
             case PCIE -> new PcieCollector(gpus);
             case XID -> new XidCollector(gpus);
             case MIG -> new MigCollector(gpus);
-            case PROCESSES -> new ProcessesCollector(gpus, processesTopN);
+            case PROCESSES -> new ProcessesCollector(gpus, options.processesTopN());
+            case GPM -> new GpmCollector(gpus, options.gpmNvlinkLinks());
             case CUDA -> new CudaCollector(gpus);
         };
     }

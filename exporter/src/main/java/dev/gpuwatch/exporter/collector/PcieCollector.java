@@ -1,10 +1,15 @@
 package dev.gpuwatch.exporter.collector;
 
+import dev.gpuwatch.probe.GpmField;
 import dev.gpuwatch.probe.GpuSnapshot;
 import java.util.List;
 import java.util.function.Supplier;
 
-/** {@code pcie}: PCIe throughput (sampled off the scrape path by the probe), replay errors and NVLink bytes. */
+/**
+ * {@code pcie}: PCIe throughput, replay errors and NVLink bytes. Throughput comes from GPM when the sample has it
+ * (the same window as the other GPM values), else from the probe's PCIe sampler; one source per GPU, so the
+ * family never mixes the two for one direction.
+ */
 final class PcieCollector extends SnapshotCollector {
 
     PcieCollector(Supplier<List<GpuSnapshot>> gpus) {
@@ -20,8 +25,19 @@ final class PcieCollector extends SnapshotCollector {
             if (!s.isUp()) {
                 continue;
             }
-            s.pcieTxBytesPerSecond().ifPresent(v -> throughput.add(Families.gpuLabels(s, "direction", "tx"), v));
-            s.pcieRxBytesPerSecond().ifPresent(v -> throughput.add(Families.gpuLabels(s, "direction", "rx"), v));
+            Double gpmTx = s.gpm().get(GpmField.PCIE_TX.metric());
+            Double gpmRx = s.gpm().get(GpmField.PCIE_RX.metric());
+            if (gpmTx != null || gpmRx != null) {
+                if (gpmTx != null) {
+                    throughput.add(Families.gpuLabels(s, "direction", "tx"), gpmTx);
+                }
+                if (gpmRx != null) {
+                    throughput.add(Families.gpuLabels(s, "direction", "rx"), gpmRx);
+                }
+            } else {
+                s.pcieTxBytesPerSecond().ifPresent(v -> throughput.add(Families.gpuLabels(s, "direction", "tx"), v));
+                s.pcieRxBytesPerSecond().ifPresent(v -> throughput.add(Families.gpuLabels(s, "direction", "rx"), v));
+            }
             s.pcieReplayErrors().ifPresent(v -> replays.add(Families.gpuLabels(s), v));
             s.nvlinkTxBytes().ifPresent(v -> nvlink.add(Families.gpuLabels(s, "direction", "tx"), v));
             s.nvlinkRxBytes().ifPresent(v -> nvlink.add(Families.gpuLabels(s, "direction", "rx"), v));

@@ -42,13 +42,14 @@ import java.util.function.Function;
  * <p>{@code model_servers} and {@code model_server_discovery} are the model-server collectors' records, bound in the
  * same pass; {@link ExporterConfig} turns them into {@code InferenceSettings}.
  */
-public record ExporterSettings(Web web, Gpu gpu, Collectors collectors, Cuda cuda, Log log,
+public record ExporterSettings(Web web, Gpu gpu, Collectors collectors, Compat compat, Cuda cuda, Log log,
         List<InferenceSettings.TargetEntry> modelServers, InferenceSettings.DiscoveryEntry modelServerDiscovery) {
 
     public ExporterSettings {
         web = requireNonNullElseGet(web, () -> new Web(null, null));
         gpu = requireNonNullElseGet(gpu, () -> new Gpu(null, null, null, null));
-        collectors = requireNonNullElseGet(collectors, () -> new Collectors(null, null, null, null, null, null, null, null));
+        collectors = requireNonNullElseGet(collectors, () -> new Collectors(null, null, null, null, null, null, null, null, null));
+        compat = requireNonNullElseGet(compat, () -> new Compat(null));
         cuda = requireNonNullElseGet(cuda, () -> new Cuda(null, null, null));
         log = requireNonNullElseGet(log, () -> new Log(null));
         modelServers = modelServers == null ? List.of() : List.copyOf(modelServers);
@@ -56,7 +57,7 @@ public record ExporterSettings(Web web, Gpu gpu, Collectors collectors, Cuda cud
     }
 
     /** Every key at its default: what an empty file gives. */
-    static final ExporterSettings DEFAULTS = new ExporterSettings(null, null, null, null, null, null, null);
+    static final ExporterSettings DEFAULTS = new ExporterSettings(null, null, null, null, null, null, null, null);
 
     /** {@code web:} where and how to serve. {@code config_file} is exporter-toolkit's format, read by WebConfig. */
     public record Web(ListenAddress listenAddress, Optional<Path> configFile) {
@@ -114,11 +115,11 @@ public record ExporterSettings(Web web, Gpu gpu, Collectors collectors, Cuda cud
     }
 
     /**
-     * {@code collectors:} each GPU collector on or off ({@code collectors.<name>.enabled}), and the top-N bound of
-     * the per-process series.
+     * {@code collectors:} each GPU collector on or off ({@code collectors.<name>.enabled}), the top-N bound of
+     * the per-process series and GPM's per-link NVLink series.
      */
     public record Collectors(Toggle gpu, Toggle clocks, Toggle ecc, Toggle pcie, Toggle xid, Toggle mig,
-            Processes processes, Toggle cuda) {
+            Processes processes, Gpm gpm, Toggle cuda) {
         public Collectors {
             gpu = requireNonNullElseGet(gpu, () -> new Toggle(null));
             clocks = requireNonNullElseGet(clocks, () -> new Toggle(null));
@@ -127,6 +128,7 @@ public record ExporterSettings(Web web, Gpu gpu, Collectors collectors, Cuda cud
             xid = requireNonNullElseGet(xid, () -> new Toggle(null));
             mig = requireNonNullElseGet(mig, () -> new Toggle(null));
             processes = requireNonNullElseGet(processes, () -> new Processes(null, null));
+            gpm = requireNonNullElseGet(gpm, () -> new Gpm(null, null));
             cuda = requireNonNullElseGet(cuda, () -> new Toggle(null));
         }
 
@@ -139,6 +141,7 @@ public record ExporterSettings(Web web, Gpu gpu, Collectors collectors, Cuda cud
                 case XID -> xid.enabled();
                 case MIG -> mig.enabled();
                 case PROCESSES -> processes.enabled();
+                case GPM -> gpm.enabled();
                 case CUDA -> cuda.enabled();
             };
         }
@@ -169,6 +172,27 @@ public record ExporterSettings(Web web, Gpu gpu, Collectors collectors, Cuda cud
             if (topN < 0) {
                 throw InvalidValue.at("top_n", "must be at least 0, got " + topN);
             }
+        }
+    }
+
+    /**
+     * {@code collectors.gpm:} GPU Performance Monitoring. {@code nvlinkLinks} adds a series per NVLink and
+     * direction (up to 36 per GPU), so it is off by default; the total over all links is always there.
+     */
+    public record Gpm(Boolean enabled, Boolean nvlinkLinks) {
+        public Gpm {
+            enabled = requireNonNullElse(enabled, true);
+            nvlinkLinks = requireNonNullElse(nvlinkLinks, false);
+        }
+    }
+
+    /**
+     * {@code compat:} {@code dcgmExporter} adds dcgm-exporter's series ({@code DCGM_FI_*}, its units and labels)
+     * beside gpuwatch's own, for dashboards and rules written for it (docs/migrating-from-dcgm-exporter.md).
+     */
+    public record Compat(Boolean dcgmExporter) {
+        public Compat {
+            dcgmExporter = requireNonNullElse(dcgmExporter, false);
         }
     }
 
@@ -278,8 +302,17 @@ public record ExporterSettings(Web web, Gpu gpu, Collectors collectors, Cuda cud
         }
         flags.addAll(List.of(
                 Flag.forKey("--collector.processes.top-n", "collectors.processes.top_n", "N",
-                        "Per GPU, how many processes (largest memory first) get a gpu_process_memory_used_bytes series; "
-                                + "gpu_processes keeps the true count (default " + d.collectors().processes().topN() + ")."),
+                        "Per GPU, how many processes (largest memory first) get a gpu_process_memory_used_bytes series, "
+                                + "and as many (busiest SMs first) gpu_process_sm_utilization_ratio and "
+                                + "gpu_process_memory_bandwidth_utilization_ratio series; gpu_processes keeps the true count "
+                                + "(default " + d.collectors().processes().topN() + ")."),
+                Flag.switchForKey("--collector.gpm.nvlink-links", "collectors.gpm.nvlink_links",
+                        "Add gpu_nvlink_link_throughput_bytes_per_second: GPM's NVLink throughput per link and direction, "
+                                + "up to 36 series per GPU (default " + onOff(d.collectors().gpm().nvlinkLinks()) + ")."),
+                Flag.switchForKey("--compat.dcgm-exporter", "compat.dcgm_exporter",
+                        "Also serve dcgm-exporter's series (DCGM_FI_*, its units and labels) for the fields both exporters "
+                                + "have, so its dashboards and rules work unchanged (default "
+                                + onOff(d.compat().dcgmExporter()) + ")."),
                 Flag.switchForKey("--cuda.health-check", "cuda.health_check",
                         "Active CUDA health check: per GPU, create a context and run a tiny kernel. Costs GPU memory "
                                 + "and shows the exporter as a GPU process while it runs (default " + onOff(d.cuda().healthCheck()) + ")."),

@@ -17,10 +17,12 @@ import io.prometheus.metrics.model.snapshots.Labels;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
@@ -34,8 +36,9 @@ import java.util.function.Supplier;
  * renders once per format. {@link #refresh()}, called by whoever publishes a poll result, builds the next
  * generation and renders it in every format scrapes have asked for before scrapes see it; until then scrapes keep
  * getting the previous one. So a scrape never waits for rendering (measured: waiting for it was the exporter's
- * whole p99 with 4 large targets), and polls that end together are rendered together. Only the GPU memory
- * families, which follow the GPU sample, are built on every scrape.
+ * whole p99 with 4 large targets), and polls that end together are rendered together. Only the GPU memory and SM
+ * utilisation families, which follow the GPU sample, are built on every scrape; an SM series exists where at
+ * least one of its processes has a utilisation sample (absent, never 0, where the driver gives none).
  */
 final class InferenceCollector implements MultiCollector {
     static final String UP = "inference_target_up";
@@ -45,6 +48,9 @@ final class InferenceCollector implements MultiCollector {
     static final String MODEL_GPU_MEMORY = "inference_model_gpu_memory_bytes";
     static final String CONTAINER_GPU_MEMORY = "inference_container_gpu_memory_bytes";
     static final String POD_GPU_MEMORY = "inference_pod_gpu_memory_bytes";
+    static final String MODEL_GPU_SM = "inference_model_gpu_sm_utilization_ratio";
+    static final String CONTAINER_GPU_SM = "inference_container_gpu_sm_utilization_ratio";
+    static final String POD_GPU_SM = "inference_pod_gpu_sm_utilization_ratio";
 
     private final Supplier<List<TargetState>> states;
     private final Supplier<Attribution> attribution;
@@ -114,7 +120,7 @@ final class InferenceCollector implements MultiCollector {
     private MetricSnapshots snapshots(Generation g) {
         MetricSnapshots.Builder out = MetricSnapshots.builder();
         g.families().families().forEach(out::metricSnapshot);
-        gpuMemory(g.states()).forEach(out::metricSnapshot);
+        gpuUsage(g.states()).forEach(out::metricSnapshot);
         return out.build();
     }
 
@@ -148,7 +154,7 @@ final class InferenceCollector implements MultiCollector {
     @Override
     public List<String> getPrometheusNames() {
         List<String> names = new ArrayList<>(List.of(UP, POLL_DURATION, LAST_ERROR, PARTIAL, MODEL_GPU_MEMORY,
-                CONTAINER_GPU_MEMORY, POD_GPU_MEMORY));
+                CONTAINER_GPU_MEMORY, POD_GPU_MEMORY, MODEL_GPU_SM, CONTAINER_GPU_SM, POD_GPU_SM));
         for (InferenceMetric m : InferenceMetric.values()) {
             names.add(m.prometheusName());
         }
@@ -181,7 +187,7 @@ final class InferenceCollector implements MultiCollector {
         return out;
     }
 
-    private List<GaugeSnapshot> gpuMemory(List<TargetState> all) {
+    private List<GaugeSnapshot> gpuUsage(List<TargetState> all) {
         List<GpuSnapshot> gpus;
         try {
             gpus = gpuSamples.get();
@@ -190,6 +196,7 @@ final class InferenceCollector implements MultiCollector {
         }
         Attribution a = attribution.get();
         List<GaugeDataPointSnapshot> models = new ArrayList<>();
+        List<GaugeDataPointSnapshot> modelsSm = new ArrayList<>();
         for (TargetState s : all) {
             Set<Integer> pids = a.targetPids().getOrDefault(s.target().name(), Set.of());
             if (pids.isEmpty()) {
@@ -198,22 +205,26 @@ final class InferenceCollector implements MultiCollector {
             Labels base = s.models().size() == 1 ? s.baseLabels().add("model", s.models().iterator().next())
                     : s.baseLabels();
             for (GpuSnapshot g : gpus) {
-                long sum = 0;
+                Usage sum = Usage.NONE;
                 boolean found = false;
                 for (GpuProcess p : g.processes().orElse(List.of())) {
                     if (pids.contains(p.pid())) {
                         found = true;
-                        sum += p.usedMemoryBytes().orElse(0);
+                        sum = sum.plus(Usage.of(p));
                     }
                 }
                 if (found) {
-                    models.add(point(gpuLabels(base, g), sum));
+                    models.add(point(gpuLabels(base, g), sum.bytes()));
+                    sum.sm().ifPresent(v -> modelsSm.add(point(gpuLabels(base, g), v)));
                 }
             }
         }
         List<GaugeSnapshot> out = new ArrayList<>();
         out.add(Exposure.gauge(MODEL_GPU_MEMORY, "GPU memory used by the model server's processes (the server and its "
                 + "workers), from NVML, in bytes. model is absent when the server hosts several models.", models));
+        out.add(Exposure.gauge(MODEL_GPU_SM, "Ratio of the GPU's SMs used by the model server's processes (the server "
+                + "and its workers) over the last sample window, from NVML. model is absent when the server hosts several "
+                + "models.", modelsSm));
         if (containerLabels) {
             containers(gpus, a, out);
         }
@@ -221,15 +232,15 @@ final class InferenceCollector implements MultiCollector {
     }
 
     private void containers(List<GpuSnapshot> gpus, Attribution a, List<GaugeSnapshot> out) {
-        Map<Labels, Long> byContainer = new LinkedHashMap<>();
-        Map<Labels, Long> byPod = new LinkedHashMap<>();
+        Map<Labels, Usage> byContainer = new LinkedHashMap<>();
+        Map<Labels, Usage> byPod = new LinkedHashMap<>();
         for (GpuSnapshot g : gpus) {
             for (GpuProcess p : g.processes().orElse(List.of())) {
                 ContainerRef ref = a.containers().getOrDefault(p.pid(), ContainerRef.NONE);
                 if (ref.isEmpty()) {
                     continue;
                 }
-                long used = p.usedMemoryBytes().orElse(0);
+                Usage used = Usage.of(p);
                 Labels gpu = gpuLabels(Labels.EMPTY, g);
                 Optional<KubernetesPods.Pod> pod = ref.podUid().flatMap(uid -> pods.flatMap(k -> k.pod(uid)));
                 Labels podLabels = gpu;
@@ -238,7 +249,7 @@ final class InferenceCollector implements MultiCollector {
                     if (pod.isPresent()) {
                         podLabels = podLabels.add("namespace", pod.get().namespace()).add("pod", pod.get().name());
                     }
-                    byPod.merge(podLabels, used, Long::sum);
+                    byPod.merge(podLabels, used, Usage::plus);
                 }
                 Labels c = podLabels;
                 if (ref.containerId().isPresent()) {
@@ -247,20 +258,88 @@ final class InferenceCollector implements MultiCollector {
                     if (!name.isEmpty()) {
                         c = c.add("container", name);
                     }
-                    byContainer.merge(c, used, Long::sum);
+                    byContainer.merge(c, used, Usage::plus);
                 }
             }
         }
         out.add(Exposure.gauge(CONTAINER_GPU_MEMORY, "GPU memory used by the processes of a container, from NVML, in "
-                + "bytes; pod labels when it runs in Kubernetes.", points(byContainer)));
+                + "bytes; pod labels when it runs in Kubernetes.", memory(byContainer)));
         out.add(Exposure.gauge(POD_GPU_MEMORY, "GPU memory used by the processes of a Kubernetes pod, from NVML, in bytes.",
-                points(byPod)));
+                memory(byPod)));
+        out.add(Exposure.gauge(CONTAINER_GPU_SM, "Ratio of the GPU's SMs used by the processes of a container over the "
+                + "last sample window, from NVML; pod labels when it runs in Kubernetes.", sm(byContainer)));
+        out.add(Exposure.gauge(POD_GPU_SM, "Ratio of the GPU's SMs used by the processes of a Kubernetes pod over the "
+                + "last sample window, from NVML.", sm(byPod)));
     }
 
-    private static List<GaugeDataPointSnapshot> points(Map<Labels, Long> sums) {
-        List<GaugeDataPointSnapshot> out = new ArrayList<>();
-        sums.forEach((l, v) -> out.add(point(l, v)));
+    /**
+     * Per GPU UUID, the one pod its processes run in: a GPU whose processes run in several pods, or in none that
+     * the pod list names, has no entry (a label would pin the whole GPU on one of them). The container is there when
+     * all of them run in one container of that pod.
+     */
+    Map<String, GpuPod> gpuPods() {
+        if (!containerLabels || pods.isEmpty()) {
+            return Map.of();
+        }
+        List<GpuSnapshot> gpus;
+        try {
+            gpus = gpuSamples.get();
+        } catch (RuntimeException e) {
+            return Map.of();
+        }
+        Attribution a = attribution.get();
+        Map<String, GpuPod> out = new LinkedHashMap<>();
+        for (GpuSnapshot g : gpus) {
+            Set<GpuPod> seen = new HashSet<>();
+            for (GpuProcess p : g.processes().orElse(List.of())) {
+                ContainerRef ref = a.containers().getOrDefault(p.pid(), ContainerRef.NONE);
+                Optional<KubernetesPods.Pod> pod = ref.podUid().flatMap(uid -> pods.flatMap(k -> k.pod(uid)));
+                if (pod.isEmpty()) {
+                    continue;
+                }
+                Optional<String> container = ref.containerId()
+                        .map(id -> pod.get().containers().getOrDefault(id, "")).filter(n -> !n.isEmpty());
+                seen.add(new GpuPod(pod.get().namespace(), pod.get().name(), container));
+            }
+            Set<List<String>> podsSeen = new HashSet<>();
+            seen.forEach(p -> podsSeen.add(List.of(p.namespace(), p.pod())));
+            if (podsSeen.size() == 1 && g.uuid().isPresent()) {
+                GpuPod any = seen.iterator().next();
+                Optional<String> container = seen.size() == 1 ? any.container() : Optional.empty();
+                out.put(g.uuid().get(), new GpuPod(any.namespace(), any.pod(), container));
+            }
+        }
         return out;
+    }
+
+    private static List<GaugeDataPointSnapshot> memory(Map<Labels, Usage> sums) {
+        List<GaugeDataPointSnapshot> out = new ArrayList<>();
+        sums.forEach((l, v) -> out.add(point(l, v.bytes())));
+        return out;
+    }
+
+    private static List<GaugeDataPointSnapshot> sm(Map<Labels, Usage> sums) {
+        List<GaugeDataPointSnapshot> out = new ArrayList<>();
+        sums.forEach((l, v) -> v.sm().ifPresent(sm -> out.add(point(l, sm))));
+        return out;
+    }
+
+    /**
+     * GPU memory and SM utilisation of a set of processes on one GPU. The SM sum is absent while none of them
+     * had a utilisation sample: 0 would claim an idle GPU where the driver said nothing.
+     */
+    private record Usage(long bytes, OptionalDouble sm) {
+        static final Usage NONE = new Usage(0, OptionalDouble.empty());
+
+        static Usage of(GpuProcess p) {
+            return new Usage(p.usedMemoryBytes().orElse(0), p.smUtilization());
+        }
+
+        Usage plus(Usage o) {
+            OptionalDouble total = sm.isEmpty() ? o.sm
+                    : o.sm.isEmpty() ? sm : OptionalDouble.of(sm.getAsDouble() + o.sm.getAsDouble());
+            return new Usage(bytes + o.bytes, total);
+        }
     }
 
     private static Labels gpuLabels(Labels base, GpuSnapshot g) {

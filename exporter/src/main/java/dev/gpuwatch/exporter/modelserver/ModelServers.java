@@ -201,6 +201,11 @@ public final class ModelServers implements AutoCloseable {
         podRefresh.whenDue();
     }
 
+    /** Per GPU UUID, the pod its processes run in (see {@link InferenceCollector#gpuPods}); empty off Kubernetes. */
+    public Map<String, GpuPod> gpuPods() {
+        return collector.gpuPods();
+    }
+
     private static Optional<KubernetesPods> kubernetes(InferenceSettings.Kubernetes k) {
         try {
             return Optional.of(new KubernetesPods(KubernetesPods.client(k.caFile()), k.apiUrl(), k.nodeName(),

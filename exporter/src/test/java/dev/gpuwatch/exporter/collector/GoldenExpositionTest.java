@@ -19,16 +19,19 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
-/** The whole scrape for a fixed fake probe, compared as exact text with golden/fake-probe.txt. */
+/**
+ * The whole scrape for a fixed fake probe (a GPU without GPM, a lost one, a profiled one with MIG instances and
+ * per-link NVLink on), compared as exact text with golden/fake-probe.txt.
+ */
 class GoldenExpositionTest {
 
     @Test
     void scrapeOfAFixedProbeIsExactlyTheGoldenText() throws IOException {
-        List<GpuSnapshot> gpus = List.of(TestGpus.full(0), TestGpus.lost(1));
+        List<GpuSnapshot> gpus = List.of(TestGpus.full(0), TestGpus.lost(1), TestGpus.profiled(2));
         Supplier<List<GpuSnapshot>> source = () -> gpus;
         List<NamedCollector> collectors = new ArrayList<>();
         for (GpuCollector c : GpuCollector.values()) {
-            collectors.add(new NamedCollector(c.label(), c.create(source, 20)));
+            collectors.add(new NamedCollector(c.label(), c.create(source, new GpuCollector.Options(20, true))));
         }
         Sampler.State state = new Sampler.State(gpus, Optional.of(TestGpus.T0), Optional.of(TestGpus.T0.plusMillis(250)),
                 Duration.ofMillis(250), true, Optional.empty());

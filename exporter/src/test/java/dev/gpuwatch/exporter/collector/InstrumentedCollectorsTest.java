@@ -26,7 +26,7 @@ class InstrumentedCollectorsTest {
         NamedCollector broken = new NamedCollector("broken", () -> {
             throw new IllegalStateException("boom");
         });
-        NamedCollector gpu = new NamedCollector("gpu", GpuCollector.GPU.create(() -> List.of(TestGpus.full(0)), 20));
+        NamedCollector gpu = new NamedCollector("gpu", GpuCollector.GPU.create(() -> List.of(TestGpus.full(0)), new GpuCollector.Options(20, false)));
         String text = TestGpus.text(with(List.of(broken, gpu)));
 
         assertEquals(List.of("gpuwatch_exporter_collector_success{collector=\"broken\"} 0.0"),
@@ -38,8 +38,8 @@ class InstrumentedCollectorsTest {
 
     @Test
     void twoCollectorsEmittingOneNameFailTheSecondOnly() {
-        NamedCollector a = new NamedCollector("a", GpuCollector.MIG.create(() -> List.of(TestGpus.full(0)), 20));
-        NamedCollector b = new NamedCollector("b", GpuCollector.MIG.create(() -> List.of(TestGpus.full(1)), 20));
+        NamedCollector a = new NamedCollector("a", GpuCollector.MIG.create(() -> List.of(TestGpus.full(0)), new GpuCollector.Options(20, false)));
+        NamedCollector b = new NamedCollector("b", GpuCollector.MIG.create(() -> List.of(TestGpus.full(1)), new GpuCollector.Options(20, false)));
         String text = TestGpus.text(with(List.of(a, b)));
         assertEquals(1, TestGpus.lines(text, "gpu_mig_enabled{").size());
         assertTrue(text.contains("gpuwatch_exporter_collector_success{collector=\"b\"} 0.0"));
@@ -56,7 +56,7 @@ class InstrumentedCollectorsTest {
 
     @Test
     void collectorNamesAreUnique() {
-        NamedCollector a = new NamedCollector("sampler", GpuCollector.MIG.create(List::of, 1));
+        NamedCollector a = new NamedCollector("sampler", GpuCollector.MIG.create(List::of, new GpuCollector.Options(1, false)));
         assertThrows(IllegalArgumentException.class, () -> with(List.of(a)));
     }
 

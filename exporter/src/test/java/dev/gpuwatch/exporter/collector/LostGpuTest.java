@@ -23,7 +23,7 @@ class LostGpuTest {
         List<GpuSnapshot> gpus = List.of(TestGpus.full(0), bad, TestGpus.full(2));
         List<NamedCollector> collectors = new ArrayList<>();
         for (GpuCollector c : GpuCollector.values()) {
-            collectors.add(new NamedCollector(c.label(), c.create(() -> gpus, 20)));
+            collectors.add(new NamedCollector(c.label(), c.create(() -> gpus, new GpuCollector.Options(20, false))));
         }
         String text = TestGpus.text(new InstrumentedCollectors(collectors,
                 new InstrumentedCollectors.BuildInfo("v", "25", "fake"), Optional::empty, InstantSource.system()));

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
@@ -79,5 +80,33 @@ class ProcessesTopNTest {
         String text = TestGpus.text(new ProcessesCollector(() -> List.of(gpu(0, List.of(process(1, 10)))), 0));
         assertEquals(List.of(), TestGpus.lines(text, "gpu_process_memory_used_bytes"));
         assertEquals(1, TestGpus.lines(text, "gpu_processes{").size());
+    }
+
+    @Test
+    void utilisationSeriesAreTheTopNBySmAndMpsClientsAreCounted() {
+        List<GpuProcess> ps = List.of(
+                process(1, 900).withUtilization(0.125, 0.5),
+                process(2, 100).withUtilization(0.75, 0.25),
+                process(3, 500).withUtilization(0.25, 0.0),
+                new GpuProcess(4, Optional.of("client"), OptionalLong.empty(), OptionalInt.empty(), OptionalInt.empty(),
+                        OptionalDouble.of(0.5), OptionalDouble.empty(), true),
+                process(5, 50));
+        String text = TestGpus.text(new ProcessesCollector(() -> List.of(gpu(0, ps)), 2));
+        String uuid = TestGpus.uuid(0);
+        assertEquals(List.of(
+                "gpu_process_memory_used_bytes{command=\"worker\",gpu=\"0\",pid=\"1\",uuid=\"" + uuid + "\"} 900.0",
+                "gpu_process_memory_used_bytes{command=\"worker\",gpu=\"0\",pid=\"3\",uuid=\"" + uuid + "\"} 500.0"),
+                TestGpus.lines(text, "gpu_process_memory_used_bytes"));
+        assertEquals(List.of(
+                "gpu_process_sm_utilization_ratio{command=\"client\",gpu=\"0\",pid=\"4\",uuid=\"" + uuid + "\"} 0.5",
+                "gpu_process_sm_utilization_ratio{command=\"worker\",gpu=\"0\",pid=\"2\",uuid=\"" + uuid + "\"} 0.75"),
+                TestGpus.lines(text, "gpu_process_sm_utilization_ratio"));
+        // the MPS client has no memory-bandwidth sample: only pid 2's
+        assertEquals(List.of(
+                "gpu_process_memory_bandwidth_utilization_ratio{command=\"worker\",gpu=\"0\",pid=\"2\",uuid=\"" + uuid + "\"} 0.25"),
+                TestGpus.lines(text, "gpu_process_memory_bandwidth_utilization_ratio"));
+        assertEquals(List.of("gpu_mps_client_processes{gpu=\"0\",uuid=\"" + uuid + "\"} 1.0"),
+                TestGpus.lines(text, "gpu_mps_client_processes"));
+        assertEquals(List.of("gpu_processes{gpu=\"0\",uuid=\"" + uuid + "\"} 5.0"), TestGpus.lines(text, "gpu_processes{"));
     }
 }

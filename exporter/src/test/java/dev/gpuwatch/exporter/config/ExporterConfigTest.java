@@ -84,6 +84,8 @@ class ExporterConfigTest {
                 collectors:
                   clocks: {enabled: false}
                   processes: {top_n: 3}
+                  gpm: {nvlink_links: true}
+                compat: {dcgm_exporter: true}
                 cuda: {health_check: true, health_check_interval: 1m}
                 log: {level: debug}
                 model_servers:
@@ -106,6 +108,9 @@ class ExporterConfigTest {
         assertFalse(c.collectors().enabled(GpuCollector.CLOCKS));
         assertTrue(c.collectors().enabled(GpuCollector.PROCESSES));
         assertEquals(3, c.collectors().processes().topN());
+        assertTrue(c.collectors().enabled(GpuCollector.GPM));
+        assertTrue(c.collectors().gpm().nvlinkLinks());
+        assertTrue(c.compat().dcgmExporter());
         assertTrue(c.cuda().healthCheck());
         assertEquals(Duration.ofMinutes(1), c.cuda().healthCheckInterval());
         assertEquals(LogLevel.DEBUG, c.log().level());
@@ -123,7 +128,7 @@ class ExporterConfigTest {
             bad duration       | gpu:\\n  backend: nvml\\n  sample_interval: 5 sec\\n       | exporter.yml:3: gpu.sample_interval: expected a duration like 30s, 1m30s, 500ms or 1d, got "5 sec"
             zero duration      | gpu:\\n  sample_interval: 0s\\n                              | exporter.yml:2: gpu.sample_interval: must be longer than 0s
             unknown key        | gpu:\\n  backend: nvml\\n  sampl_interval: 5s\\n           | exporter.yml:3: gpu.sampl_interval: unknown key (known keys: backend, nvml, sample_interval, simulated)
-            unknown top key    | gpus: {}\\n                                                   | exporter.yml:1: gpus: unknown key (known keys: collectors, cuda, gpu, log, model_server_discovery, model_servers, web)
+            unknown top key    | gpus: {}\\n                                                   | exporter.yml:1: gpus: unknown key (known keys: collectors, compat, cuda, gpu, log, model_server_discovery, model_servers, web)
             bad backend        | \\n\\ngpu:\\n  backend: cuda\\n                                 | exporter.yml:4: gpu.backend: expected one of auto, nvml, simulated, got "cuda"
             bad boolean        | collectors:\\n  xid:\\n    enabled: maybe\\n                | exporter.yml:3: collectors.xid.enabled: expected true or false
             bad number         | collectors:\\n  processes: {top_n: many}\\n                  | exporter.yml:2: collectors.processes.top_n: expected a whole number

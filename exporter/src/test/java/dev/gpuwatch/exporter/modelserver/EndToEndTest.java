@@ -125,9 +125,9 @@ class EndToEndTest {
                         "gpu-node-3", token, Optional.empty(), Duration.ofMinutes(1)))));
         List<GpuSnapshot> gpus = List.of(
                 GpuSnapshot.builder(0, Instant.EPOCH).uuid("GPU-00000000-0000-0000-0000-000000000000")
-                        .processes(List.of(process(101, 40 * GIB), process(400, 10 * GIB))).build(),
+                        .processes(List.of(process(101, 40 * GIB).withUtilization(0.5, 0.125), process(400, 10 * GIB))).build(),
                 GpuSnapshot.builder(1, Instant.EPOCH).uuid("GPU-11111111-1111-1111-1111-111111111111")
-                        .processes(List.of(process(102, 38 * GIB), process(9999, GIB))).build());
+                        .processes(List.of(process(102, 38 * GIB).withUtilization(0.25, 0.5), process(9999, GIB))).build());
 
         try (ModelServers m = new ModelServers(settings, () -> gpus, Duration.ZERO)) {
             m.scanOnce();
@@ -151,10 +151,30 @@ class EndToEndTest {
                     + "\",uuid=\"GPU-11111111-1111-1111-1111-111111111111\"} 4.0802189312E10"), scrape);
             assertTrue(scrape.contains("inference_pod_gpu_memory_bytes{gpu=\"0\",namespace=\"serving\",pod=\"llama-70b-6d5f7c9b8-x2k4p\","
                     + "pod_uid=\"" + POD_UID + "\",uuid=\"GPU-00000000-0000-0000-0000-000000000000\"} 4.294967296E10"), scrape);
+            // SM utilisation joins the same way; the discovered server's process had no sample: no series, not 0
+            assertEquals(List.of(
+                    "inference_model_gpu_sm_utilization_ratio{gpu=\"0\",model=\"llama-70b\",server=\"vllm\",target=\"llama-70b\","
+                            + "team=\"search\",uuid=\"GPU-00000000-0000-0000-0000-000000000000\"} 0.5",
+                    "inference_model_gpu_sm_utilization_ratio{gpu=\"1\",model=\"llama-70b\",server=\"vllm\",target=\"llama-70b\","
+                            + "team=\"search\",uuid=\"GPU-11111111-1111-1111-1111-111111111111\"} 0.25"),
+                    dataLines(scrape, "inference_model_gpu_sm_utilization_ratio{"));
+            assertEquals(List.of(
+                    "inference_pod_gpu_sm_utilization_ratio{gpu=\"0\",namespace=\"serving\",pod=\"llama-70b-6d5f7c9b8-x2k4p\","
+                            + "pod_uid=\"" + POD_UID + "\",uuid=\"GPU-00000000-0000-0000-0000-000000000000\"} 0.5",
+                    "inference_pod_gpu_sm_utilization_ratio{gpu=\"1\",namespace=\"serving\",pod=\"llama-70b-6d5f7c9b8-x2k4p\","
+                            + "pod_uid=\"" + POD_UID + "\",uuid=\"GPU-11111111-1111-1111-1111-111111111111\"} 0.25"),
+                    dataLines(scrape, "inference_pod_gpu_sm_utilization_ratio{"));
+            assertTrue(scrape.contains("inference_container_gpu_sm_utilization_ratio{container=\"vllm\",container_id=\"containerd://"
+                    + CONTAINER + "\",gpu=\"1\",namespace=\"serving\",pod=\"llama-70b-6d5f7c9b8-x2k4p\",pod_uid=\"" + POD_UID
+                    + "\",uuid=\"GPU-11111111-1111-1111-1111-111111111111\"} 0.25"), scrape);
 
             ChildProcess.Finished lint = Promtool.checkMetrics(scrape);
             assertEquals("", lint.output().strip(), "promtool check metrics:\n" + lint.output());
             assertEquals(0, lint.exitCode());
         }
+    }
+
+    private static List<String> dataLines(String scrape, String prefix) {
+        return scrape.lines().filter(l -> l.startsWith(prefix)).toList();
     }
 }
