@@ -190,6 +190,20 @@ public final class PostgresServer implements AutoCloseable {
         return process != null && process.isAlive();
     }
 
+    /**
+     * A new empty database owned by {@link #USER}, for a test that needs one of its own; its JDBC URL.
+     *
+     * @param name lower-case letters, digits and underscores
+     */
+    public String newDatabase(String name) {
+        if (!name.matches("[a-z_][a-z0-9_]*")) {
+            throw new IllegalArgumentException("not a plain database name: " + name);
+        }
+        run("psql", List.of("-h", root.toString(), "-p", Integer.toString(port), "-U", SUPERUSER, "-d", "postgres",
+                "-v", "ON_ERROR_STOP=1", "-q", "-c", "CREATE DATABASE " + name + " OWNER " + USER));
+        return "jdbc:postgresql://127.0.0.1:" + port + "/" + name;
+    }
+
     /** Runs {@code sql} as the superuser in {@link #DATABASE} with psql, for a test's own look at the data. */
     public String psql(String sql) {
         return run("psql", List.of("-h", root.toString(), "-p", Integer.toString(port), "-U", SUPERUSER, "-d",

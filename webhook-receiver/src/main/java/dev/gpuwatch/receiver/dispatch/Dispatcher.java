@@ -233,11 +233,11 @@ public final class Dispatcher implements AutoCloseable {
             List<Write> writes = new ArrayList<>();
             boolean fold = !bucket.unlimited() && due.size() > settings.digestThreshold();
             if (fold) {
-                sleepQuietly(bucket.reserve());
+                sleepQuietly(reserve(key, bucket));
                 writes.addAll(sendGuarded(channel, due));
             } else {
                 for (int i = 0; i < due.size(); i++) {
-                    sleepQuietly(bucket.reserve());
+                    sleepQuietly(reserve(key, bucket));
                     writes.addAll(sendGuarded(channel, List.of(due.get(i))));
                     Instant paused = pausedUntil.get(key);
                     if (paused != null && paused.isAfter(clock.instant()) && i + 1 < due.size()) {
@@ -255,6 +255,19 @@ public final class Dispatcher implements AutoCloseable {
                 return;
             }
         }
+    }
+
+    /**
+     * The wait for the channel's next send slot: this process's bucket, and on a store shared by several
+     * replicas the group's slot too, so the rate limit holds for all of them together.
+     */
+    private Duration reserve(String key, TokenBucket bucket) {
+        Duration local = bucket.reserve();
+        if (bucket.unlimited()) {
+            return local;
+        }
+        return store.reserveSendSlot(key, bucket.interval()).filter(shared -> shared.compareTo(local) > 0)
+                .orElse(local);
     }
 
     /**
