@@ -89,6 +89,11 @@ public interface NotificationStore extends AutoCloseable {
      */
     Optional<String> stopped();
 
+    /** Whether other processes write this store too (PostgreSQL): what one process remembers of it may be stale. */
+    default boolean sharedByReplicas() {
+        return false;
+    }
+
     /**
      * Takes {@code channel}'s next send slot at one message per {@code interval} for every process sharing this
      * store, and says how long from now until it. Empty when the store is not shared (or cannot answer now): the

@@ -593,6 +593,11 @@ public final class PostgresStore implements NotificationStore {
         }, false);
     }
 
+    @Override
+    public boolean sharedByReplicas() {
+        return true;
+    }
+
     /**
      * One counter per channel for every replica: the slot after the latest one taken, at one message per
      * {@code interval}. Empty when the database cannot say now; the dispatcher's own bucket still limits this
