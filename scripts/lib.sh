@@ -19,11 +19,17 @@ select_jdk25() {
 }
 
 # ensure_packages BINARY:DEBIAN_PACKAGE ... installs each package whose binary is missing (root only).
+# BINARY is a name on the PATH, or a path pattern for programs Debian keeps off the PATH
+# (/usr/lib/postgresql/*/bin/initdb).
 ensure_packages() {
   local pair binary package missing=()
   for pair in "$@"; do
     binary="${pair%%:*}"; package="${pair#*:}"
-    command -v "$binary" >/dev/null 2>&1 || missing+=("$package")
+    if [[ "$binary" == */* ]]; then
+      compgen -G "$binary" >/dev/null || missing+=("$package")
+    else
+      command -v "$binary" >/dev/null 2>&1 || missing+=("$package")
+    fi
   done
   [ "${#missing[@]}" -eq 0 ] && return 0
   if [ "$(id -u)" -ne 0 ]; then

@@ -17,6 +17,8 @@ import dev.gpuwatch.receiver.http.ReceiverHttp;
 import dev.gpuwatch.receiver.ingest.IngestService;
 import dev.gpuwatch.receiver.metrics.ReceiverMetrics;
 import dev.gpuwatch.receiver.store.NotificationStore;
+import dev.gpuwatch.receiver.store.PostgresSettings;
+import dev.gpuwatch.receiver.store.PostgresStore;
 import dev.gpuwatch.receiver.store.SqliteStore;
 import dev.gpuwatch.web.WebConfig;
 import io.javalin.Javalin;
@@ -86,8 +88,7 @@ public final class Receiver implements AutoCloseable {
                 d.backoffInitial(), d.backoffMax(), d.rateLimits(), d.digestThreshold(), d.lease()));
         // alerts without a runbook are counted when delivered (a retry enriches again), not here
         Enricher enricher = CatalogEnricher.create(config.enrichment(), alertname -> {});
-        SqliteStore store = SqliteStore.open(options.storagePath(), config.ingest().queueCapacity(),
-                options.maxPageCount(), config.storage().dedupWindow());
+        NotificationStore store = openStore(config, options, bound.source());
         try {
             ReceiverMetrics metrics = new ReceiverMetrics(new PrometheusRegistry(), store);
             Dispatcher dispatcher = new Dispatcher(store, channels, options.enricher().orElse(enricher),
@@ -110,6 +111,38 @@ public final class Receiver implements AutoCloseable {
             store.close();
             throw e;
         }
+    }
+
+    /**
+     * The PostgreSQL store of {@code storage.postgres} when it is set, else the SQLite file of
+     * {@code --storage.path}.
+     *
+     * @throws ConfigException when the password file or variable cannot be read (never naming the password)
+     * @throws SQLException when the database cannot be reached or migrated
+     */
+    private static NotificationStore openStore(ReceiverConfig config, Options options, ConfigSource source)
+            throws ConfigException, SQLException {
+        ReceiverConfig.Storage storage = config.storage();
+        if (storage.shared().isEmpty()) {
+            return SqliteStore.open(options.storagePath(), config.ingest().queueCapacity(), options.maxPageCount(),
+                    storage.dedupWindow());
+        }
+        PostgresSettings pg = storage.shared().get();
+        String password;
+        try {
+            password = Secret.resolve("storage.postgres.password_file", pg.passwordFile(),
+                    "storage.postgres.password_env", pg.passwordEnv());
+        } catch (InvalidValue e) {
+            throw source.error(e.key().isEmpty() ? "storage.postgres" : e.key(), e.problem());
+        }
+        return PostgresStore.open(pg.url(), pg.user(), password, pg.poolSize(), config.ingest().queueCapacity(),
+                storage.dedupWindow());
+    }
+
+    /** What the store is, for the start's log line and errors: the PostgreSQL URL or the SQLite file. */
+    public static String storeName(ReceiverConfig config, Path storagePath) {
+        return config.storage().shared().map(PostgresSettings::url)
+                .orElseGet(() -> storagePath.toAbsolutePath().toString());
     }
 
     private static Authenticator authenticator(ReceiverConfig.Auth auth, ConfigSource source) throws ConfigException {

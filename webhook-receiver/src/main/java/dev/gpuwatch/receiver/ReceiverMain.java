@@ -143,14 +143,15 @@ public final class ReceiverMain {
             err.println(PROGRAM + ": " + e.getMessage());
             return ConfigException.EXIT_CODE;
         } catch (SQLException e) {
-            err.println(PROGRAM + ": cannot open the store " + flags.storagePath() + ": " + e.getMessage());
+            err.println(PROGRAM + ": cannot open the store " + Receiver.storeName(config.value(), flags.storagePath())
+                    + ": " + e.getMessage());
             return 1;
         } catch (RuntimeException e) {
             err.println(PROGRAM + ": cannot start: " + e.getMessage());
             return 1;
         }
         log.info("listening on {}:{} (store {}, config {})", flags.listenAddress().bindHost(), receiver.port(),
-                flags.storagePath().toAbsolutePath(),
+                Receiver.storeName(config.value(), flags.storagePath()),
                 flags.configFile().map(Path::toString).orElse("defaults: log channel only"));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

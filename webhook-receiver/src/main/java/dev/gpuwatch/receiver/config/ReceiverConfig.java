@@ -13,6 +13,7 @@ import dev.gpuwatch.receiver.enrich.EnrichSettings;
 import dev.gpuwatch.receiver.route.Matcher;
 import dev.gpuwatch.receiver.route.RoutingTree;
 import dev.gpuwatch.receiver.store.NotificationStore;
+import dev.gpuwatch.receiver.store.PostgresSettings;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -39,7 +40,7 @@ public record ReceiverConfig(
 
     public ReceiverConfig {
         ingest = Objects.requireNonNullElseGet(ingest, () -> new Ingest(null, null, null));
-        storage = Objects.requireNonNullElseGet(storage, () -> new Storage(null, null));
+        storage = Objects.requireNonNullElseGet(storage, () -> new Storage(null, null, null));
         dispatch = Objects.requireNonNullElseGet(dispatch, () -> new Dispatch(null, null, null, null, null, null));
         route = Objects.requireNonNullElseGet(route, () -> new RouteConfig(DEFAULT_RECEIVER, null, null, null));
         receivers = receivers == null
@@ -121,8 +122,15 @@ public record ReceiverConfig(
      * @param retention delivered notifications older than this are deleted
      * @param dedupWindow a copy of a notification stored less than this ago is a duplicate (Alertmanager's
      *     retries, HA peers); a later one is a {@code repeat_interval} reminder and is delivered again
+     * @param postgres the PostgreSQL store several replicas share; absent: the SQLite file of
+     *     {@code --storage.path}
      */
-    public record Storage(Duration retention, Duration dedupWindow) {
+    public record Storage(Duration retention, Duration dedupWindow, PostgresSettings postgres) {
+
+        public Optional<PostgresSettings> shared() {
+            return Optional.ofNullable(postgres);
+        }
+
         public Storage {
             retention = Objects.requireNonNullElse(retention, Duration.ofDays(7));
             boolean defaultWindow = dedupWindow == null;

@@ -233,11 +233,11 @@ public final class Dispatcher implements AutoCloseable {
             List<Write> writes = new ArrayList<>();
             boolean fold = !bucket.unlimited() && due.size() > settings.digestThreshold();
             if (fold) {
-                sleepQuietly(bucket.reserve());
+                sleepQuietly(reserve(key, bucket));
                 writes.addAll(sendGuarded(channel, due));
             } else {
                 for (int i = 0; i < due.size(); i++) {
-                    sleepQuietly(bucket.reserve());
+                    sleepQuietly(reserve(key, bucket));
                     writes.addAll(sendGuarded(channel, List.of(due.get(i))));
                     Instant paused = pausedUntil.get(key);
                     if (paused != null && paused.isAfter(clock.instant()) && i + 1 < due.size()) {
@@ -255,6 +255,19 @@ public final class Dispatcher implements AutoCloseable {
                 return;
             }
         }
+    }
+
+    /**
+     * The wait for the channel's next send slot: this process's bucket, and on a store shared by several
+     * replicas the group's slot too, so the rate limit holds for all of them together.
+     */
+    private Duration reserve(String key, TokenBucket bucket) {
+        Duration local = bucket.reserve();
+        if (bucket.unlimited()) {
+            return local;
+        }
+        return store.reserveSendSlot(key, bucket.interval()).filter(shared -> shared.compareTo(local) > 0)
+                .orElse(local);
     }
 
     /**
@@ -443,7 +456,8 @@ public final class Dispatcher implements AutoCloseable {
      * Slack and email, the digest message marked as a digest), so that the group's resolve or next firing
      * lands in the digest's thread instead of a stray new message. A group that already has a message of its
      * own keeps it: its later deliveries update that message as before, and a digest receipt would strand it.
-     * Only this channel's worker writes the channel's receipts, so the look-up cannot race another writer.
+     * Only this channel's worker writes the channel's receipts (on a shared store, the worker of the one replica
+     * holding the channel), so the look-up cannot race another writer.
      */
     private Optional<StoredReceipt> digestReceipt(ConfiguredChannel channel, String groupKey,
             DeliveryOutcome.Delivered ok) {
@@ -461,8 +475,14 @@ public final class Dispatcher implements AutoCloseable {
         return Optional.of(new StoredReceipt(groupKey, channel.receiver(), channel.key(), receipt));
     }
 
-    /** The receipt of the group's last delivered message on this channel: recent ones from memory, else the store. */
+    /**
+     * The receipt of the group's last delivered message on this channel: recent ones from memory, else the store.
+     * On a store shared by replicas always the store: another replica may have sent on the channel since.
+     */
     private Optional<Receipt> previousReceipt(ConfiguredChannel channel, String groupKey) {
+        if (store.sharedByReplicas()) {
+            return store.receipt(groupKey, channel.receiver(), channel.key());
+        }
         return Optional.ofNullable(recentReceipts.get(receiptKey(channel, groupKey)))
                 .or(() -> store.receipt(groupKey, channel.receiver(), channel.key()));
     }

@@ -23,6 +23,11 @@ final class TokenBucket {
         return intervalNanos == 0;
     }
 
+    /** The time between two messages (zero when unlimited). */
+    Duration interval() {
+        return Duration.ofNanos(intervalNanos);
+    }
+
     /** Takes the next slot and says how long to wait for it (zero when it is free now). */
     synchronized Duration reserve() {
         if (intervalNanos == 0) {

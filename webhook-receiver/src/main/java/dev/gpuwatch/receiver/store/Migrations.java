@@ -7,8 +7,10 @@ import java.sql.Statement;
 import java.util.List;
 
 /**
- * The schema, versioned in code. Each entry is applied once, in order, in its own transaction, and recorded in
- * {@code schema_version}; a database newer than this code is refused rather than misread.
+ * The schema, versioned in code, one list of steps per database: {@link #STEPS} for SQLite, {@link #POSTGRES}
+ * for PostgreSQL (the same tables and meaning in its dialect). Each entry is applied once, in order, in its own
+ * transaction, and recorded in {@code schema_version}; a database newer than this code is refused rather than
+ * misread. Several processes on one PostgreSQL hold a lock around {@link #apply} (see {@link PostgresStore}).
  */
 final class Migrations {
 
@@ -61,23 +63,86 @@ final class Migrations {
                   WHERE status IN ('pending', 'in_flight')""",
                 "CREATE INDEX deliveries_dead ON deliveries(integration) WHERE status = 'dead'"));
 
+    /**
+     * PostgreSQL: times as epoch millis like SQLite's, so both stores share every comparison. Keys and channels
+     * compare bytewise ({@code COLLATE "C"}): a reminder's range {@code (key@, key@~)} relies on '@' and '~'
+     * sorting around the digits, which a language collation does not promise. {@code channel_claims} holds which
+     * store instance sends on a channel now (per-channel order across replicas) and the channel's next send slot
+     * (its rate limit across replicas).
+     */
+    static final List<List<String>> POSTGRES = List.of(
+            List.of(
+                """
+                CREATE TABLE notifications(
+                  id BIGSERIAL PRIMARY KEY,
+                  idem_key TEXT COLLATE "C" NOT NULL UNIQUE,
+                  group_key TEXT NOT NULL,
+                  status TEXT NOT NULL,
+                  received_at BIGINT NOT NULL,
+                  body BYTEA NOT NULL)""",
+                """
+                CREATE TABLE deliveries(
+                  id BIGSERIAL PRIMARY KEY,
+                  notification_id BIGINT NOT NULL REFERENCES notifications(id) ON DELETE CASCADE,
+                  receiver TEXT NOT NULL,
+                  channel TEXT COLLATE "C" NOT NULL,
+                  integration TEXT NOT NULL,
+                  status TEXT NOT NULL CHECK (status IN ('pending', 'in_flight', 'delivered', 'dead')),
+                  attempts INTEGER NOT NULL DEFAULT 0,
+                  next_attempt_at BIGINT NOT NULL,
+                  lease_until BIGINT NOT NULL DEFAULT 0,
+                  deadline_at BIGINT NOT NULL,
+                  last_error TEXT NOT NULL DEFAULT '',
+                  finished_at BIGINT NOT NULL DEFAULT 0,
+                  UNIQUE (notification_id, channel))""",
+                "CREATE INDEX notifications_by_time ON notifications(received_at)",
+                "CREATE INDEX deliveries_open ON deliveries(channel, id) WHERE status IN ('pending', 'in_flight')",
+                """
+                CREATE INDEX deliveries_due ON deliveries(channel, status, next_attempt_at)
+                  WHERE status IN ('pending', 'in_flight')""",
+                "CREATE INDEX deliveries_dead ON deliveries(integration) WHERE status = 'dead'",
+                """
+                CREATE TABLE receipts(
+                  group_key TEXT NOT NULL,
+                  receiver TEXT NOT NULL,
+                  channel TEXT NOT NULL,
+                  receipt TEXT NOT NULL,
+                  updated_at BIGINT NOT NULL,
+                  PRIMARY KEY (group_key, receiver, channel))""",
+                "CREATE TABLE write_probe(data BYTEA)",
+                """
+                CREATE TABLE channel_claims(
+                  channel TEXT COLLATE "C" PRIMARY KEY,
+                  owner TEXT NOT NULL,
+                  lease_until BIGINT NOT NULL,
+                  next_send_at BIGINT NOT NULL DEFAULT 0)"""));
+
     private Migrations() {}
 
-    /** Applies the missing steps; returns the version the database is at afterwards. */
+    /** Applies the missing SQLite steps; returns the version the database is at afterwards. */
     static int apply(Connection connection) throws SQLException {
+        return apply(connection, STEPS, "another --storage.path");
+    }
+
+    /**
+     * Applies the missing {@code steps}; returns the version the database is at afterwards.
+     *
+     * @param elsewhere where else the receiver could store, for the refusal of a newer schema
+     */
+    static int apply(Connection connection, List<List<String>> steps, String elsewhere) throws SQLException {
         try (Statement st = connection.createStatement()) {
             st.execute("CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)");
         }
         int current = currentVersion(connection);
-        if (current > STEPS.size()) {
+        if (current > steps.size()) {
             throw new SQLException("database schema version " + current + " is newer than this receiver ("
-                    + STEPS.size() + "); use a newer receiver or another --storage.path");
+                    + steps.size() + "); use a newer receiver or " + elsewhere);
         }
-        for (int version = current + 1; version <= STEPS.size(); version++) {
+        for (int version = current + 1; version <= steps.size(); version++) {
             boolean autoCommit = connection.getAutoCommit();
             connection.setAutoCommit(false);
             try (Statement st = connection.createStatement()) {
-                for (String sql : STEPS.get(version - 1)) {
+                for (String sql : steps.get(version - 1)) {
                     st.execute(sql);
                 }
                 st.execute("DELETE FROM schema_version");
@@ -90,7 +155,7 @@ final class Migrations {
                 connection.setAutoCommit(autoCommit);
             }
         }
-        return STEPS.size();
+        return steps.size();
     }
 
     static int currentVersion(Connection connection) throws SQLException {

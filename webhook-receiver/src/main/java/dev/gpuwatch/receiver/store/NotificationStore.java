@@ -10,8 +10,8 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Where notifications and their deliveries live durably. The embedded implementation is {@link SqliteStore};
- * a shared PostgreSQL store for several replicas implements the same interface (claims are leases, so two
- * replicas never send the same delivery at once, and a crashed one's claims expire).
+ * {@link PostgresStore} is the shared one for several replicas, with the same semantics for all of them together
+ * (claims are leases, so two replicas never send the same delivery at once, and a crashed one's claims expire).
  *
  * <p>Writes return futures that complete only once the change is durable. {@link #append} answers an expected
  * failure (disk full, overload) as a value; the dispatcher's writes complete exceptionally when the store cannot
@@ -51,7 +51,10 @@ public interface NotificationStore extends AutoCloseable {
     /** Gives claimed but unattempted deliveries back, due at once. */
     CompletableFuture<Boolean> release(List<Long> deliveryIds);
 
-    /** At start: every in-flight delivery of a crashed run becomes pending again. */
+    /**
+     * At start: every in-flight delivery of a crashed run becomes pending again. On a store shared by several
+     * processes only those whose lease has expired: the others may be another process's sends in progress.
+     */
     CompletableFuture<Integer> recoverInFlight();
 
     Optional<Receipt> receipt(String groupKey, String receiver, String channel);
@@ -85,6 +88,20 @@ public interface NotificationStore extends AutoCloseable {
      * written until a restart: /readyz names it. Empty while the store works or may work again (a full disk).
      */
     Optional<String> stopped();
+
+    /** Whether other processes write this store too (PostgreSQL): what one process remembers of it may be stale. */
+    default boolean sharedByReplicas() {
+        return false;
+    }
+
+    /**
+     * Takes {@code channel}'s next send slot at one message per {@code interval} for every process sharing this
+     * store, and says how long from now until it. Empty when the store is not shared (or cannot answer now): the
+     * caller's own token bucket is then the limit.
+     */
+    default Optional<Duration> reserveSendSlot(String channel, Duration interval) {
+        return Optional.empty();
+    }
 
     @Override
     void close();

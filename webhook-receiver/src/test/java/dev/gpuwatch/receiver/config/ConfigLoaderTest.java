@@ -48,6 +48,57 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void postgresIsTheSharedStoreWhenSetAndSqliteOtherwise() throws Exception {
+        assertEquals(java.util.Optional.empty(), parse("").storage().shared());
+        var pg = parse("""
+                storage:
+                  postgres:
+                    url: jdbc:postgresql://127.0.0.1:5432/gpuwatch
+                    user: gpuwatch
+                    password_file: /run/secrets/pg
+                """).storage().shared().orElseThrow();
+        assertEquals(new dev.gpuwatch.receiver.store.PostgresSettings("jdbc:postgresql://127.0.0.1:5432/gpuwatch",
+                "gpuwatch", "/run/secrets/pg", "", 8), pg);
+        assertEquals(3, parse("storage: {postgres: {url: 'jdbc:postgresql://db/g', user: u, password_env: PG,"
+                + " pool_size: 3}}\n").storage().shared().orElseThrow().poolSize());
+    }
+
+    @Test
+    void postgresSettingsAreCheckedNamingTheKey() {
+        assertEquals("r.yml:3: storage.postgres.url: must start with jdbc:postgresql:"
+                + " (jdbc:postgresql://host:5432/gpuwatch)", error("""
+                storage:
+                  postgres:
+                    url: postgres://db/gpuwatch
+                    user: u
+                    password_env: PG
+                """));
+        assertEquals("r.yml:3: storage.postgres.url: must not carry a password; set password_file or password_env",
+                error("""
+                storage:
+                  postgres:
+                    url: jdbc:postgresql://db/gpuwatch?user=u&password=hunter2
+                    user: u
+                    password_env: PG
+                """));
+        assertEquals("r.yml:2: storage.postgres: set exactly one of password_file and password_env", error("""
+                storage:
+                  postgres:
+                    url: jdbc:postgresql://db/gpuwatch
+                    user: u
+                """));
+        assertEquals("r.yml:6: storage.postgres.pool_size: must be at least 2 (one connection commits"
+                + " notifications, one serves deliveries), got 1", error("""
+                storage:
+                  postgres:
+                    url: jdbc:postgresql://db/gpuwatch
+                    user: u
+                    password_env: PG
+                    pool_size: 1
+                """));
+    }
+
+    @Test
     void dedupWindowOutsideZeroToRetentionIsRefusedNamingTheKey() {
         assertEquals("r.yml:3: storage.dedup_window: must be longer than 0s: every retry and HA copy would be"
                 + " delivered again", error("""

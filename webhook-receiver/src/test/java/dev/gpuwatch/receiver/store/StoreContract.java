@@ -1,0 +1,228 @@
+package dev.gpuwatch.receiver.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.gpuwatch.receiver.store.NotificationStore.AppendResult;
+import dev.gpuwatch.receiver.store.NotificationStore.NewNotification;
+import dev.gpuwatch.receiver.store.NotificationStore.Target;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What every {@link NotificationStore} promises, run against each implementation: a subclass says how to open
+ * one on its backing (the same backing for every open within one test, a fresh one per test).
+ */
+abstract class StoreContract {
+
+    static final Instant T0 = Instant.parse("2025-06-01T00:00:00Z");
+
+    /** Opens the store with the default dedup window. */
+    NotificationStore open(int maxQueuedAppends) throws Exception {
+        return open(maxQueuedAppends, NotificationStore.DEFAULT_DEDUP_WINDOW);
+    }
+
+    abstract NotificationStore open(int maxQueuedAppends, Duration dedupWindow) throws Exception;
+
+    /** The stored idempotency keys, oldest first, read past the store. */
+    abstract List<String> storedKeys() throws Exception;
+
+    abstract int schemaVersion() throws Exception;
+
+    abstract int expectedSchemaVersion();
+
+    static NewNotification notification(String key, Instant at) {
+        return new NewNotification(key, "group-" + key, "firing", at, at.plus(Duration.ofHours(6)),
+                ("{\"k\":\"" + key + "\"}").getBytes(), List.of(new Target("r", "r/log/0", "log")));
+    }
+
+    @Test
+    void retentionDeletesOnlyOldDeliveredNotifications() throws Exception {
+        try (NotificationStore store = open(10)) {
+            store.append(notification("old-delivered", T0)).join();
+            store.append(notification("old-pending", T0)).join();
+            store.append(notification("new-delivered", T0.plus(Duration.ofDays(8)))).join();
+            Instant now = T0.plus(Duration.ofDays(8));
+            List<NotificationStore.DueDelivery> due = store.claimDue("r/log/0", now, now.plusSeconds(60), 10).join();
+            assertEquals(3, due.size());
+            for (var d : due) {
+                if (!new String(d.body()).contains("old-pending")) {
+                    store.markDelivered(d.id(), now, Optional.empty()).join();
+                }
+            }
+            assertEquals(1, store.purgeDelivered(now.minus(Duration.ofDays(7))).join());
+            assertEquals(2, store.purgeDelivered(now.plusSeconds(1)).join() + 1, "the pending one is kept");
+            assertEquals(1, store.countByIntegration(NotificationStore.DeliveryStatus.PENDING).get("log"));
+        }
+    }
+
+
+    @Test
+    void overloadedWriterAnswersOverloadedInsteadOfQueueingForever() throws Exception {
+        try (NotificationStore store = open(1)) {
+            var results = new java.util.ArrayList<java.util.concurrent.CompletableFuture<AppendResult>>();
+            for (int i = 0; i < 200; i++) {
+                results.add(store.append(notification("n" + i, T0)));
+            }
+            long overloaded = results.stream().map(java.util.concurrent.CompletableFuture::join)
+                    .filter(r -> r == AppendResult.OVERLOADED).count();
+            long accepted = results.stream().map(java.util.concurrent.CompletableFuture::join)
+                    .filter(r -> r == AppendResult.ACCEPTED).count();
+            assertEquals(200, overloaded + accepted);
+            assertEquals(true, overloaded > 0, "a queue of one cannot take 200 at once");
+        }
+    }
+
+
+    @Test
+    void claimsTakeTheChannelsDueDeliveriesOldestFirstAndSchedulingSeesEachChannel() throws Exception {
+        try (NotificationStore store = open(100)) {
+            for (int i = 0; i < 5; i++) {
+                store.append(notification("n" + i, T0.plusSeconds(i))).join();
+            }
+            store.append(new NewNotification("other", "g", "firing", T0, T0.plus(Duration.ofHours(6)),
+                    "{}".getBytes(), List.of(new Target("r", "r/slack/0", "slack")))).join();
+            assertEquals(java.util.Map.of("r/log/0", T0, "r/slack/0", T0), store.nextDueByChannel());
+
+            Instant now = T0.plusSeconds(10);
+            var first = store.claimDue("r/log/0", now, now.plusSeconds(60), 2).join();
+            assertEquals(List.of("n0", "n1"), first.stream().map(d -> d.groupKey().substring(6)).toList());
+            // n2 is retried later: the next claim skips it and takes the two after it
+            var second = store.claimDue("r/log/0", now, now.plusSeconds(60), 1).join();
+            store.reschedule(second.getFirst().id(), 1, now.plusSeconds(30), "HTTP 503").join();
+            var third = store.claimDue("r/log/0", now, now.plusSeconds(60), 5).join();
+            assertEquals(List.of("n3", "n4"), third.stream().map(d -> d.groupKey().substring(6)).toList());
+            // the earlier of the retry (now + 30 s) and the leases expiring (now + 60 s)
+            assertEquals(now.plusSeconds(30), store.nextDueByChannel().get("r/log/0"));
+            // an expired lease makes an in-flight delivery claimable again, still oldest first
+            var afterLease = store.claimDue("r/log/0", now.plusSeconds(61), now.plusSeconds(120), 10).join();
+            assertEquals(List.of("n0", "n1", "n2", "n3", "n4"),
+                    afterLease.stream().map(d -> d.groupKey().substring(6)).toList());
+        }
+    }
+
+
+    @Test
+    void commitsThatMakeDeliveriesDueCallTheListenerBeforeTheCallerHearsBack() throws Exception {
+        try (NotificationStore store = open(10)) {
+            var calls = new java.util.concurrent.atomic.AtomicInteger();
+            store.onDeliveriesDue(calls::incrementAndGet);
+            assertEquals(AppendResult.ACCEPTED, store.append(notification("a", T0)).join());
+            assertEquals(1, calls.get());
+            assertEquals(AppendResult.DUPLICATE, store.append(notification("a", T0)).join());
+            var due = store.claimDue("r/log/0", T0, T0.plusSeconds(60), 10).join();
+            store.markDead(due.getFirst().id(), 1, T0, "HTTP 400").join();
+            assertEquals(1, calls.get(), "a duplicate, a claim and a dead letter make nothing due");
+            assertEquals(true, store.replay(due.getFirst().id(), T0, T0.plusSeconds(3600)).join());
+            assertEquals(2, calls.get());
+        }
+    }
+
+
+    @Test
+    void aCopyInsideTheDedupWindowIsADuplicateAndOneAfterItAReminder() throws Exception {
+        try (NotificationStore store = open(10)) {
+            Duration window = NotificationStore.DEFAULT_DEDUP_WINDOW;
+            assertEquals(AppendResult.ACCEPTED, store.append(notification("a", T0)).join());
+            // Alertmanager retrying after a lost 200, an HA peer a minute later: not delivered again
+            assertEquals(AppendResult.DUPLICATE, store.append(notification("a", T0.plusSeconds(15))).join());
+            assertEquals(AppendResult.DUPLICATE,
+                    store.append(notification("a", T0.plus(window).minusMillis(1))).join());
+            // repeat_interval: the same content after the window is a reminder, stored and due for delivery
+            Instant reminder = T0.plus(Duration.ofHours(4));
+            assertEquals(AppendResult.ACCEPTED, store.append(notification("a", reminder)).join());
+            // the window now counts from the reminder: its retries and HA copies are duplicates in turn
+            assertEquals(AppendResult.DUPLICATE, store.append(notification("a", reminder.plusSeconds(30))).join());
+            assertEquals(AppendResult.ACCEPTED, store.append(notification("a", reminder.plus(window))).join());
+            assertEquals(3L, store.countByIntegration(NotificationStore.DeliveryStatus.PENDING).get("log"));
+            var due = store.claimDue("r/log/0", reminder.plus(window), reminder.plus(window).plusSeconds(60), 10).join();
+            assertEquals(List.of(T0, reminder, reminder.plus(window)), due.stream().map(d -> d.receivedAt()).toList());
+            assertEquals(List.of("group-a", "group-a", "group-a"), due.stream().map(d -> d.groupKey()).toList());
+        }
+        long reminder = T0.plus(Duration.ofHours(4)).toEpochMilli();
+        assertEquals(List.of("a", "a@" + reminder, "a@" + (reminder + 300_000)), storedKeys());
+    }
+
+
+    @Test
+    void twoCopiesOfOneReminderArrivingTogetherStoreOneReminder() throws Exception {
+        try (NotificationStore store = open(100)) {
+            assertEquals(AppendResult.ACCEPTED, store.append(notification("a", T0)).join());
+            Instant reminder = T0.plus(Duration.ofHours(4));
+            for (int round = 0; round < 20; round++) {
+                Instant at = reminder.plus(Duration.ofHours(round));
+                // queued back to back, so the writer usually takes both into one transaction; either way the
+                // second finds the first's row
+                var peerA = store.append(notification("a", at));
+                var peerB = store.append(notification("a", at.plusMillis(round)));
+                var results = List.of(peerA.join(), peerB.join());
+                assertEquals(1, results.stream().filter(r -> r == AppendResult.ACCEPTED).count(), results.toString());
+                assertEquals(1, results.stream().filter(r -> r == AppendResult.DUPLICATE).count(), results.toString());
+            }
+            assertEquals(21L, store.countByIntegration(NotificationStore.DeliveryStatus.PENDING).get("log"));
+        }
+    }
+
+
+    @Test
+    void theDedupWindowIsTheStoresAndMustBePositive() throws Exception {
+        try (NotificationStore store = open(10, Duration.ofHours(1))) {
+            assertEquals(AppendResult.ACCEPTED, store.append(notification("a", T0)).join());
+            assertEquals(AppendResult.DUPLICATE, store.append(notification("a", T0.plusSeconds(3599))).join());
+            assertEquals(AppendResult.ACCEPTED, store.append(notification("a", T0.plusSeconds(3600))).join());
+        }
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> open(10, Duration.ZERO));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> open(10, Duration.ofSeconds(-1)));
+    }
+
+
+    @Test
+    void aReminderOfOneKeyIsNotConfusedWithAnotherKey() throws Exception {
+        try (NotificationStore store = open(10)) {
+            // "a" and "a@..." ranges must not see "ab": only "a" and its own reminders count
+            assertEquals(AppendResult.ACCEPTED, store.append(notification("ab", T0.plus(Duration.ofHours(4)))).join());
+            assertEquals(AppendResult.ACCEPTED, store.append(notification("a", T0)).join());
+            assertEquals(AppendResult.ACCEPTED, store.append(notification("a", T0.plus(Duration.ofHours(4)))).join());
+        }
+    }
+
+
+    @Test
+    void anErrorInTheWakeUpAfterACommitLeavesTheCommitAndTheWriter() throws Exception {
+        try (NotificationStore store = open(10)) {
+            var thrown = new AtomicBoolean();
+            // the listener runs on the writer thread, right after a commit
+            store.onDeliveriesDue(() -> {
+                if (thrown.compareAndSet(false, true)) {
+                    throw new OutOfMemoryError("test: no memory for the wake-up");
+                }
+            });
+            assertEquals(AppendResult.ACCEPTED, store.append(notification("a", T0)).get(10, TimeUnit.SECONDS),
+                    "committed before the listener failed");
+            assertTrue(thrown.get());
+            assertEquals(AppendResult.ACCEPTED, store.append(notification("b", T0)).get(10, TimeUnit.SECONDS));
+            assertEquals(2L, store.countByIntegration(NotificationStore.DeliveryStatus.PENDING).get("log"));
+            assertTrue(store.writable());
+        }
+    }
+
+
+    @Test
+    void schemaIsVersionedAndReopeningKeepsData() throws Exception {
+        try (NotificationStore store = open(10)) {
+            assertEquals(AppendResult.ACCEPTED, store.append(notification("a", T0)).join());
+        }
+        try (NotificationStore store = open(10)) {
+            assertEquals(AppendResult.DUPLICATE, store.append(notification("a", T0)).join());
+            assertEquals(1, store.countByIntegration(NotificationStore.DeliveryStatus.PENDING).get("log"));
+        }
+        assertEquals(expectedSchemaVersion(), schemaVersion());
+    }
+}
