@@ -59,7 +59,15 @@ final class Migrations {
                 """
                 CREATE INDEX deliveries_due ON deliveries(channel, status, next_attempt_at)
                   WHERE status IN ('pending', 'in_flight')""",
-                "CREATE INDEX deliveries_dead ON deliveries(integration) WHERE status = 'dead'"));
+                "CREATE INDEX deliveries_dead ON deliveries(integration) WHERE status = 'dead'"),
+            // What reconciling with a target after a crash needs: when each claim began (claimed_at), the start of
+            // the earliest attempt whose outcome was never recorded (in_doubt_since, 0 when none), and an id made
+            // once per database, which with a delivery's id names it at the target (Slack message metadata).
+            List.of(
+                "ALTER TABLE deliveries ADD COLUMN claimed_at INTEGER NOT NULL DEFAULT 0",
+                "ALTER TABLE deliveries ADD COLUMN in_doubt_since INTEGER NOT NULL DEFAULT 0",
+                "CREATE TABLE store_identity(id TEXT NOT NULL)",
+                "INSERT INTO store_identity(id) VALUES (lower(hex(randomblob(16))))"));
 
     private Migrations() {}
 
