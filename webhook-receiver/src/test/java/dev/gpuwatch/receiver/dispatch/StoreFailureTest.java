@@ -169,6 +169,11 @@ class StoreFailureTest {
         }
 
         @Override
+        public String storeId() {
+            return store.storeId();
+        }
+
+        @Override
         public Optional<Receipt> receipt(String groupKey, String receiver, String channel) {
             return store.receipt(groupKey, receiver, channel);
         }

@@ -124,6 +124,14 @@ class PostgresStoreTest extends StoreContract {
     }
 
     @Test
+    void replicasOfOneDatabaseShareItsStoreIdAndANewDatabaseHasANewOne() throws Exception {
+        String id = replica().storeId();
+        assertEquals(id, replica().storeId());
+        url = pg.newDatabase("t" + DATABASES.incrementAndGet());
+        assertFalse(replica().storeId().equals(id), "a new database, a new id");
+    }
+
+    @Test
     void replicasStartingTogetherMigrateOnce() throws Exception {
         int replicas = 6;
         CountDownLatch go = new CountDownLatch(1);

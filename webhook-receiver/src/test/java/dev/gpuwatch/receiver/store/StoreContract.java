@@ -225,4 +225,40 @@ abstract class StoreContract {
         }
         assertEquals(expectedSchemaVersion(), schemaVersion());
     }
+
+    @Test
+    void aDeliveryWhoseAttemptOutcomeWasNeverRecordedIsInDoubtSinceThatAttemptBegan() throws Exception {
+        Instant claimed = T0.plusSeconds(10);
+        String storeId;
+        try (NotificationStore store = open(10)) {
+            storeId = store.storeId();
+            assertTrue(storeId.matches("[0-9a-f]{32}"), storeId);
+            store.append(notification("a", T0)).join();
+            store.append(notification("b", T0)).join();
+            var first = store.claimDue("r/log/0", claimed, claimed.plusSeconds(120), 10).join();
+            assertEquals(List.of(Optional.empty(), Optional.empty()),
+                    first.stream().map(NotificationStore.DueDelivery::inDoubtSince).toList(), "nothing in doubt yet");
+            // the lease expires without an outcome (the worker hung): the next claim finds "a" in doubt since then
+            Instant later = claimed.plusSeconds(121);
+            var again = store.claimDue("r/log/0", later, later.plusSeconds(120), 1).join();
+            assertEquals(Optional.of(claimed), again.getFirst().inDoubtSince());
+            // the process dies: at start every in-flight delivery is in doubt since its earliest unrecorded attempt
+        }
+        try (NotificationStore store = open(10)) {
+            assertEquals(storeId, store.storeId(), "the id belongs to the database");
+            assertEquals(2, store.recoverInFlight().join());
+            Instant restart = claimed.plusSeconds(300);
+            var recovered = store.claimDue("r/log/0", restart, restart.plusSeconds(120), 10).join();
+            assertEquals(List.of(Optional.of(claimed), Optional.of(claimed)),
+                    recovered.stream().map(NotificationStore.DueDelivery::inDoubtSince).toList());
+            long a = recovered.get(0).id();
+            long b = recovered.get(1).id();
+            // given back unattempted, "b" stays in doubt; an outcome recorded for "a" ends its doubt
+            store.release(List.of(b)).join();
+            store.reschedule(a, 1, restart, "HTTP 503").join();
+            var next = store.claimDue("r/log/0", restart, restart.plusSeconds(120), 10).join();
+            assertEquals(List.of(Optional.<Instant>empty(), Optional.of(claimed)),
+                    next.stream().map(NotificationStore.DueDelivery::inDoubtSince).toList());
+        }
+    }
 }
