@@ -238,7 +238,7 @@ public final class Dispatcher implements AutoCloseable {
                 List<Write> writes = new ArrayList<>();
                 for (DueDelivery d : due) {
                     String reason = "channel " + key + " is no longer configured";
-                    writes.add(write(() -> store.markDead(d.id(), d.attempts(), now, reason)));
+                    writes.add(write(() -> store.markDead(d.claim(), d.attempts(), now, reason)));
                     metrics.delivery(d.receiver(), d.integration(), "dead_letter");
                 }
                 awaitAll(key, writes);
@@ -411,7 +411,7 @@ public final class Dispatcher implements AutoCloseable {
             }
             LOG.info("delivery {} to {} had reached it before the restart; recorded, not sent again", d.id(),
                     channel.key());
-            writes.add(write(() -> store.markDelivered(d.id(), now, stored)));
+            writes.add(write(() -> store.markDelivered(d.claim(), now, stored)));
             metrics.delivery(channel.receiver(), integration, "delivered");
             metrics.delivered(integration, Duration.between(d.receivedAt(), now));
         }
@@ -437,8 +437,8 @@ public final class Dispatcher implements AutoCloseable {
                 String reason = "internal error: " + e;
                 Instant next = now.plus(backoff.delay(attempts, Optional.empty()));
                 writes.add(write(now.isBefore(d.deadline())
-                        ? () -> store.reschedule(d.id(), attempts, next, reason)
-                        : () -> store.markDead(d.id(), attempts, now, reason)));
+                        ? () -> store.reschedule(d.claim(), attempts, next, reason)
+                        : () -> store.markDead(d.claim(), attempts, now, reason)));
                 metrics.delivery(channel.receiver(), channel.channel().integration(),
                         now.isBefore(d.deadline()) ? "retry" : "dead_letter");
             }
@@ -459,7 +459,7 @@ public final class Dispatcher implements AutoCloseable {
                 }
                 case PayloadParser.Result.Invalid bad -> {
                     // cannot happen for what ingest accepted; kept visible rather than retried forever
-                    writes.add(write(() -> store.markDead(d.id(), d.attempts(), clock.instant(), "stored body unreadable: "
+                    writes.add(write(() -> store.markDead(d.claim(), d.attempts(), clock.instant(), "stored body unreadable: "
                             + bad.error())));
                     metrics.delivery(d.receiver(), d.integration(), "dead_letter");
                 }
@@ -495,7 +495,7 @@ public final class Dispatcher implements AutoCloseable {
                     DueDelivery d = sendable.get(i);
                     Optional<StoredReceipt> receipt = digest ? digestReceipt(channel, d.groupKey(), ok)
                             : Optional.of(new StoredReceipt(d.groupKey(), channel.receiver(), channel.key(), ok.receipt()));
-                    writes.add(write(() -> store.markDelivered(d.id(), now, receipt)));
+                    writes.add(write(() -> store.markDelivered(d.claim(), now, receipt)));
                     metrics.delivery(channel.receiver(), integration, "delivered");
                     metrics.delivered(integration, Duration.between(d.receivedAt(), now));
                     for (EnrichedAlert a : notifications.get(i).alerts()) {
@@ -512,13 +512,13 @@ public final class Dispatcher implements AutoCloseable {
                     if (!now.isBefore(d.deadline())) {
                         LOG.warn("dead letter: delivery {} to {} still failing after {} attempts: {}", d.id(),
                                 channel.key(), attempts, retry.reason());
-                        writes.add(write(() -> store.markDead(d.id(), attempts, now, retry.reason())));
+                        writes.add(write(() -> store.markDead(d.claim(), attempts, now, retry.reason())));
                         metrics.delivery(channel.receiver(), integration, "dead_letter");
                     } else {
                         Instant next = now.plus(backoff.delay(attempts, retry.retryAfter()));
                         LOG.info("delivery {} to {} will be retried at {}: {}", d.id(), channel.key(), next,
                                 retry.reason());
-                        writes.add(write(() -> store.reschedule(d.id(), attempts, next, retry.reason())));
+                        writes.add(write(() -> store.reschedule(d.claim(), attempts, next, retry.reason())));
                         metrics.delivery(channel.receiver(), integration, "retry");
                     }
                 }
@@ -527,7 +527,7 @@ public final class Dispatcher implements AutoCloseable {
                 for (DueDelivery d : sendable) {
                     LOG.warn("dead letter: delivery {} to {} failed permanently: {}", d.id(), channel.key(),
                             failed.reason());
-                    writes.add(write(() -> store.markDead(d.id(), d.attempts() + 1, now, failed.reason())));
+                    writes.add(write(() -> store.markDead(d.claim(), d.attempts() + 1, now, failed.reason())));
                     metrics.delivery(channel.receiver(), integration, "dead_letter");
                 }
             }

@@ -47,14 +47,19 @@ public interface NotificationStore extends AutoCloseable {
      */
     Map<String, Instant> nextDueByChannel();
 
-    /** Records an attempt's outcome, which ends any doubt about the delivery ({@code in doubt} cleared). */
-    CompletableFuture<Boolean> markDelivered(long deliveryId, Instant at, Optional<StoredReceipt> receipt);
+    /**
+     * Records an attempt's outcome, which ends any doubt about the delivery ({@code in doubt} cleared). Only while
+     * {@code claim} still holds the delivery: false, and nothing recorded (its receipt neither), once its lease
+     * expired and another claim took it over, or a restart made it pending again. That claim then decides the
+     * outcome, and looks at the target first, as the delivery is in doubt.
+     */
+    CompletableFuture<Boolean> markDelivered(Claim claim, Instant at, Optional<StoredReceipt> receipt);
 
     /** Records a failed attempt's outcome (cleared doubt, as {@link #markDelivered}) and when to try again. */
-    CompletableFuture<Boolean> reschedule(long deliveryId, int attempts, Instant nextAttemptAt, String error);
+    CompletableFuture<Boolean> reschedule(Claim claim, int attempts, Instant nextAttemptAt, String error);
 
     /** Records a final failure (cleared doubt, as {@link #markDelivered}). */
-    CompletableFuture<Boolean> markDead(long deliveryId, int attempts, Instant at, String error);
+    CompletableFuture<Boolean> markDead(Claim claim, int attempts, Instant at, String error);
 
     /** Gives claimed but unattempted deliveries back, due at once; whatever doubt they were in stays. */
     CompletableFuture<Boolean> release(List<Long> deliveryIds);
@@ -147,13 +152,26 @@ public interface NotificationStore extends AutoCloseable {
     /**
      * A claimed delivery with everything needed to send it: the raw notification body is re-parsed.
      *
+     * @param claimedAt when this claim began ({@code now} of {@link #claimDue}): with the id, the claim that may
+     *     record the outcome
      * @param inDoubtSince when the earliest attempt whose outcome was never recorded began (a crash, or a lease that
      *     expired during it): the target may have acted on it, so the dispatcher asks the target before sending
      *     again. Empty when every earlier attempt's outcome is known.
      */
     record DueDelivery(long id, long notificationId, String receiver, String channel, String integration,
-            String groupKey, int attempts, Instant receivedAt, Instant deadline, byte[] body,
-            Optional<Instant> inDoubtSince) {}
+            String groupKey, int attempts, Instant receivedAt, Instant deadline, byte[] body, Instant claimedAt,
+            Optional<Instant> inDoubtSince) {
+
+        public Claim claim() {
+            return new Claim(id, claimedAt);
+        }
+    }
+
+    /**
+     * One claim of a delivery, which alone may record its outcome. The start time tells claims apart because a
+     * delivery is claimed again only after its lease, which is longer than a millisecond, has expired.
+     */
+    record Claim(long deliveryId, Instant claimedAt) {}
 
     record StoredReceipt(String groupKey, String receiver, String channel, Receipt receipt) {}
 

@@ -400,7 +400,7 @@ public final class PostgresStore implements NotificationStore {
                         long inDoubt = rs.getLong(11);
                         due.add(new DueDelivery(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4),
                                 rs.getString(5), rs.getString(6), rs.getInt(7), Instant.ofEpochMilli(rs.getLong(8)),
-                                Instant.ofEpochMilli(rs.getLong(9)), rs.getBytes(10),
+                                Instant.ofEpochMilli(rs.getLong(9)), rs.getBytes(10), now,
                                 inDoubt == 0 ? Optional.empty() : Optional.of(Instant.ofEpochMilli(inDoubt))));
                     }
                 }
@@ -480,11 +480,12 @@ public final class PostgresStore implements NotificationStore {
     }
 
     @Override
-    public CompletableFuture<Boolean> markDelivered(long deliveryId, Instant at, Optional<StoredReceipt> receipt) {
+    public CompletableFuture<Boolean> markDelivered(Claim claim, Instant at, Optional<StoredReceipt> receipt) {
         return write(c -> {
             boolean changed = update(c, "UPDATE deliveries SET status = 'delivered', attempts = attempts + 1,"
-                    + " finished_at = ?, last_error = '', in_doubt_since = 0 WHERE id = ?", at.toEpochMilli(), deliveryId);
-            if (receipt.isPresent() && !receipt.get().receipt().values().isEmpty()) {
+                    + " finished_at = ?, last_error = '', in_doubt_since = 0 WHERE " + SqliteStore.HELD_BY_CLAIM, at.toEpochMilli(),
+                    claim.deliveryId(), claim.claimedAt().toEpochMilli());
+            if (changed && receipt.isPresent() && !receipt.get().receipt().values().isEmpty()) {
                 StoredReceipt r = receipt.get();
                 try (PreparedStatement ps = c.prepareStatement("""
                         INSERT INTO receipts(group_key, receiver, channel, receipt, updated_at) VALUES (?,?,?,?,?)
@@ -503,17 +504,17 @@ public final class PostgresStore implements NotificationStore {
     }
 
     @Override
-    public CompletableFuture<Boolean> reschedule(long deliveryId, int attempts, Instant nextAttemptAt, String error) {
+    public CompletableFuture<Boolean> reschedule(Claim claim, int attempts, Instant nextAttemptAt, String error) {
         return write(c -> update(c, "UPDATE deliveries SET status = 'pending', attempts = ?, next_attempt_at = ?,"
-                + " last_error = ?, in_doubt_since = 0 WHERE id = ?", attempts, nextAttemptAt.toEpochMilli(), error,
-                deliveryId), false);
+                + " last_error = ?, in_doubt_since = 0 WHERE " + SqliteStore.HELD_BY_CLAIM, attempts,
+                nextAttemptAt.toEpochMilli(), error, claim.deliveryId(), claim.claimedAt().toEpochMilli()), false);
     }
 
     @Override
-    public CompletableFuture<Boolean> markDead(long deliveryId, int attempts, Instant at, String error) {
+    public CompletableFuture<Boolean> markDead(Claim claim, int attempts, Instant at, String error) {
         return write(c -> update(c, "UPDATE deliveries SET status = 'dead', attempts = ?, finished_at = ?,"
-                + " last_error = ?, in_doubt_since = 0 WHERE id = ?", attempts, at.toEpochMilli(), error, deliveryId),
-                false);
+                + " last_error = ?, in_doubt_since = 0 WHERE " + SqliteStore.HELD_BY_CLAIM, attempts, at.toEpochMilli(),
+                error, claim.deliveryId(), claim.claimedAt().toEpochMilli()), false);
     }
 
     @Override

@@ -262,7 +262,7 @@ public final class SqliteStore implements NotificationStore {
                     long inDoubt = rs.getLong(11);
                     due.add(new DueDelivery(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4),
                             rs.getString(5), rs.getString(6), rs.getInt(7), Instant.ofEpochMilli(rs.getLong(8)),
-                            Instant.ofEpochMilli(rs.getLong(9)), rs.getBytes(10),
+                            Instant.ofEpochMilli(rs.getLong(9)), rs.getBytes(10), now,
                             inDoubt == 0 ? Optional.empty() : Optional.of(Instant.ofEpochMilli(inDoubt))));
                 }
             }
@@ -315,12 +315,21 @@ public final class SqliteStore implements NotificationStore {
         }, Map.of());
     }
 
+    /**
+     * Lease fencing, for both stores: an outcome is recorded only by the claim that holds the delivery now. A worker
+     * whose send outlived its lease finds the delivery claimed again (a later claimed_at) or recovered as pending,
+     * and its outcome must not overwrite the new claim's: a late "retry later" would send a delivered message
+     * again, a late "delivered" would end a doubt the new claim is resolving.
+     */
+    static final String HELD_BY_CLAIM = "id = ? AND status = 'in_flight' AND claimed_at = ?";
+
     @Override
-    public CompletableFuture<Boolean> markDelivered(long deliveryId, Instant at, Optional<StoredReceipt> receipt) {
+    public CompletableFuture<Boolean> markDelivered(Claim claim, Instant at, Optional<StoredReceipt> receipt) {
         return submit(c -> {
             boolean changed = update("UPDATE deliveries SET status = 'delivered', attempts = attempts + 1,"
-                    + " finished_at = ?, last_error = '', in_doubt_since = 0 WHERE id = ?", at.toEpochMilli(), deliveryId);
-            if (receipt.isPresent() && !receipt.get().receipt().values().isEmpty()) {
+                    + " finished_at = ?, last_error = '', in_doubt_since = 0 WHERE " + HELD_BY_CLAIM, at.toEpochMilli(),
+                    claim.deliveryId(), claim.claimedAt().toEpochMilli());
+            if (changed && receipt.isPresent() && !receipt.get().receipt().values().isEmpty()) {
                 StoredReceipt r = receipt.get();
                 PreparedStatement ps = writeStatements.get("""
                         INSERT INTO receipts(group_key, receiver, channel, receipt, updated_at) VALUES (?,?,?,?,?)
@@ -338,15 +347,17 @@ public final class SqliteStore implements NotificationStore {
     }
 
     @Override
-    public CompletableFuture<Boolean> reschedule(long deliveryId, int attempts, Instant nextAttemptAt, String error) {
+    public CompletableFuture<Boolean> reschedule(Claim claim, int attempts, Instant nextAttemptAt, String error) {
         return submit(c -> update("UPDATE deliveries SET status = 'pending', attempts = ?, next_attempt_at = ?,"
-                + " last_error = ?, in_doubt_since = 0 WHERE id = ?", attempts, nextAttemptAt.toEpochMilli(), error, deliveryId));
+                + " last_error = ?, in_doubt_since = 0 WHERE " + HELD_BY_CLAIM, attempts, nextAttemptAt.toEpochMilli(),
+                error, claim.deliveryId(), claim.claimedAt().toEpochMilli()));
     }
 
     @Override
-    public CompletableFuture<Boolean> markDead(long deliveryId, int attempts, Instant at, String error) {
+    public CompletableFuture<Boolean> markDead(Claim claim, int attempts, Instant at, String error) {
         return submit(c -> update("UPDATE deliveries SET status = 'dead', attempts = ?, finished_at = ?,"
-                + " last_error = ?, in_doubt_since = 0 WHERE id = ?", attempts, at.toEpochMilli(), error, deliveryId));
+                + " last_error = ?, in_doubt_since = 0 WHERE " + HELD_BY_CLAIM, attempts, at.toEpochMilli(), error,
+                claim.deliveryId(), claim.claimedAt().toEpochMilli()));
     }
 
     @Override
