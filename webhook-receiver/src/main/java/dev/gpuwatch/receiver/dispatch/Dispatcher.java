@@ -255,7 +255,16 @@ public final class Dispatcher implements AutoCloseable {
                 sleepQuietly(reserve(key, bucket));
                 writes.addAll(sendGuarded(channel, due));
             } else {
+                // past half its lease the claim is renewed before the next send, by giving the rest back and
+                // claiming again: on a shared store another replica takes over an expired claim and would send
+                // what this worker is still sending (its outcomes would be refused, its sends not)
+                Instant renewBy = now.plus(settings.lease().dividedBy(2));
                 for (int i = 0; i < due.size(); i++) {
+                    if (i > 0 && clock.instant().isAfter(renewBy)) {
+                        List<Long> unsent = due.subList(i, due.size()).stream().map(DueDelivery::id).toList();
+                        writes.add(write(() -> store.release(unsent)));
+                        break;
+                    }
                     sleepQuietly(reserve(key, bucket));
                     writes.addAll(sendGuarded(channel, List.of(due.get(i))));
                     Instant paused = pausedUntil.get(key);
