@@ -13,6 +13,11 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -82,14 +87,21 @@ class PostgresKillNineTest {
                     assertTrue(answers.contains("{\"status\":\"accepted\"}")
                             && answers.contains("{\"status\":\"duplicate\"}"), answers.toString());
                 }
-                Polling.await(NOTIFICATIONS / 2 + " messages posted", () -> slack.messages().size() >= NOTIFICATIONS / 2);
-                // one replica at a time sends on a channel: kill that one, with its claimed batch in flight
+                Polling.await(NOTIFICATIONS / 2 + " messages posted",
+                        () -> slack.messages().size() >= NOTIFICATIONS / 2);
+                // one replica at a time sends on a channel: kill that one, with its claimed batch in flight, at a
+                // moment Slack has posted a message whose outcome is not committed yet (its answer is 40 ms away)
                 ChildReceiver victim = slackDelivered(a) >= slackDelivered(b) ? a : b;
                 ChildReceiver survivor = victim == a ? b : a;
+                try (Connection c = DriverManager.getConnection(pg.jdbcUrl(), pg.user(), PASSWORD)) {
+                    Polling.await("a message posted and not yet recorded",
+                            () -> slack.messages().size() > delivered(c));
+                }
                 victim.kill();
                 Thread.sleep(200); // a request already on its way is acted on all the same
                 int inDoubtAtKill = slack.messages().size() - delivered(pg);
-                assertTrue(inDoubtAtKill > 0, "the kill landed with a message Slack had and the store had not recorded");
+                assertTrue(inDoubtAtKill > 0,
+                        "the kill landed with a message Slack had and the store had not recorded");
 
                 long deadline = System.nanoTime() + LEASE.plusSeconds(60).toNanos();
                 while (delivered(pg) < NOTIFICATIONS) {
@@ -118,8 +130,10 @@ class PostgresKillNineTest {
                 try {
                     for (int i = 0; i < NOTIFICATIONS; i++) {
                         String body = Payloads.notification("KillNine" + i, "resolved", 2);
-                        assertEquals(200, post(i % 2 == 0 ? survivor : restarted, body).statusCode());
-                        assertEquals("{\"status\":\"duplicate\"}", post(i % 2 == 0 ? restarted : survivor, body).body());
+                        List<ChildReceiver> peers = i % 2 == 0 ? List.of(survivor, restarted)
+                                : List.of(restarted, survivor);
+                        assertEquals(200, post(peers.get(0), body).statusCode());
+                        assertEquals("{\"status\":\"duplicate\"}", post(peers.get(1), body).body());
                     }
                     Polling.await("every message updated by its resolve and answered in its thread",
                             () -> topLevel(slack).stream().allMatch(m -> m.updates() >= 1)
@@ -160,6 +174,17 @@ class PostgresKillNineTest {
 
     private static int delivered(PostgresServer pg) {
         return Integer.parseInt(pg.psql("SELECT count(*) FROM deliveries WHERE status = 'delivered'").strip());
+    }
+
+    /** As {@link #delivered(PostgresServer)} on an open connection: fast enough to poll within one send. */
+    private static int delivered(Connection c) {
+        try (Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("SELECT count(*) FROM deliveries WHERE status = 'delivered'")) {
+            rs.next();
+            return rs.getInt(1);
+        } catch (SQLException e) {
+            throw new AssertionError(e);
+        }
     }
 
     private HttpResponse<String> post(ChildReceiver r, String body) throws Exception {

@@ -483,8 +483,8 @@ public final class PostgresStore implements NotificationStore {
     public CompletableFuture<Boolean> markDelivered(Claim claim, Instant at, Optional<StoredReceipt> receipt) {
         return write(c -> {
             boolean changed = update(c, "UPDATE deliveries SET status = 'delivered', attempts = attempts + 1,"
-                    + " finished_at = ?, last_error = '', in_doubt_since = 0 WHERE " + SqliteStore.HELD_BY_CLAIM, at.toEpochMilli(),
-                    claim.deliveryId(), claim.claimedAt().toEpochMilli());
+                    + " finished_at = ?, last_error = '', in_doubt_since = 0 WHERE " + SqliteStore.HELD_BY_CLAIM,
+                    at.toEpochMilli(), claim.deliveryId(), claim.claimedAt().toEpochMilli());
             if (changed && receipt.isPresent() && !receipt.get().receipt().values().isEmpty()) {
                 StoredReceipt r = receipt.get();
                 try (PreparedStatement ps = c.prepareStatement("""

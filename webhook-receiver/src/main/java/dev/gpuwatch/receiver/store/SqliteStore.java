@@ -327,8 +327,8 @@ public final class SqliteStore implements NotificationStore {
     public CompletableFuture<Boolean> markDelivered(Claim claim, Instant at, Optional<StoredReceipt> receipt) {
         return submit(c -> {
             boolean changed = update("UPDATE deliveries SET status = 'delivered', attempts = attempts + 1,"
-                    + " finished_at = ?, last_error = '', in_doubt_since = 0 WHERE " + HELD_BY_CLAIM, at.toEpochMilli(),
-                    claim.deliveryId(), claim.claimedAt().toEpochMilli());
+                    + " finished_at = ?, last_error = '', in_doubt_since = 0 WHERE " + HELD_BY_CLAIM,
+                    at.toEpochMilli(), claim.deliveryId(), claim.claimedAt().toEpochMilli());
             if (changed && receipt.isPresent() && !receipt.get().receipt().values().isEmpty()) {
                 StoredReceipt r = receipt.get();
                 PreparedStatement ps = writeStatements.get("""
