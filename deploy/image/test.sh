@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Smoke test of the OCI images scripts/package writes: each image is unpacked with umoci (its root filesystem and
 # the runtime configuration its config makes: entrypoint, environment, user), its entrypoint runs inside that
-# root filesystem (chroot, in its own pid and mount namespaces with a /proc of its own) as the image's user, and
+# root filesystem (chroot, in a mount namespace of its own with /proc mounted there) as the image's user, and
 # it is scraped: the exporter's /metrics (simulated GPUs) must hold gpu_up, the receiver's /healthz must answer.
 # Needs root (chroot, unshare). Called by scripts/package after building the images.
 #   deploy/image/test.sh IMAGES VERSION      # IMAGES: dist/images
@@ -27,8 +27,10 @@ run_image() { # APP PORT URL-PATH EXPECTED-TEXT ARG...
   mapfile -t args < <(jq -r '.process.args[]' "$config")
   mapfile -t env < <(jq -r '.process.env[]' "$config")
   user=$(jq -r '"\(.process.user.uid):\(.process.user.gid)"' "$config")
-  unshare --mount --pid --fork --kill-child=SIGTERM --mount-proc="$bundle/rootfs/proc" \
-    env -i "${env[@]}" chroot --userspec="$user" "$bundle/rootfs" "${args[@]}" "$@" \
+  # a mount namespace of its own with /proc mounted in the root filesystem; every step execs the next, so $pid
+  # ends up the JVM's own
+  unshare --mount --propagation private sh -c 'mount -t proc proc "$1/proc" && shift && exec "$@"' sh \
+    "$bundle/rootfs" env -i "${env[@]}" "$(command -v chroot)" --userspec="$user" "$bundle/rootfs" "${args[@]}" "$@" \
     > "$work/$app.log" 2>&1 &
   pid=$!
   for _ in $(seq 1 150); do
