@@ -48,4 +48,4 @@ run_image() { # APP PORT URL-PATH EXPECTED-TEXT ARG...
 }
 
 run_image exporter 19545 /metrics '^gpu_up{' --gpu.backend=simulated --web.listen-address=127.0.0.1:19545
-run_image receiver 19595 /healthz . --web.listen-address=127.0.0.1:19595 --storage.path=/tmp/receiver.db
+run_image receiver 19595 /healthz . --web.listen-address=127.0.0.1:19595 --storage.path=/home/nonroot/receiver.db
