@@ -30,6 +30,7 @@ class RuleConventionsTest {
             "exporter.rules.yml", "GpuwatchExporter",
             "inference.rules.yml", "Inference",
             "slo.rules.yml", "Inference",
+            "workloads.rules.yml", "Inference",
             "receiver.rules.yml", "GpuwatchReceiver");
     private static final Set<String> SEVERITIES = Set.of("critical", "warning", "info");
 
