@@ -45,7 +45,7 @@ class ReceiverHttpTest {
         var config = ConfigLoader.parse("test.yml", yaml.replace("DIR", dir.toString()));
         var base = Receiver.Options.of(dir.resolve("r.db"), "127.0.0.1", 0);
         receiver = Receiver.start(config, new Receiver.Options(base.storagePath(), base.host(), 0, maxPageCount,
-                base.web(), base.enricher(), base.clock(), base.dispatchOverride()));
+                base.web(), base.enricher(), base.clock(), base.dispatchOverride(), base.externalUrl()));
         return receiver;
     }
 
