@@ -11,7 +11,7 @@ import java.nio.file.FileSystemAlreadyExistsException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Collection;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -102,8 +102,9 @@ public final class RunbookLibrary {
         return runbooks.containsKey(name) ? Optional.of(name) : Optional.empty();
     }
 
-    public Collection<Runbook> all() {
-        return new TreeMap<>(runbooks).values();
+    /** Every runbook, by name. */
+    public List<Runbook> all() {
+        return List.copyOf(new TreeMap<>(runbooks).values());
     }
 
     /** The page at {@code /runbooks/}: the folder's README, or a list of every runbook. */

@@ -187,6 +187,7 @@ class ReceiverHttpTest {
         assertEquals(200, post("application/json", body, "Authorization", "Bearer s3cret-token").statusCode());
         assertEquals(401, get("/api/v1/dead-letters").statusCode(), "the API is protected too");
         assertEquals(200, get("/metrics").statusCode(), "scrapes need no token");
+        assertEquals(200, get("/runbooks/gpufelloffthebus").statusCode(), "runbooks are read-only pages like /metrics");
     }
 
     @Test
