@@ -40,8 +40,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One running receiver: the store, the dispatcher, the retention job and the HTTP server, started in that
- * order and stopped in reverse. {@link ReceiverMain} builds it from flags; tests build it directly.
+ * One running receiver: the store, the HTTP server, the dispatcher and the retention job, started in that order
+ * (the HTTP server before the dispatcher: the default {@code --web.external-url} in the links it delivers holds
+ * the port really bound), and stopped with the HTTP server first, so nothing new arrives, and the store last. {@link ReceiverMain} builds it from flags; tests build it directly.
  */
 public final class Receiver implements AutoCloseable {
 
