@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Scrape latency, throughput and resident memory of the gpuwatch exporter (8 simulated GPUs) side by side with
-# Debian's prometheus-node-exporter, in one run on this machine. Each is measured alone (the other idles) with
-# the same wrk loads after a warm-up: throughput and latency with CONNECTIONS concurrent connections, and the
-# latency of one connection at a time (no queueing). Prints a markdown table for docs/benchmarks.md.
+# Debian's prometheus-node-exporter, in one run on this machine. The exporter runs as users run it: the
+# distribution's bin/gpuwatch-exporter (jlink'd runtime, exporter/jvm.options; built by scripts/package when
+# missing). Each is measured alone (the other idles) with the same wrk loads after a warm-up: throughput and
+# latency with CONNECTIONS concurrent connections, and the latency of one connection at a time (no queueing).
+# Prints a markdown table for docs/benchmarks.md.
 #
-#   bench/exporter-scrape.sh                 # defaults: wrk -t2 -c8 -d15s after a 5 s warm-up
+#   bench/exporter-scrape.sh                 # defaults: wrk -t2 -c4 -d15s after a 5 s warm-up
 #   DURATION=30s CONNECTIONS=16 bench/exporter-scrape.sh
+#   GPUWATCH_JAVA_OPTS=-XX:+UseParallelGC bench/exporter-scrape.sh   # a flag to try, after the shipped ones
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -13,23 +16,16 @@ cd "$(dirname "$0")/.."
 select_jdk25
 ensure_packages wrk:wrk prometheus-node-exporter:prometheus-node-exporter curl:curl
 
-build_dir="${BUILD_DIR:-target}"
-jar="exporter/$build_dir/gpuwatch-exporter.jar"
-if [ ! -f "$jar" ]; then
-  echo "bench: building the exporter..." >&2
-  mvn -B -q -ntp -DskipTests -Dbuild.dir.name="$build_dir" -pl exporter -am package
-fi
+home=$(distribution_home)
 
-THREADS="${THREADS:-2}" CONNECTIONS="${CONNECTIONS:-8}" DURATION="${DURATION:-15s}" WARMUP="${WARMUP:-5s}"
+THREADS="${THREADS:-2}" CONNECTIONS="${CONNECTIONS:-4}" DURATION="${DURATION:-15s}" WARMUP="${WARMUP:-5s}"
 EXPORTER_PORT="${EXPORTER_PORT:-19445}" NODE_PORT="${NODE_PORT:-19100}"
-load_exporter_jvm_options
-
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
-"$JAVA_HOME/bin/java" "${exporter_jvm_options[@]}" --enable-native-access=ALL-UNNAMED -jar "$jar" \
+"$home/bin/gpuwatch-exporter" \
   --gpu.backend=simulated --gpu.simulated.devices=8 --web.listen-address="127.0.0.1:$EXPORTER_PORT" \
   >/tmp/gpuwatch-bench-exporter.log 2>&1 &
 exporter_pid=$!; pids+=("$exporter_pid")
@@ -66,7 +62,7 @@ done
 
 ratio=$(awk -v a="${rps[gpuwatch]}" -v b="${rps[node_exporter]}" 'BEGIN {printf "%.1f", a/b}')
 echo
-echo "wrk --latency -t$THREADS -c$CONNECTIONS -d$DURATION, then -t1 -c1 -d$DURATION (after a $WARMUP warm-up), one target at a time; $(nproc) CPUs; $("$JAVA_HOME/bin/java" -version 2>&1 | head -n1); node_exporter $(prometheus-node-exporter --version 2>&1 | head -n1 | awk '{print $3}')"
+echo "wrk --latency -t$THREADS -c$CONNECTIONS -d$DURATION, then -t1 -c1 -d$DURATION (after a $WARMUP warm-up), one target at a time; $(nproc) CPUs; $home/bin/gpuwatch-exporter on $("$home/runtime/bin/java" -version 2>&1 | head -n1)${GPUWATCH_JAVA_OPTS:+ with GPUWATCH_JAVA_OPTS=$GPUWATCH_JAVA_OPTS}; node_exporter $(prometheus-node-exporter --version 2>&1 | head -n1 | awk '{print $3}')"
 echo
 echo "| target | series | bytes | scrapes/s (c$CONNECTIONS) | p50 ms (c$CONNECTIONS) | p90 ms (c$CONNECTIONS) | p99 ms (c$CONNECTIONS) | p50 ms (c1) | p99 ms (c1) | RSS MiB after | peak RSS MiB |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"

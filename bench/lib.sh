@@ -15,3 +15,16 @@ wait_ready() {
 
 # rss_mib PID [VmRSS|VmHWM]: the process's resident (or peak resident) memory in MiB.
 rss_mib() { awk -v k="${2:-VmRSS}:" '$1 == k {printf "%.1f", $2/1024}' "/proc/$1/status"; }
+
+# distribution_home: builds the distribution when it is missing or older than the jars or the JVM flags
+# (./scripts/package --no-images) and prints its folder, where bin/gpuwatch-exporter and bin/gpuwatch-receiver
+# run each app as users run it: the jlink'd runtime, the shipped jvm.options, MALLOC_ARENA_MAX=2.
+distribution_home() {
+  local home="dist/build/gpuwatch-$(project_version)"
+  if [ ! -x "$home/bin/gpuwatch-exporter" ] \
+      || [ -n "$(find exporter/jvm.options webhook-receiver/jvm.options deploy/launcher.sh exporter/target/gpuwatch-exporter.jar webhook-receiver/target/gpuwatch-receiver.jar -newer "$home/bin/gpuwatch-exporter" 2>/dev/null)" ]; then
+    echo "bench: building the distribution (scripts/package --no-images)..." >&2
+    ./scripts/package --no-images >&2
+  fi
+  echo "$home"
+}

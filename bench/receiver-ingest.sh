@@ -6,19 +6,22 @@
 #  2. the same alerts into a real Alertmanager's POST /api/v2/alerts (in memory, no fsync);
 #  3. end-to-end delivery latency (receipt to delivered) to the local Slack server at a calm rate.
 # Usage: bench/receiver-ingest.sh [seconds per wrk run, default 30] [connections, default 32]
-# Environment: BUILD_DIR (the module build directory, default target); RECEIVER_JAVA_OPTS (extra JVM flags after
-# those in webhook-receiver/jvm.options, e.g. -Xlog:gc:file=/tmp/gc.log); RECEIVER_ONLY=1 skips Alertmanager
-# and the end-to-end part (for quick before/after runs of the receiver alone); KEEP_WORK=1 keeps the work dir.
+# The receiver runs as users run it: the distribution's bin/gpuwatch-receiver (jlink'd runtime,
+# webhook-receiver/jvm.options; built by scripts/package when missing).
+# Environment: BUILD_DIR (the module build directory of the testkit, default target); GPUWATCH_JAVA_OPTS (extra
+# JVM flags after those in webhook-receiver/jvm.options, e.g. -Xlog:gc:file=gc.log); RECEIVER_ONLY=1 skips
+# Alertmanager and the end-to-end part (for quick before/after runs of the receiver alone); KEEP_WORK=1 keeps
+# the work dir.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
+. bench/lib.sh
 select_jdk25
 ensure_packages wrk:wrk prometheus-alertmanager:prometheus-alertmanager
 
 DURATION="${1:-30}"
 CONNECTIONS="${2:-32}"
 BUILD_DIR="${BUILD_DIR:-target}"
-JAR="webhook-receiver/$BUILD_DIR/gpuwatch-receiver.jar"
 TESTKIT_JAR="testkit/$BUILD_DIR/gpuwatch-testkit.jar"
 RECEIVER_PORT=19095
 SLACK_PORT=19101
@@ -32,8 +35,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "building $JAR and $TESTKIT_JAR ..." >&2
-mvn -B -q -ntp -Dbuild.dir.name="$BUILD_DIR" -Dmaven.test.skip=true -pl webhook-receiver,testkit -am package >&2
+echo "building $TESTKIT_JAR and the distribution ..." >&2
+mvn -B -q -ntp -Dbuild.dir.name="$BUILD_DIR" -Dmaven.test.skip=true -pl testkit -am package >&2
+HOME_DIST=$(distribution_home)
 
 await() { # url
   for _ in $(seq 1 150); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.2; done
@@ -71,11 +75,7 @@ receivers:
         channel: alerts
         api_url: http://127.0.0.1:$SLACK_PORT/api/
 YAML
-# the same JVM flags as scripts/run and the integration tests use (webhook-receiver/jvm.options)
-mapfile -t JVM_OPTS < <(grep -v '^\s*#' webhook-receiver/jvm.options | grep -v '^\s*$')
-# shellcheck disable=SC2206
-EXTRA_OPTS=(${RECEIVER_JAVA_OPTS:-})
-"$JAVA_HOME/bin/java" "${JVM_OPTS[@]}" "${EXTRA_OPTS[@]}" -jar "$JAR" --web.listen-address="127.0.0.1:$RECEIVER_PORT" --config.file="$WORK/receiver.yml" \
+"$HOME_DIST/bin/gpuwatch-receiver" --web.listen-address="127.0.0.1:$RECEIVER_PORT" --config.file="$WORK/receiver.yml" \
   --storage.path="$WORK/receiver.db" --log.level=warn > "$WORK/receiver.out" 2>&1 &
 PIDS+=($!)
 await "http://127.0.0.1:$RECEIVER_PORT/readyz"

@@ -1,4 +1,5 @@
-# Shared by scripts/run, scripts/test and bench/: pick JDK 25 and install the Debian packages a step needs.
+# Shared by scripts/run, scripts/test, scripts/package and bench/: pick JDK 25, install the Debian packages a step
+# needs, the project version and reproducible tar archives.
 # Sourced, not executed.
 
 # Selects a JDK whose major version is 25: $JAVA_HOME if it is one, else the first under /usr/lib/jvm.
@@ -40,4 +41,26 @@ ensure_packages() {
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# The project's version, from the root pom.xml (the parent's own <version>, the first one in the file).
+project_version() {
+  sed -n 's:^  <version>\(.*\)</version>$:\1:p' pom.xml | head -n1
+}
+
+# reproducible_tar [tar options] PATH...: an uncompressed tar on stdout whose bytes depend only on the files'
+# contents, names and modes: sorted entries, every time SOURCE_DATE_EPOCH, owner 0:0, no atime/ctime headers.
+reproducible_tar() {
+  tar --create --format=posix --sort=name --mtime="@${SOURCE_DATE_EPOCH:?}" \
+    --owner=0 --group=0 --numeric-owner --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime \
+    --file=- "$@"
+}
+
+# The schema validator of the Kubernetes manifests (deploy/kubernetes/validate, versions pinned in its
+# package-lock.json) into its node_modules/, when missing or older than the lock file.
+ensure_kubernetes_validator() {
+  local dir=deploy/kubernetes/validate
+  [ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ] && return 0
+  echo "gpuwatch: installing the Kubernetes schema validator (npm ci in $dir)" >&2
+  npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error >/dev/null
 }

@@ -7,6 +7,7 @@ import dev.gpuwatch.probe.simulated.Scenario;
 import dev.gpuwatch.receiver.Receiver;
 import dev.gpuwatch.receiver.config.ConfigLoader;
 import dev.gpuwatch.receiver.config.ReceiverConfig;
+import dev.gpuwatch.receiver.runbook.ServedRunbooks;
 import dev.gpuwatch.testkit.modelserver.SimulatedModelServer;
 import dev.gpuwatch.testkit.pagerduty.LocalPagerDutyServer;
 import dev.gpuwatch.testkit.process.ChildProcess;
@@ -15,6 +16,7 @@ import dev.gpuwatch.testkit.prometheus.Alertmanager;
 import dev.gpuwatch.testkit.prometheus.Prometheus;
 import dev.gpuwatch.testkit.prometheus.ServerOptions;
 import dev.gpuwatch.testkit.slack.LocalSlackServer;
+import dev.gpuwatch.web.ExternalUrl;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -39,7 +41,7 @@ import java.util.stream.Stream;
  * The whole gpuwatch chain on loopback, for the demo and the end-to-end test: local Slack and PagerDuty
  * servers, the receiver with its embedded store, the exporter on the simulated fleet (a child JVM, whose scenario
  * {@link #switchScenario} changes while it runs), Alertmanager with the shipped example routing and Prometheus
- * with the shipped rules (child processes). Everything it starts is stopped by {@link #close} and, should the JVM
+ * with the shipped rules, their runbook links rendered onto this receiver (child processes). Everything it starts is stopped by {@link #close} and, should the JVM
  * be stopped first (Ctrl-C), by a shutdown hook.
  */
 public final class LocalStack implements AutoCloseable {
@@ -206,7 +208,7 @@ public final class LocalStack implements AutoCloseable {
             // In this JVM through the receiver's programmatic API (one JVM fewer on a small machine), reading the
             // same configuration file the receiver's jar would.
             Receiver.Options opts = Receiver.Options.of(work.resolve("receiver.db"), "127.0.0.1",
-                    options.ports().receiver());
+                    options.ports().receiver()).withExternalUrl(ExternalUrl.parse(urls.receiver()).orElseThrow());
             receiver = Receiver.start(config, opts);
         } catch (ConfigException e) {
             throw new StackException("receiver: invalid configuration: " + e.getMessage());
@@ -307,9 +309,18 @@ public final class LocalStack implements AutoCloseable {
         if (!Files.isDirectory(rules)) {
             throw new StackException("no rules/ directory in " + options.repoRoot() + ": pass the checkout's root");
         }
+        // the shipped rules with their runbook links on this receiver, so the links in the demo's messages open
+        Path rendered = work.resolve("rules");
+        String runbookBase = urls.receiver() + ServedRunbooks.PATH;
+        try {
+            RenderRules.renderAll(rules, runbookBase, rendered);
+        } catch (UncheckedIOException e) {
+            throw new StackException(e.getMessage());
+        }
         Path configFile = write(work.resolve("prometheus.yml"),
-                PrometheusConfig.render(rules, options.ports(), options.interval()));
-        progress("starting Prometheus with the rules in " + rules + "...");
+                PrometheusConfig.render(rendered, options.ports(), options.interval()));
+        progress("starting Prometheus with the rules in " + rules + " (runbook links on " + runbookBase + ", in "
+                + rendered + ")...");
         Prometheus prometheus = launch(() -> Prometheus.start(ServerOptions.of(configFile,
                         work.resolve("prometheus-data"), work.resolve("logs/prometheus.log"))
                 .withPort(options.ports().prometheus())
@@ -448,7 +459,8 @@ public final class LocalStack implements AutoCloseable {
     private static void prepareWorkDir(Path work) throws StackException {
         try {
             if (Files.isDirectory(work)) {
-                for (String owned : List.of("prometheus-data", "alertmanager-data", "exporter-tmp", "logs", "secrets")) {
+                for (String owned : List.of("prometheus-data", "alertmanager-data", "exporter-tmp", "logs", "secrets",
+                        "rules")) {
                     deleteTree(work.resolve(owned));
                 }
                 for (String file : List.of("receiver.db", "receiver.db-wal", "receiver.db-shm")) {

@@ -6,7 +6,8 @@ import java.time.Duration;
 /**
  * The generated prometheus.yml: scrapes the stack's parts (the model server too, for its native series)
  * under the job names the shipped rules expect, loads
- * the shipped rule files in place (never copies), and sends alerts to the stack's Alertmanager.
+ * the rule files of {@code rulesDir} (the stack's: the shipped ones rendered by {@link RenderRules} with the
+ * receiver's runbook links), and sends alerts to the stack's Alertmanager.
  */
 final class PrometheusConfig {
 

@@ -12,7 +12,11 @@ import dev.gpuwatch.testkit.pagerduty.LocalPagerDutyServer;
 import dev.gpuwatch.testkit.slack.LocalSlackServer;
 import jakarta.mail.MessagingException;
 import jakarta.mail.internet.MimeMessage;
+import java.net.URI;
 import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -35,8 +39,6 @@ import org.junit.jupiter.api.io.TempDir;
 class EndToEndTest {
 
     private static final String ALERT = "GpuFellOffTheBus";
-    private static final String RUNBOOK =
-            "https://github.com/gpuwatch/gpuwatch/blob/main/docs/runbooks/" + ALERT.toLowerCase(Locale.ROOT) + ".md";
     /** Generous: the fault, the rule's for: 30s and Alertmanager's group_wait take about a minute and a half. */
     private static final Duration FIRING_DEADLINE = Duration.ofMinutes(3);
     private static final Duration RESOLVED_DEADLINE = Duration.ofMinutes(2);
@@ -56,6 +58,8 @@ class EndToEndTest {
                 .withProgress(line -> System.out.println("[stack] " + line));
 
         try (LocalStack stack = LocalStack.start(options)) {
+            // the receiver serves the runbook itself, at its external URL
+            String runbook = stack.urls().receiver() + "/runbooks/" + ALERT.toLowerCase(Locale.ROOT);
             // the model server is part of the chain: the exporter polls it and Prometheus has its series
             await(stack, "the model server's series in Prometheus", FIRING_DEADLINE,
                     () -> Http.get(stack.urls().prometheus() + "/api/v1/query?query=inference_target_up%7Btarget%3D%22llama-70b%22%7D%3D%3D1")
@@ -80,7 +84,12 @@ class EndToEndTest {
             System.out.println("[test] the firing Slack message:\n" + text);
             assertTrue(text.contains("firing"), text);
             assertTrue(text.contains("critical"), text);
-            assertTrue(text.contains("<" + RUNBOOK + "|Runbook>"), "runbook link in:\n" + text);
+            assertTrue(text.contains("<" + runbook + "|Runbook>"), "runbook link in:\n" + text);
+            // and the link opens: the receiver's rendered runbook of the alert
+            HttpResponse<String> page = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(runbook))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, page.statusCode(), runbook);
+            assertTrue(page.body().contains("<title>" + ALERT + "</title>"), page.body());
             assertTrue(text.contains("gpu=\"7\"") || text.contains("gpu=7"), "the lost GPU's label in:\n" + text);
             // the links the receiver renders: the alert's graph in Prometheus and a silence in Alertmanager
             assertTrue(text.contains(stack.urls().prometheus()), "Prometheus link in:\n" + text);
@@ -92,12 +101,12 @@ class EndToEndTest {
                             .findFirst());
             assertEquals(LocalStack.ROUTING_KEY, trigger.routingKey());
             assertEquals("critical", trigger.body().path("payload").path("severity").asText());
-            assertTrue(trigger.json().contains(RUNBOOK), "runbook link in the PagerDuty event:\n" + trigger.json());
+            assertTrue(trigger.json().contains(runbook), "runbook link in the PagerDuty event:\n" + trigger.json());
 
             MimeMessage firstMail = await(stack, "an email for " + ALERT, FIRING_DEADLINE,
                     () -> mails().stream().filter(m -> subject(m).contains(ALERT) && !subject(m).startsWith("Re:"))
                             .findFirst());
-            assertTrue(GreenMailUtil.getBody(firstMail).contains(RUNBOOK) || body(firstMail).contains(RUNBOOK),
+            assertTrue(GreenMailUtil.getBody(firstMail).contains(runbook) || body(firstMail).contains(runbook),
                     "runbook link in the email");
             String firstId = header(firstMail, "Message-ID");
 

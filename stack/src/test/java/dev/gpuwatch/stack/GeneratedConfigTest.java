@@ -1,6 +1,7 @@
 package dev.gpuwatch.stack;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -26,6 +27,28 @@ class GeneratedConfigTest {
     private static final Path ROOT = StackMain.findRepoRoot().orElseThrow();
     private static final Ports PORTS = new Ports(19445, 19095, 19090, 19093, 19101, 19102, 18000);
     private static final YAMLMapper YAML = new YAMLMapper();
+
+    /** The stack's rules: the shipped ones with the runbook links on its receiver, and nothing else changed. */
+    @Test
+    void renderedRulesLinkTheStacksReceiverAndPassPromtool(@TempDir Path dir) throws Exception {
+        List<Path> rendered = RenderRules.renderAll(ROOT.resolve("rules"), "http://127.0.0.1:19095/runbooks",
+                dir.resolve("rules"));
+        assertEquals(5, rendered.size(), rendered.toString());
+        for (Path file : rendered) {
+            String shipped = Files.readString(ROOT.resolve("rules").resolve(file.getFileName()));
+            assertEquals(shipped.replace("runbook_url: " + RenderRules.SHIPPED_BASE,
+                    "runbook_url: http://127.0.0.1:19095/runbooks/"), Files.readString(file));
+        }
+        assertTrue(Files.readString(dir.resolve("rules/gpu.rules.yml"))
+                .contains("runbook_url: http://127.0.0.1:19095/runbooks/gpufelloffthebus\n"));
+        Path config = Files.writeString(dir.resolve("prometheus.yml"),
+                PrometheusConfig.render(dir.resolve("rules"), PORTS, Duration.ofSeconds(2)));
+        ChildProcess.Finished check = Promtool.checkConfig(config);
+        assertEquals(0, check.exitCode(), check.output());
+        assertThrows(IllegalArgumentException.class,
+                () -> RenderRules.renderAll(ROOT.resolve("rules"), "receiver:9095", dir.resolve("bad")));
+        assertFalse(Files.exists(dir.resolve("bad")), "nothing is written for a bad base");
+    }
 
     @Test
     void prometheusConfigPassesPromtoolWithTheShippedRulesInPlace(@TempDir Path dir) throws Exception {

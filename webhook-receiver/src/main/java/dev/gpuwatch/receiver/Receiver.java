@@ -16,10 +16,13 @@ import dev.gpuwatch.receiver.http.Authenticator;
 import dev.gpuwatch.receiver.http.ReceiverHttp;
 import dev.gpuwatch.receiver.ingest.IngestService;
 import dev.gpuwatch.receiver.metrics.ReceiverMetrics;
+import dev.gpuwatch.receiver.runbook.RunbookLibrary;
+import dev.gpuwatch.receiver.runbook.ServedRunbooks;
 import dev.gpuwatch.receiver.store.NotificationStore;
 import dev.gpuwatch.receiver.store.PostgresSettings;
 import dev.gpuwatch.receiver.store.PostgresStore;
 import dev.gpuwatch.receiver.store.SqliteStore;
+import dev.gpuwatch.web.ExternalUrl;
 import dev.gpuwatch.web.WebConfig;
 import io.javalin.Javalin;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -31,13 +34,15 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One running receiver: the store, the dispatcher, the retention job and the HTTP server, started in that
- * order and stopped in reverse. {@link ReceiverMain} builds it from flags; tests build it directly.
+ * One running receiver: the store, the HTTP server, the dispatcher and the retention job, started in that order
+ * (the HTTP server before the dispatcher: the default {@code --web.external-url} in the links it delivers holds
+ * the port really bound), and stopped with the HTTP server first, so nothing new arrives, and the store last. {@link ReceiverMain} builds it from flags; tests build it directly.
  */
 public final class Receiver implements AutoCloseable {
 
@@ -47,25 +52,37 @@ public final class Receiver implements AutoCloseable {
     private final Dispatcher dispatcher;
     private final Javalin http;
     private final Housekeeping housekeeping;
+    private final ExternalUrl externalUrl;
 
-    private Receiver(NotificationStore store, Dispatcher dispatcher, Javalin http, Housekeeping housekeeping) {
+    private Receiver(NotificationStore store, Dispatcher dispatcher, Javalin http, Housekeeping housekeeping,
+            ExternalUrl externalUrl) {
         this.store = store;
         this.dispatcher = dispatcher;
         this.http = http;
         this.housekeeping = housekeeping;
+        this.externalUrl = externalUrl;
     }
 
-    /** What a receiver is started with beyond its config file; {@code web} is {@code --web.config.file}. */
+    /**
+     * What a receiver is started with beyond its config file; {@code web} is {@code --web.config.file},
+     * {@code externalUrl} {@code --web.external-url} (empty: derived from the address it listens on).
+     */
     public record Options(Path storagePath, String host, int port, OptionalLong maxPageCount,
             WebConfig web, Optional<Enricher> enricher, Clock clock,
-            Optional<DispatchSettings> dispatchOverride) {
+            Optional<DispatchSettings> dispatchOverride, Optional<ExternalUrl> externalUrl) {
         public static Options of(Path storagePath, String host, int port) {
             return new Options(storagePath, host, port, OptionalLong.empty(), WebConfig.none(), Optional.empty(),
-                    Clock.systemUTC(), Optional.empty());
+                    Clock.systemUTC(), Optional.empty(), Optional.empty());
         }
 
         public Options withWeb(WebConfig web) {
-            return new Options(storagePath, host, port, maxPageCount, web, enricher, clock, dispatchOverride);
+            return new Options(storagePath, host, port, maxPageCount, web, enricher, clock, dispatchOverride,
+                    externalUrl);
+        }
+
+        public Options withExternalUrl(ExternalUrl url) {
+            return new Options(storagePath, host, port, maxPageCount, web, enricher, clock, dispatchOverride,
+                    Optional.of(url));
         }
     }
 
@@ -86,8 +103,13 @@ public final class Receiver implements AutoCloseable {
         ReceiverConfig.Dispatch d = config.dispatch();
         DispatchSettings settings = options.dispatchOverride().orElseGet(() -> new DispatchSettings(d.maxAge(),
                 d.backoffInitial(), d.backoffMax(), d.rateLimits(), d.digestThreshold(), d.lease()));
+        // the runbooks of this jar, linked at --web.external-url; its default needs the port really bound, which is
+        // known before any delivery: the HTTP server starts before the dispatcher
+        RunbookLibrary runbooks = RunbookLibrary.bundled();
+        AtomicReference<ExternalUrl> external = new AtomicReference<>(options.externalUrl().orElse(null));
+        ServedRunbooks served = new ServedRunbooks(runbooks, () -> external.get().url());
         // alerts without a runbook are counted when delivered (a retry enriches again), not here
-        Enricher enricher = CatalogEnricher.create(config.enrichment(), alertname -> {});
+        Enricher enricher = CatalogEnricher.create(config.enrichment(), served, alertname -> {});
         NotificationStore store = openStore(config, options, bound.source());
         try {
             ReceiverMetrics metrics = new ReceiverMetrics(new PrometheusRegistry(), store);
@@ -102,11 +124,18 @@ public final class Receiver implements AutoCloseable {
                     .or(housekeeping::stopped);
             Javalin http = ReceiverHttp.create(ingest, store, stopped, metrics, auth,
                     config.ingest().maxBodyBytes().bytes(), settings.maxAge(), options.clock(), options.web(),
-                    options.host(), options.port());
-            dispatcher.start();
-            housekeeping.start();
+                    options.host(), options.port(), runbooks);
             http.start(options.host(), options.port());
-            return new Receiver(store, dispatcher, http, housekeeping);
+            try {
+                external.compareAndSet(null, ExternalUrl.derived(Optional.of(options.host()), http.port(),
+                        options.web().tls().isPresent()));
+                dispatcher.start();
+                housekeeping.start();
+            } catch (RuntimeException e) {
+                http.stop();
+                throw e;
+            }
+            return new Receiver(store, dispatcher, http, housekeeping, external.get());
         } catch (RuntimeException e) {
             store.close();
             throw e;
@@ -162,6 +191,11 @@ public final class Receiver implements AutoCloseable {
 
     public int port() {
         return http.port();
+    }
+
+    /** {@code --web.external-url}, or the address it listens on: the base of the links it hands out. */
+    public ExternalUrl externalUrl() {
+        return externalUrl;
     }
 
     public NotificationStore store() {

@@ -10,6 +10,7 @@ import dev.gpuwatch.logging.LogLevel;
 import dev.gpuwatch.logging.Logfmt;
 import dev.gpuwatch.receiver.config.ConfigLoader;
 import dev.gpuwatch.receiver.config.ReceiverConfig;
+import dev.gpuwatch.web.ExternalUrl;
 import dev.gpuwatch.web.WebConfig;
 import java.io.PrintStream;
 import java.nio.file.InvalidPathException;
@@ -40,6 +41,10 @@ public final class ReceiverMain {
             List.of(
                     Flag.plain("--web.listen-address", "[HOST]:PORT", "Address to listen on for the webhook, /metrics"
                             + " and the API (default: " + DEFAULT_LISTEN_ADDRESS + ")."),
+                    Flag.plain("--web.external-url", "URL", "The URL under which the receiver is reached, as in"
+                            + " Prometheus and Alertmanager: the base of the runbook links in messages"
+                            + " (URL/runbooks/NAME). Default: derived from --web.listen-address, http://HOST:PORT"
+                            + " (https with TLS; a wildcard host is this machine's name)."),
                     Flag.plain("--config.file", "FILE", "YAML configuration (routes, receivers, auth). Without it:"
                             + " every notification goes to the log."),
                     Flag.plain("--storage.path", "FILE", "SQLite database file, created on first start (default: "
@@ -52,13 +57,16 @@ public final class ReceiverMain {
     private ReceiverMain() {}
 
     /** What the command line asks for, each value checked. */
-    record Flags(ListenAddress listenAddress, Optional<Path> configFile, Path storagePath,
-            Optional<Path> webConfigFile, LogLevel logLevel) {
+    record Flags(ListenAddress listenAddress, Optional<ExternalUrl> externalUrl, Optional<Path> configFile,
+            Path storagePath, Optional<Path> webConfigFile, LogLevel logLevel) {
 
         static Flags of(FlagSet.Parsed parsed) throws ConfigException {
             return new Flags(
                     value(parsed, "--web.listen-address", DEFAULT_LISTEN_ADDRESS, ListenAddress::parse,
                             ListenAddress.EXPECTED),
+                    parsed.value("--web.external-url").isEmpty() ? Optional.empty()
+                            : Optional.of(value(parsed, "--web.external-url", "", ExternalUrl::parse,
+                                    ExternalUrl.EXPECTED)),
                     optionalPath(parsed, "--config.file"),
                     value(parsed, "--storage.path", DEFAULT_STORAGE_PATH, Flags::path, "expected a file path"),
                     optionalPath(parsed, "--web.config.file"),
@@ -150,7 +158,8 @@ public final class ReceiverMain {
             err.println(PROGRAM + ": cannot start: " + e.getMessage());
             return 1;
         }
-        log.info("listening on {}:{} (store {}, config {})", flags.listenAddress().bindHost(), receiver.port(),
+        log.info("listening on {}:{} at {} (store {}, config {})", flags.listenAddress().bindHost(), receiver.port(),
+                receiver.externalUrl(),
                 Receiver.storeName(config.value(), flags.storagePath()),
                 flags.configFile().map(Path::toString).orElse("defaults: log channel only"));
         CountDownLatch stopped = new CountDownLatch(1);
@@ -170,6 +179,7 @@ public final class ReceiverMain {
     private static Receiver.Options options(Flags flags) throws ConfigException {
         var base = Receiver.Options.of(flags.storagePath(), flags.listenAddress().bindHost(),
                 flags.listenAddress().port());
+        base = flags.externalUrl().map(base::withExternalUrl).orElse(base);
         return flags.webConfigFile().isPresent() ? base.withWeb(WebConfig.load(flags.webConfigFile().get())) : base;
     }
 }

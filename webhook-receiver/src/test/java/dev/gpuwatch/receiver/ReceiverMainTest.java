@@ -68,6 +68,8 @@ class ReceiverMainTest {
         assertRefused("--log.level: expected one of debug, info, warn, error, got \"verbose\"",
                 run("--log.level=verbose"));
         assertRefused("--config.file: expected a file path, got \"\"", run("--config.file="));
+        assertRefused("--web.external-url: expected an absolute http(s) URL without query or fragment, e.g."
+                + " https://receiver.example.com/, got \"receiver:9095\"", run("--web.external-url=receiver:9095"));
     }
 
     @Test

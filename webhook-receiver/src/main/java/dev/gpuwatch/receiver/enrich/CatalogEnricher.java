@@ -3,6 +3,7 @@ package dev.gpuwatch.receiver.enrich;
 import dev.gpuwatch.config.ConfigException;
 import dev.gpuwatch.receiver.alert.Alert;
 import dev.gpuwatch.receiver.alert.Notification;
+import dev.gpuwatch.receiver.runbook.ServedRunbooks;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,23 +12,34 @@ import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
- * The {@link Enricher} backed by a {@link RunbookCatalog}: runbook, owner, first steps, and the graph,
- * dashboard and silence links for every alert. Calls {@code onMissingRunbook} with the alert name of every
+ * The {@link Enricher} backed by a {@link RunbookCatalog} and the runbooks this receiver serves: runbook, owner,
+ * first steps, and the graph, dashboard and silence links for every alert. The runbook link is, first that
+ * gives one: a catalog entry that matches the alert by name or labels (the operator chose it), the runbook this
+ * receiver serves for the alert ({@link ServedRunbooks}: it opens wherever the receiver is reached), the alert's
+ * own {@code runbook_url} annotation, a catch-all catalog entry. Calls {@code onMissingRunbook} with the alert name of every
  * alert that ends up without a runbook, so the receiver can count
  * {@code gpuwatch_receiver_alerts_without_runbook_total} and the gaps get fixed. Thread-safe.
  */
 public final class CatalogEnricher implements Enricher {
 
     private final RunbookCatalog catalog;
+    private final ServedRunbooks served;
     private final Consumer<String> onMissingRunbook;
 
-    private CatalogEnricher(RunbookCatalog catalog, Consumer<String> onMissingRunbook) {
+    private CatalogEnricher(RunbookCatalog catalog, ServedRunbooks served, Consumer<String> onMissingRunbook) {
         this.catalog = catalog;
+        this.served = served;
         this.onMissingRunbook = onMissingRunbook;
     }
 
+    /** The catalog alone, no served runbooks. */
     public static CatalogEnricher create(RunbookCatalog catalog, Consumer<String> onMissingRunbook) {
-        return new CatalogEnricher(catalog, onMissingRunbook);
+        return new CatalogEnricher(catalog, ServedRunbooks.none(), onMissingRunbook);
+    }
+
+    public static CatalogEnricher create(RunbookCatalog catalog, ServedRunbooks served,
+            Consumer<String> onMissingRunbook) {
+        return new CatalogEnricher(catalog, served, onMissingRunbook);
     }
 
     /**
@@ -35,8 +47,8 @@ public final class CatalogEnricher implements Enricher {
      *
      * @throws ConfigException naming the catalog file, line and key when the catalog is invalid
      */
-    public static CatalogEnricher create(EnrichSettings settings, Consumer<String> onMissingRunbook)
-            throws ConfigException {
+    public static CatalogEnricher create(EnrichSettings settings, ServedRunbooks served,
+            Consumer<String> onMissingRunbook) throws ConfigException {
         RunbookCatalog catalog = settings.catalogFile().isEmpty()
                 ? RunbookCatalog.defaults()
                 : RunbookCatalog.load(Path.of(settings.catalogFile()));
@@ -46,7 +58,7 @@ public final class CatalogEnricher implements Enricher {
         if (!settings.grafanaUrl().isEmpty()) {
             catalog = catalog.withGrafanaUrl(settings.grafanaUrl());
         }
-        return new CatalogEnricher(catalog, onMissingRunbook);
+        return new CatalogEnricher(catalog, served, onMissingRunbook);
     }
 
     @Override
@@ -56,7 +68,7 @@ public final class CatalogEnricher implements Enricher {
         Optional<String> silence = Links.silence(notification.externalUrl(), groupLabels);
         List<EnrichedAlert> alerts = new ArrayList<>(notification.alerts().size());
         for (Alert alert : notification.alerts()) {
-            RunbookCatalog.Lookup lookup = catalog.lookup(alert);
+            RunbookCatalog.Lookup lookup = catalog.lookup(alert, served);
             if (lookup.runbookUrl().isEmpty()) {
                 onMissingRunbook.accept(alert.alertName());
             }

@@ -4,6 +4,7 @@ import dev.gpuwatch.config.ConfigException;
 import dev.gpuwatch.config.ConfigReader;
 import dev.gpuwatch.config.InvalidValue;
 import dev.gpuwatch.receiver.alert.Alert;
+import dev.gpuwatch.receiver.runbook.ServedRunbooks;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -21,14 +22,13 @@ import java.util.regex.Pattern;
  * The runbook catalog: ordered entries that match alerts by {@code alertname} and Alertmanager label matchers
  * and give a runbook URL template, an owner team, a Grafana dashboard and first steps. For each field the
  * first matching entry that sets it wins, so a catch-all runbook entry can sit next to per-prefix dashboard
- * entries. A catch-all entry (empty {@code match}) ranks below the alert's own {@code runbook_url}
- * annotation: a specific entry knows better than the alert, the alert knows better than a generic guess.
+ * entries. For the runbook, a specific entry ranks first, then the runbook the receiver serves for the alert,
+ * then the alert's own {@code runbook_url} annotation, and a catch-all entry (empty {@code match}) last: a
+ * specific entry knows better than the alert, the alert knows better than a generic guess. A runbook or dashboard
+ * template that expands to no http(s) URL (a {@code {runbook_base_url}} nobody set) gives no link.
  * Immutable.
  */
 public final class RunbookCatalog {
-
-    /** Where gpuwatch's own runbooks live; docs/runbooks/&lt;alertname lower-case&gt;.md. */
-    public static final String DEFAULT_RUNBOOK_BASE_URL = "https://github.com/gpuwatch/gpuwatch/blob/main/docs/runbooks";
 
     private static final Pattern UID = Pattern.compile("[A-Za-z0-9_-]{1,40}");
     private static final ConfigReader READER = ConfigReader.create();
@@ -64,7 +64,8 @@ public final class RunbookCatalog {
     /** The file as written; every value is checked here, so a bad one is reported at its key and line. */
     record CatalogFile(String runbookBaseUrl, String grafanaUrl, List<EntryFile> entries) {
         CatalogFile {
-            runbookBaseUrl = blankTo(runbookBaseUrl, DEFAULT_RUNBOOK_BASE_URL);
+            // none by default: the receiver serves gpuwatch's own runbooks itself (ServedRunbooks)
+            runbookBaseUrl = blankTo(runbookBaseUrl, "");
             grafanaUrl = blankTo(grafanaUrl, "");
             entries = entries == null ? List.of() : entries;
             for (int i = 0; i < entries.size(); i++) {
@@ -200,7 +201,7 @@ public final class RunbookCatalog {
     /** What the catalog says about one alert, before links are added. */
     record Lookup(Optional<String> runbookUrl, Optional<String> owner, Optional<String> dashboardBase, List<String> firstSteps) {}
 
-    Lookup lookup(Alert alert) {
+    Lookup lookup(Alert alert, ServedRunbooks served) {
         // One pass, no streams: this runs for every alert of every delivery (60,000 times a second in the ingest
         // benchmark, where the stream version was a tenth of the receiver's CPU).
         Map<String, String> labels = alert.labels();
@@ -225,16 +226,22 @@ public final class RunbookCatalog {
             }
         }
         Function<UrlTemplate, String> expand = t -> t.expand(labels, alert.annotations(), bases);
-        Optional<String> runbook = specificRunbook.map(expand);
+        Optional<String> runbook = specificRunbook.map(expand).filter(RunbookCatalog::isHttp);
+        if (runbook.isEmpty()) {
+            runbook = served.url(alert.alertName());
+        }
         if (runbook.isEmpty()) {
             runbook = Optional.of(alert.annotations().getOrDefault("runbook_url", "").strip()).filter(s -> !s.isEmpty());
         }
         if (runbook.isEmpty()) {
-            runbook = catchAllRunbook.map(expand);
+            runbook = catchAllRunbook.map(expand).filter(RunbookCatalog::isHttp);
         }
-        Optional<String> dashboardBase = dashboard.map(expand)
-                .filter(u -> u.startsWith("http://") || u.startsWith("https://"));
+        Optional<String> dashboardBase = dashboard.map(expand).filter(RunbookCatalog::isHttp);
         return new Lookup(runbook, owner, dashboardBase, steps);
+    }
+
+    private static boolean isHttp(String url) {
+        return url.startsWith("http://") || url.startsWith("https://");
     }
 
     private static Optional<UrlTemplate> template(String key, String source) {

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gpuwatch.config.Durations;
 import dev.gpuwatch.receiver.ingest.IngestService;
 import dev.gpuwatch.receiver.metrics.ReceiverMetrics;
+import dev.gpuwatch.receiver.runbook.Runbook;
+import dev.gpuwatch.receiver.runbook.RunbookLibrary;
 import dev.gpuwatch.receiver.store.NotificationStore;
 import dev.gpuwatch.web.BasicAuth;
 import dev.gpuwatch.web.ServerTls;
@@ -30,8 +32,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The receiver's HTTP surface, all wired in one {@code Javalin.create}: the webhook, health, metrics and the
- * dead-letter API. Handlers are thin; the work is in {@link IngestService} and the store.
+ * The receiver's HTTP surface, all wired in one {@code Javalin.create}: the webhook, health, metrics, the
+ * dead-letter API and the runbooks. Handlers are thin; the work is in {@link IngestService} and the store.
  *
  * <p>Status codes follow what Alertmanager does with them: 2xx once durable; 503 for "try later" (it retries
  * 5xx only); 4xx only for a payload that will never be accepted, since Alertmanager never retries a 4xx.
@@ -58,10 +60,12 @@ public final class ReceiverHttp {
      * @param maxBodyBytes larger bodies are refused with 413 while reading, before they are buffered
      * @param web {@code --web.config.file}: with TLS, the one connector on {@code host:port} is HTTPS; with
      *     {@code basic_auth_users}, every path needs one of them, as with exporter-toolkit
+     * @param runbooks served at {@code /runbooks/} like /metrics: behind {@code basic_auth_users} when set, never
+     *     behind {@code ingest.auth}, which guards the API
      */
     public static Javalin create(IngestService ingest, NotificationStore store, Supplier<Optional<String>> stopped,
             ReceiverMetrics metrics, Authenticator auth, long maxBodyBytes, Duration maxAge, Clock clock, WebConfig web,
-            String host, int port) {
+            String host, int port, RunbookLibrary runbooks) {
         return Javalin.create(config -> {
             config.concurrency.useVirtualThreads = true;
             config.startup.showJavalinBanner = false;
@@ -102,6 +106,17 @@ public final class ReceiverHttp {
                 }
             });
             config.routes.get("/metrics", ctx -> ctx.contentType(ReceiverMetrics.contentType()).result(metrics.scrape()));
+            // one route for /runbooks and /runbooks/ (Javalin ignores a trailing slash)
+            config.routes.get("/runbooks", ctx -> runbookIndex(ctx, runbooks));
+            config.routes.get("/runbooks/{name}", ctx -> {
+                Optional<Runbook> runbook = runbooks.runbook(ctx.pathParam("name"));
+                if (runbook.isEmpty()) {
+                    html(ctx, 404, "<!DOCTYPE html>\n<title>No such runbook</title>\n<p>No such runbook."
+                            + " <a href=\"./\">All runbooks</a></p>\n");
+                } else {
+                    html(ctx, 200, runbook.get().page());
+                }
+            });
             config.routes.get("/api/v1/dead-letters", ctx -> json(ctx, 200, deadLetters(store)));
             config.routes.post("/api/v1/dead-letters/{id}/replay", ctx -> {
                 long id;
@@ -148,6 +163,26 @@ public final class ReceiverHttp {
             LOG.info("TLS: {}", tls.summary());
             return connector;
         });
+    }
+
+    /**
+     * The index's links are relative ({@code gpufelloffthebus}), so they work behind any external URL or proxy
+     * prefix; they resolve under {@code /runbooks/} only, hence the redirect from {@code /runbooks}.
+     */
+    private static void runbookIndex(Context ctx, RunbookLibrary runbooks) {
+        if (!ctx.req().getRequestURI().endsWith("/")) {
+            ctx.status(301).header("Location", "runbooks/");
+            return;
+        }
+        html(ctx, 200, runbooks.indexPage());
+    }
+
+    /** Pages hold no script, and say so to the browser too. */
+    private static void html(Context ctx, int status, String page) {
+        ctx.status(status).contentType("text/html; charset=utf-8")
+                .header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+                .header("X-Content-Type-Options", "nosniff")
+                .result(page);
     }
 
     private static void receive(Context ctx, IngestService ingest, ReceiverMetrics metrics, BodyReader bodies,

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.gpuwatch.config.ConfigException;
 import dev.gpuwatch.receiver.alert.Alert;
 import dev.gpuwatch.receiver.alert.Notification;
+import dev.gpuwatch.receiver.runbook.ServedRunbooks;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -37,8 +38,13 @@ class CatalogEnricherTest {
             """;
 
     private static EnrichedAlert enrichOne(RunbookCatalog catalog, Alert alert, List<String> missing) {
+        return enrichOne(catalog, ServedRunbooks.none(), alert, missing);
+    }
+
+    private static EnrichedAlert enrichOne(RunbookCatalog catalog, ServedRunbooks served, Alert alert,
+            List<String> missing) {
         Notification n = Fixtures.notification("firing", Map.of("alertname", alert.alertName()), List.of(alert));
-        return CatalogEnricher.create(catalog, missing::add).enrich(n).alerts().getFirst();
+        return CatalogEnricher.create(catalog, served, missing::add).enrich(n).alerts().getFirst();
     }
 
     @Test
@@ -97,35 +103,67 @@ class CatalogEnricherTest {
     }
 
     @Test
-    void defaultCatalogLinksEveryAlertToItsRunbookAndDashboardsByPrefix() {
+    void defaultCatalogLinksEveryAlertToTheServedRunbookAndDashboardsByPrefix() {
         RunbookCatalog catalog = RunbookCatalog.defaults().withGrafanaUrl("http://grafana:3000");
         Map<String, String> dashboards = Map.of(
                 "GpuXidError", "gpuwatch-gpu-fleet",
-                "GpuwatchReceiverDeliveryFailing", "gpuwatch-alert-bridge",
-                "InferenceQueueBacklog", "gpuwatch-model-servers");
+                "GpuwatchReceiverDeliveriesFailing", "gpuwatch-alert-bridge",
+                "InferenceQueueBacklogGrowing", "gpuwatch-model-servers");
         dashboards.forEach((name, uid) -> {
-            EnrichedAlert e = enrichOne(catalog, Fixtures.alert("firing", Map.of("alertname", name), Map.of()), new ArrayList<>());
-            assertEquals(Optional.of("https://github.com/gpuwatch/gpuwatch/blob/main/docs/runbooks/" + name.toLowerCase() + ".md"),
-                    e.runbookUrl());
+            EnrichedAlert e = enrichOne(catalog, Fixtures.SERVED, Fixtures.alert("firing", Map.of("alertname", name),
+                    Map.of()), new ArrayList<>());
+            assertEquals(Optional.of("http://receiver.example:9095/runbooks/" + name.toLowerCase()), e.runbookUrl());
             assertEquals(Optional.of("http://grafana:3000/d/" + uid + "?from=1795165200000&to=now&var-alertname=" + name),
                     e.dashboardUrl());
         });
-        EnrichedAlert other = enrichOne(catalog, Fixtures.alert("firing", Map.of("alertname", "NodeDown"), Map.of()), new ArrayList<>());
+        // an alert the receiver has no runbook for: no dashboard, and no runbook link until a base is set
+        List<String> missing = new ArrayList<>();
+        EnrichedAlert other = enrichOne(catalog, Fixtures.SERVED,
+                Fixtures.alert("firing", Map.of("alertname", "NodeDown"), Map.of()), missing);
         assertEquals(Optional.empty(), other.dashboardUrl());
+        assertEquals(Optional.empty(), other.runbookUrl());
+        assertEquals(List.of("NodeDown"), missing);
         // without a Grafana URL there are no dashboard links rather than broken relative ones
         EnrichedAlert noGrafana = enrichOne(RunbookCatalog.defaults(),
                 Fixtures.alert("firing", Map.of("alertname", "GpuXidError"), Map.of()), new ArrayList<>());
         assertEquals(Optional.empty(), noGrafana.dashboardUrl());
     }
 
+    /** A specific entry, then the served runbook, then the alert's annotation, then the catch-all. */
+    @Test
+    void theServedRunbookRanksBelowASpecificEntryAndAboveTheAnnotation() throws Exception {
+        RunbookCatalog catalog = RunbookCatalog.parse(CATALOG, "test");
+        Map<String, String> own = Map.of("runbook_url", "https://alert.example/own");
+        Alert specific = Fixtures.alert("firing", Map.of("alertname", "InferenceLatencyHigh", "model", "llama3",
+                "instance", "n1", "severity", "warning"), own);
+        assertEquals(Optional.of("https://runbooks.example/docs/latency/llama3.md?node=n1"),
+                enrichOne(catalog, Fixtures.SERVED, specific, new ArrayList<>()).runbookUrl());
+        Alert served = Fixtures.alert("firing", Map.of("alertname", "GpuFellOffTheBus"), own);
+        assertEquals(Optional.of("http://receiver.example:9095/runbooks/gpufelloffthebus"),
+                enrichOne(catalog, Fixtures.SERVED, served, new ArrayList<>()).runbookUrl());
+        Alert annotated = Fixtures.alert("firing", Map.of("alertname", "DiskFull"), own);
+        assertEquals(Optional.of("https://alert.example/own"),
+                enrichOne(catalog, Fixtures.SERVED, annotated, new ArrayList<>()).runbookUrl());
+        Alert bare = Fixtures.alert("firing", Map.of("alertname", "GpuFellOffTheBus"), Map.of());
+        assertEquals(Optional.of("https://runbooks.example/docs/gpufelloffthebus.md"),
+                enrichOne(catalog, ServedRunbooks.none(), bare, new ArrayList<>()).runbookUrl());
+    }
+
     @Test
     void settingsOverrideTheBaseUrls() throws Exception {
         CatalogEnricher enricher = CatalogEnricher.create(
-                new EnrichSettings("", "https://docs.internal/runbooks/", "https://g.internal"), n -> { });
+                new EnrichSettings("", "https://docs.internal/runbooks/", "https://g.internal"), ServedRunbooks.none(),
+                n -> { });
         EnrichedAlert e = enricher.enrich(Fixtures.notification("firing", List.of(Fixtures.xid("firing", "n", "0"))))
                 .alerts().getFirst();
         assertEquals(Optional.of("https://docs.internal/runbooks/gpuxiderror.md"), e.runbookUrl());
         assertTrue(e.dashboardUrl().orElseThrow().startsWith("https://g.internal/d/gpuwatch-gpu-fleet?"));
+        // with the receiver's runbooks, the base serves the alerts it has none for
+        CatalogEnricher serving = CatalogEnricher.create(
+                new EnrichSettings("", "https://docs.internal/runbooks/", ""), Fixtures.SERVED, n -> { });
+        Alert nodeDown = Fixtures.alert("firing", Map.of("alertname", "NodeDown"), Map.of());
+        assertEquals(Optional.of("https://docs.internal/runbooks/nodedown.md"), serving
+                .enrich(Fixtures.notification("firing", List.of(nodeDown))).alerts().getFirst().runbookUrl());
     }
 
     @Test
@@ -175,10 +213,11 @@ class CatalogEnricherTest {
                     dashboard_uid: "not a uid"
                 """);
         ConfigException e = assertThrows(ConfigException.class,
-                () -> CatalogEnricher.create(new EnrichSettings(file.toString(), "", ""), n -> { }));
+                () -> CatalogEnricher.create(new EnrichSettings(file.toString(), "", ""), ServedRunbooks.none(), n -> { }));
         assertEquals(file + ":4: entries[0].dashboard_uid: not a uid is not a Grafana uid", e.getMessage());
         ConfigException missing = assertThrows(ConfigException.class,
-                () -> CatalogEnricher.create(new EnrichSettings(dir.resolve("nope.yml").toString(), "", ""), n -> { }));
+                () -> CatalogEnricher.create(new EnrichSettings(dir.resolve("nope.yml").toString(), "", ""),
+                        ServedRunbooks.none(), n -> { }));
         assertEquals(dir.resolve("nope.yml") + ": no such file", missing.getMessage());
     }
 }

@@ -4,6 +4,8 @@ import dev.gpuwatch.receiver.alert.Alert;
 import dev.gpuwatch.receiver.alert.Notification;
 import dev.gpuwatch.receiver.deliver.Delivery;
 import dev.gpuwatch.receiver.deliver.Receipt;
+import dev.gpuwatch.receiver.runbook.RunbookLibrary;
+import dev.gpuwatch.receiver.runbook.ServedRunbooks;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -17,6 +19,10 @@ public final class Fixtures {
     public static final Instant STARTS = Instant.parse("2026-11-20T10:00:00Z");
     public static final Instant ENDS = Instant.parse("2026-11-20T10:30:00Z");
     public static final String EXTERNAL_URL = "http://alertmanager.example:9093";
+    /** The receiver's own --web.external-url, the base of its runbook links. */
+    public static final String RECEIVER_URL = "http://receiver.example:9095";
+    /** The runbooks of docs/runbooks, as the build packs them, linked at {@link #RECEIVER_URL}. */
+    public static final ServedRunbooks SERVED = new ServedRunbooks(RunbookLibrary.bundled(), () -> RECEIVER_URL);
 
     private Fixtures() {}
 
@@ -57,8 +63,8 @@ public final class Fixtures {
     }
 
     public static EnrichedNotification enrich(Notification n) {
-        return CatalogEnricher.create(RunbookCatalog.defaults().withGrafanaUrl("http://grafana.example:3000"), name -> { })
-                .enrich(n);
+        return CatalogEnricher.create(RunbookCatalog.defaults().withGrafanaUrl("http://grafana.example:3000"), SERVED,
+                name -> { }).enrich(n);
     }
 
     public static Delivery delivery(String id, EnrichedNotification n, Optional<Receipt> previous) {

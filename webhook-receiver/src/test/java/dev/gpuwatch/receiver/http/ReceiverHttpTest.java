@@ -45,7 +45,7 @@ class ReceiverHttpTest {
         var config = ConfigLoader.parse("test.yml", yaml.replace("DIR", dir.toString()));
         var base = Receiver.Options.of(dir.resolve("r.db"), "127.0.0.1", 0);
         receiver = Receiver.start(config, new Receiver.Options(base.storagePath(), base.host(), 0, maxPageCount,
-                base.web(), base.enricher(), base.clock(), base.dispatchOverride()));
+                base.web(), base.enricher(), base.clock(), base.dispatchOverride(), base.externalUrl()));
         return receiver;
     }
 
@@ -187,6 +187,7 @@ class ReceiverHttpTest {
         assertEquals(200, post("application/json", body, "Authorization", "Bearer s3cret-token").statusCode());
         assertEquals(401, get("/api/v1/dead-letters").statusCode(), "the API is protected too");
         assertEquals(200, get("/metrics").statusCode(), "scrapes need no token");
+        assertEquals(200, get("/runbooks/gpufelloffthebus").statusCode(), "runbooks are read-only pages like /metrics");
     }
 
     @Test

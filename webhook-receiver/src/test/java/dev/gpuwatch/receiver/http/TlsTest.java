@@ -193,6 +193,14 @@ class TlsTest {
                 .statusCode(), "every path, as with exporter-toolkit");
         assertEquals(200, client.send(HttpRequest.newBuilder(healthz).header("Authorization", basic("alertmanager", "s3cret"))
                 .build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+        // the runbooks too, and their links say https
+        URI runbook = URI.create(receiver.externalUrl().url() + "/runbooks/gpufelloffthebus");
+        assertEquals("https", runbook.getScheme());
+        URI reachable = URI.create("https://localhost:" + receiver.port() + runbook.getPath());
+        assertEquals(401, client.send(HttpRequest.newBuilder(reachable).build(), HttpResponse.BodyHandlers.ofString())
+                .statusCode());
+        assertEquals(200, client.send(HttpRequest.newBuilder(reachable).header("Authorization", basic("alertmanager", "s3cret"))
+                .build(), HttpResponse.BodyHandlers.ofString()).statusCode());
         List<String> delivered = awaitDeliveries(1);
         assertEquals(1, delivered.size(), delivered.toString());
         assertTrue(delivered.getFirst().contains("Right firing"), delivered.getFirst());

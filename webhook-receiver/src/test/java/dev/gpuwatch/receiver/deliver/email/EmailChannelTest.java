@@ -104,7 +104,7 @@ class EmailChannelTest {
         assertTrue(html.contains("&quot;quoted&quot; &lt;img src=x onerror=y&gt;"), html);
         assertTrue(html.contains("gpu=&lt;b&gt;0&lt;/b&gt;"), html);
         assertFalse(html.contains("<script>") || html.contains("<img") || html.contains("<b>0"), html);
-        assertTrue(html.contains("<a href=\"https://github.com/gpuwatch/gpuwatch/blob/main/docs/runbooks/gpuxiderror.md\">"), html);
+        assertTrue(html.contains("<a href=\"http://receiver.example:9095/runbooks/gpuxiderror\">"), html);
     }
 
     @Test

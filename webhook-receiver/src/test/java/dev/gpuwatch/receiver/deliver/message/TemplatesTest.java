@@ -52,7 +52,7 @@ class TemplatesTest {
                 GPU 0 on node-1 reported Xid 79
                 The GPU fell off the bus.
                 `gpu=0, instance=node-1`
-                :book: <https://github.com/gpuwatch/gpuwatch/blob/main/docs/runbooks/gpuxiderror.md|Runbook> · owner: gpu-infra
+                :book: <http://receiver.example:9095/runbooks/gpuxiderror|Runbook> · owner: gpu-infra
                 *First steps:*
                 • Drain the node
                 • Open a ticket with the vendor
@@ -82,7 +82,7 @@ class TemplatesTest {
                   Description: The GPU fell off the bus.
                   Labels: gpu=0, instance=node-1
                   Started: 2026-11-20T10:00:00Z
-                  Runbook: https://github.com/gpuwatch/gpuwatch/blob/main/docs/runbooks/gpuxiderror.md
+                  Runbook: http://receiver.example:9095/runbooks/gpuxiderror
                   Owner: gpu-infra
                   First steps:
                     - Drain the node

@@ -92,7 +92,7 @@ class PagerDutyChannelTest {
         assertEquals(1, payload.path("custom_details").path("firing").asInt());
         assertEquals("The GPU fell off the bus.",
                 payload.path("custom_details").path("alerts").get(0).path("annotations").path("description").asText());
-        assertEquals("https://github.com/gpuwatch/gpuwatch/blob/main/docs/runbooks/gpuxiderror.md",
+        assertEquals("http://receiver.example:9095/runbooks/gpuxiderror",
                 trigger.path("links").get(0).path("href").asText());
         assertEquals(List.of("Runbook: GpuXidError", "Prometheus graph: GpuXidError", "Grafana dashboard: GpuXidError", "Silence this group"),
                 trigger.path("links").findValuesAsText("text"));

@@ -381,7 +381,7 @@ class SlackChannelTest {
                 "GPU 0 on node-1 reported Xid 79",
                 "d".repeat(973) + "…[truncated 599027 bytes]",
                 "`gpu=0, instance=node-1`",
-                ":book: <https://github.com/gpuwatch/gpuwatch/blob/main/docs/runbooks/gpuxiderror.md|Runbook>"),
+                ":book: <http://receiver.example:9095/runbooks/gpuxiderror|Runbook>"),
                 lines.subList(0, 5));
     }
 
