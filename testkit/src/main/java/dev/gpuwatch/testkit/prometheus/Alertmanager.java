@@ -28,13 +28,21 @@ public final class Alertmanager implements AutoCloseable {
      *     ready in time
      */
     public static Alertmanager start(ServerOptions options) {
+        // one instance: no gossip port to collide with anything
+        return start(options, List.of("--cluster.listen-address="));
+    }
+
+    /** As {@link #start(ServerOptions)}, with the gossip flags of one peer of an {@link AlertmanagerCluster}. */
+    static Alertmanager start(ServerOptions options, List<String> clusterFlags) {
         Path binary = options.binary().orElseGet(() -> Programs.require("prometheus-alertmanager", "alertmanager"));
-        Server.Started started = Server.start("alertmanager", binary, options, port -> List.of(
-                "--config.file=" + options.configFile(),
-                "--storage.path=" + options.dataDir(),
-                "--web.listen-address=127.0.0.1:" + port,
-                // one instance: no gossip port to collide with anything
-                "--cluster.listen-address="));
+        Server.Started started = Server.start("alertmanager", binary, options, port -> {
+            List<String> args = new java.util.ArrayList<>(List.of(
+                    "--config.file=" + options.configFile(),
+                    "--storage.path=" + options.dataDir(),
+                    "--web.listen-address=127.0.0.1:" + port));
+            args.addAll(clusterFlags);
+            return args;
+        });
         return new Alertmanager(started.process(), started.port());
     }
 

@@ -17,11 +17,17 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Base64;
+import java.util.Comparator;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A local Slack that follows the documented Web API contract for what gpuwatch calls: {@code chat.postMessage}
- * and {@code chat.update} (form-encoded as the Java SDK sends them, or JSON), and an incoming webhook. It checks
+ * and {@code chat.update} (form-encoded as the Java SDK sends them, or JSON), an incoming webhook, and the reads
+ * a receiver reconciles with after a crash: {@code conversations.history} and {@code conversations.replies}
+ * (newest first and oldest first, {@code oldest} / {@code latest} / {@code inclusive}, {@code limit}, cursor
+ * pagination through {@code response_metadata.next_cursor}, message {@code metadata} only with
+ * {@code include_all_metadata}) and {@code conversations.list} (a channel's id by its name). It checks
  * the bearer token ({@code not_authed}, {@code invalid_auth}), the channel ({@code channel_not_found},
  * {@code is_archived}, {@code not_in_channel}) and Block Kit limits ({@code invalid_blocks},
  * {@code msg_too_long}, {@code no_text}); answers HTTP 200 {@code {"ok":true,"channel":"C…","ts":"…",
@@ -38,8 +44,13 @@ public final class LocalSlackServer extends LocalServer {
     public static final String DEFAULT_CHANNEL = "alerts";
     static final String WEBHOOK_PATH = "/services/T0LOCAL/B0LOCAL/local-webhook-secret";
 
-    /** A message as Slack stores it: current text and blocks (after updates), how many updates it had. */
-    public record Message(String channel, String ts, Optional<String> threadTs, String text, String blocksJson, int updates, String via) {
+    /**
+     * A message as Slack stores it: current text and blocks (after updates), how many updates it had, its
+     * {@code metadata} as posted ({@code {event_type, event_payload}}, empty when none), and whether a thread reply
+     * was also broadcast to the channel ({@code reply_broadcast}), which puts it in the channel's history.
+     */
+    public record Message(String channel, String ts, Optional<String> threadTs, String text, String blocksJson, int updates,
+            String via, String metadataJson, boolean broadcast) {
 
         /** The text of the header and every section and context block, one per line: what a reader sees. */
         public String visibleText() {
@@ -63,8 +74,8 @@ public final class LocalSlackServer extends LocalServer {
     private final String token;
     private final Map<String, Chan> channels = new LinkedHashMap<>();
     private final List<Message> messages = new ArrayList<>();
-    private final AtomicLong sequence = new AtomicLong();
-    private final long epochSecond = Instant.now().getEpochSecond();
+    /** The last ts handed out, in microseconds since the epoch: a message's ts is when it was posted, and unique. */
+    private long lastTsMicros;
     private final AtomicLong requests = new AtomicLong();
 
     private LocalSlackServer(String token) {
@@ -142,11 +153,15 @@ public final class LocalSlackServer extends LocalServer {
             send(exchange, 200, "text/plain; charset=utf-8", listing());
             return;
         }
-        if (!method.equals("POST")) {
+        if (!method.equals("POST") && !(method.equals("GET") && path.startsWith("/api/conversations."))) {
             send(exchange, 405, "text/plain", "method not allowed");
             return;
         }
         String body = body(exchange);
+        if (method.equals("GET")) {
+            // the Web API's read methods may be called with GET and a query string, as Slack documents
+            body = Optional.ofNullable(exchange.getRequestURI().getRawQuery()).orElse("");
+        }
         Optional<Failure> failure = nextFailure();
         boolean webhook = path.startsWith("/services/");
         if (failure.isPresent()) {
@@ -167,6 +182,9 @@ public final class LocalSlackServer extends LocalServer {
         switch (path) {
             case "/api/chat.postMessage" -> postMessage(exchange, params);
             case "/api/chat.update" -> update(exchange, params);
+            case "/api/conversations.history" -> history(exchange, params);
+            case "/api/conversations.replies" -> replies(exchange, params);
+            case "/api/conversations.list" -> list(exchange, params);
             default -> send(exchange, 404, "application/json", "{\"ok\":false,\"error\":\"unknown_method\"}");
         }
     }
@@ -199,8 +217,16 @@ public final class LocalSlackServer extends LocalServer {
                 error(exchange, "thread_not_found");
                 return;
             }
+            String metadata;
+            try {
+                metadata = metadata(p.getOrDefault("metadata", ""));
+            } catch (IllegalArgumentException e) {
+                error(exchange, "invalid_metadata_format");
+                return;
+            }
+            boolean broadcast = threadTs.isPresent() && Boolean.parseBoolean(p.getOrDefault("reply_broadcast", "false"));
             String ts = nextTs();
-            Message m = new Message(chan.get().id(), ts, threadTs, text, blocks, 0, "chat.postMessage");
+            Message m = new Message(chan.get().id(), ts, threadTs, text, blocks, 0, "chat.postMessage", metadata, broadcast);
             messages.add(m);
             response = JSON.createObjectNode().put("ok", true).put("channel", m.channel()).put("ts", ts);
             response.set("message", messageJson(m));
@@ -232,7 +258,8 @@ public final class LocalSlackServer extends LocalServer {
                 return;
             }
             Message old = messages.get(i);
-            Message updated = new Message(old.channel(), old.ts(), old.threadTs(), text, blocks, old.updates() + 1, old.via());
+            Message updated = new Message(old.channel(), old.ts(), old.threadTs(), text, blocks, old.updates() + 1, old.via(),
+                    old.metadataJson(), old.broadcast());
             messages.set(i, updated);
             response = JSON.createObjectNode().put("ok", true).put("channel", updated.channel())
                     .put("ts", updated.ts()).put("text", text);
@@ -267,7 +294,7 @@ public final class LocalSlackServer extends LocalServer {
             return;
         }
         synchronized (this) {
-            messages.add(new Message(channelId(DEFAULT_CHANNEL), nextTs(), Optional.empty(), text, blocks, 0, "webhook"));
+            messages.add(new Message(channelId(DEFAULT_CHANNEL), nextTs(), Optional.empty(), text, blocks, 0, "webhook", "", false));
         }
         actedOn();
         send(exchange, 200, "text/html", "ok");
@@ -377,15 +404,219 @@ public final class LocalSlackServer extends LocalServer {
         return -1;
     }
 
+    /** Now as Slack writes a ts ({@code seconds.micros}), later than every ts before it. Under the lock. */
     private String nextTs() {
-        long n = sequence.incrementAndGet();
-        return (epochSecond + n / 1_000_000) + "." + String.format("%06d", n % 1_000_000);
+        Instant now = Instant.now();
+        long micros = Math.max(now.getEpochSecond() * 1_000_000 + now.getNano() / 1_000, lastTsMicros + 1);
+        lastTsMicros = micros;
+        return (micros / 1_000_000) + "." + String.format("%06d", micros % 1_000_000);
+    }
+
+    /** A ts or an {@code oldest} / {@code latest} bound in microseconds; Slack accepts whole seconds too. */
+    private static long tsMicros(String ts) {
+        java.math.BigDecimal seconds = new java.math.BigDecimal(ts.strip());
+        return seconds.movePointRight(6).setScale(0, java.math.RoundingMode.DOWN).longValueExact();
+    }
+
+    /**
+     * chat.postMessage's {@code metadata}: a JSON object (a string of it in a form) with a string
+     * {@code event_type} and an object {@code event_payload}, as Slack documents it; kept as posted.
+     */
+    private static String metadata(String raw) {
+        if (raw.isBlank()) {
+            return "";
+        }
+        JsonNode node;
+        try {
+            node = JSON.readTree(raw);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("not JSON");
+        }
+        if (node == null || !node.isObject() || !node.path("event_type").isTextual()
+                || node.path("event_type").asText().isEmpty() || !node.path("event_payload").isObject()) {
+            throw new IllegalArgumentException("not {event_type, event_payload}");
+        }
+        return node.toString();
+    }
+
+    /**
+     * conversations.history: the channel's messages (top-level ones and thread replies broadcast to it), newest
+     * first, between {@code oldest} and {@code latest} (exclusive unless {@code inclusive}), at most {@code limit}
+     * (default 100, at most 999) per page, the next page through {@code cursor}.
+     */
+    private void history(HttpExchange exchange, Map<String, String> p) throws IOException {
+        page(exchange, p, Optional.empty());
+    }
+
+    /** conversations.replies: the thread of {@code ts}, its parent first, then the replies oldest first. */
+    private void replies(HttpExchange exchange, Map<String, String> p) throws IOException {
+        String ts = p.getOrDefault("ts", "");
+        if (ts.isEmpty()) {
+            error(exchange, "invalid_arguments");
+            return;
+        }
+        page(exchange, p, Optional.of(ts));
+    }
+
+    private void page(HttpExchange exchange, Map<String, String> p, Optional<String> thread) throws IOException {
+        Optional<String> refused = auth(exchange, p);
+        if (refused.isPresent()) {
+            error(exchange, refused.get());
+            return;
+        }
+        long oldest;
+        long latest;
+        int limit;
+        try {
+            oldest = p.containsKey("oldest") && !p.get("oldest").isEmpty() ? tsMicros(p.get("oldest")) : 0;
+            latest = p.containsKey("latest") && !p.get("latest").isEmpty() ? tsMicros(p.get("latest")) : Long.MAX_VALUE;
+            limit = p.containsKey("limit") && !p.get("limit").isEmpty() ? Integer.parseInt(p.get("limit").strip()) : 100;
+        } catch (NumberFormatException | ArithmeticException e) {
+            error(exchange, "invalid_arguments");
+            return;
+        }
+        limit = limit <= 0 ? 100 : Math.min(limit, 999);
+        boolean inclusive = truthy(p.get("inclusive"));
+        boolean withMetadata = truthy(p.get("include_all_metadata"));
+        String cursor = p.getOrDefault("cursor", "");
+        ObjectNode response;
+        synchronized (this) {
+            // history and replies take a channel id only, as Slack documents them
+            String channelId = p.getOrDefault("channel", "");
+            Optional<Chan> chan = channels.values().stream().filter(c -> c.id().equals(channelId)).findFirst();
+            if (chan.isEmpty()) {
+                error(exchange, "channel_not_found");
+                return;
+            }
+            if (!chan.get().member()) {
+                error(exchange, "not_in_channel");
+                return;
+            }
+            if (thread.isPresent() && find(channelId, thread.get()) < 0) {
+                error(exchange, "thread_not_found");
+                return;
+            }
+            List<Message> selected = new ArrayList<>();
+            for (Message m : messages) {
+                if (!m.channel().equals(channelId)) {
+                    continue;
+                }
+                boolean in = thread.isPresent()
+                        ? m.ts().equals(thread.get()) || m.threadTs().equals(thread)
+                        : m.threadTs().isEmpty() || m.broadcast();
+                long at = tsMicros(m.ts());
+                boolean inWindow = inclusive ? at >= oldest && at <= latest : at > oldest && at < latest;
+                if (in && (inWindow || thread.map(m.ts()::equals).orElse(false))) {
+                    selected.add(m);
+                }
+            }
+            Comparator<Message> order = Comparator.comparingLong(m -> tsMicros(m.ts()));
+            if (thread.isPresent()) {
+                // the parent first, then its replies oldest first
+                selected.sort(Comparator.<Message, Boolean>comparing(m -> !m.ts().equals(thread.get())).thenComparing(order));
+            } else {
+                selected.sort(order.reversed());
+            }
+            int from = 0;
+            if (!cursor.isEmpty()) {
+                Optional<Integer> at = cursorPosition(cursor, selected);
+                if (at.isEmpty()) {
+                    error(exchange, "invalid_cursor");
+                    return;
+                }
+                from = at.get();
+            }
+            int to = Math.min(selected.size(), from + limit);
+            ArrayNode out = JSON.createArrayNode();
+            for (Message m : selected.subList(from, to)) {
+                ObjectNode node = messageJson(m);
+                if (withMetadata && !m.metadataJson().isEmpty()) {
+                    node.set("metadata", JSON.readTree(m.metadataJson()));
+                }
+                out.add(node);
+            }
+            boolean more = to < selected.size();
+            response = JSON.createObjectNode().put("ok", true);
+            response.set("messages", out);
+            response.put("has_more", more);
+            if (thread.isEmpty()) {
+                response.put("pin_count", 0);
+            }
+            response.putObject("response_metadata").put("next_cursor", more ? cursorFor(selected.get(to)) : "");
+        }
+        send(exchange, 200, "application/json; charset=utf-8", response.toString());
+    }
+
+    /** conversations.list: the channels with their ids, {@code exclude_archived} honoured, cursor pagination. */
+    private void list(HttpExchange exchange, Map<String, String> p) throws IOException {
+        Optional<String> refused = auth(exchange, p);
+        if (refused.isPresent()) {
+            error(exchange, refused.get());
+            return;
+        }
+        int limit;
+        int from;
+        try {
+            limit = p.containsKey("limit") && !p.get("limit").isEmpty() ? Integer.parseInt(p.get("limit").strip()) : 100;
+            String cursor = p.getOrDefault("cursor", "");
+            from = cursor.isEmpty() ? 0 : Integer.parseInt(new String(Base64.getDecoder().decode(cursor),
+                    StandardCharsets.UTF_8).substring("offset:".length()));
+        } catch (IllegalArgumentException | StringIndexOutOfBoundsException e) {
+            error(exchange, "invalid_cursor");
+            return;
+        }
+        limit = limit <= 0 ? 100 : Math.min(limit, 1000);
+        boolean excludeArchived = truthy(p.get("exclude_archived"));
+        ObjectNode response = JSON.createObjectNode().put("ok", true);
+        synchronized (this) {
+            List<Chan> listed = channels.values().stream().filter(c -> !(excludeArchived && c.archived())).toList();
+            ArrayNode out = response.putArray("channels");
+            int to = Math.min(listed.size(), Math.max(0, from) + limit);
+            for (Chan c : listed.subList(Math.min(Math.max(0, from), listed.size()), to)) {
+                out.addObject().put("id", c.id()).put("name", c.name()).put("is_channel", true)
+                        .put("is_archived", c.archived()).put("is_member", c.member());
+            }
+            response.putObject("response_metadata").put("next_cursor", to < listed.size()
+                    ? Base64.getEncoder().encodeToString(("offset:" + to).getBytes(StandardCharsets.UTF_8)) : "");
+        }
+        send(exchange, 200, "application/json; charset=utf-8", response.toString());
+    }
+
+    private static boolean truthy(String value) {
+        return value != null && (value.equals("true") || value.equals("1"));
+    }
+
+    /** Slack's cursors are opaque; this one names the ts of the first message of the next page. */
+    private static String cursorFor(Message next) {
+        return Base64.getEncoder().encodeToString(("next_ts:" + next.ts()).getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static Optional<Integer> cursorPosition(String cursor, List<Message> selected) {
+        String decoded;
+        try {
+            decoded = new String(Base64.getDecoder().decode(cursor), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            return Optional.empty();
+        }
+        if (!decoded.startsWith("next_ts:")) {
+            return Optional.empty();
+        }
+        String ts = decoded.substring("next_ts:".length());
+        for (int i = 0; i < selected.size(); i++) {
+            if (selected.get(i).ts().equals(ts)) {
+                return Optional.of(i);
+            }
+        }
+        return Optional.empty();
     }
 
     private static ObjectNode messageJson(Message m) {
         ObjectNode node = JSON.createObjectNode().put("type", "message").put("subtype", "bot_message")
                 .put("text", m.text()).put("ts", m.ts()).put("bot_id", "B0LOCAL");
         m.threadTs().ifPresent(t -> node.put("thread_ts", t));
+        if (m.broadcast()) {
+            node.put("subtype", "thread_broadcast");
+        }
         try {
             node.set("blocks", m.blocksJson().isEmpty() ? JSON.createArrayNode() : (ArrayNode) JSON.readTree(m.blocksJson()));
         } catch (JsonProcessingException | ClassCastException e) {

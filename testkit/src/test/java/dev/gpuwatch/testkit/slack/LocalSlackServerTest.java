@@ -13,6 +13,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -104,6 +105,67 @@ class LocalSlackServerTest {
             slack.comeBack();
             assertEquals(200, post(url, "application/x-www-form-urlencoded", slack.token(), "channel=alerts&text=x").statusCode());
         }
+    }
+
+    @Test
+    void historyPagesNewestFirstWithMetadataOnlyWhenAskedAndRepliesOnlyWhenBroadcast() throws Exception {
+        try (LocalSlackServer slack = LocalSlackServer.start(0)) {
+            String form = "application/x-www-form-urlencoded";
+            String channel = slack.channelId("alerts");
+            String metadata = java.net.URLEncoder.encode(
+                    "{\"event_type\":\"gpuwatch_delivery\",\"event_payload\":{\"delivery_id\":\"7\"}}",
+                    java.nio.charset.StandardCharsets.UTF_8);
+            String first = JSON.readTree(post(slack.apiUrl() + "chat.postMessage", form, slack.token(),
+                    "channel=alerts&text=one&metadata=" + metadata).body()).path("ts").asText();
+            post(slack.apiUrl() + "chat.postMessage", form, slack.token(),
+                    "channel=alerts&thread_ts=" + first + "&text=quiet+reply");
+            post(slack.apiUrl() + "chat.postMessage", form, slack.token(),
+                    "channel=alerts&thread_ts=" + first + "&text=loud+reply&reply_broadcast=true");
+            post(slack.apiUrl() + "chat.postMessage", form, slack.token(), "channel=alerts&text=two");
+            assertEquals("invalid_metadata_format", error(post(slack.apiUrl() + "chat.postMessage", form, slack.token(),
+                    "channel=alerts&text=x&metadata=%7B%7D")));
+
+            JsonNode page = JSON.readTree(post(slack.apiUrl() + "conversations.history", form, slack.token(),
+                    "channel=" + channel + "&limit=2&include_all_metadata=true").body());
+            assertEquals(List.of("two", "loud reply"), texts(page));
+            assertTrue(page.path("has_more").asBoolean());
+            assertEquals("thread_broadcast", page.path("messages").get(1).path("subtype").asText());
+            String cursor = page.path("response_metadata").path("next_cursor").asText();
+            JsonNode last = JSON.readTree(post(slack.apiUrl() + "conversations.history", form, slack.token(),
+                    "channel=" + channel + "&limit=2&include_all_metadata=true&cursor=" + cursor).body());
+            assertEquals(List.of("one"), texts(last));
+            assertEquals(false, last.path("has_more").asBoolean(true));
+            assertEquals("", last.path("response_metadata").path("next_cursor").asText("absent"));
+            assertEquals("7", last.path("messages").get(0).path("metadata").path("event_payload").path("delivery_id").asText());
+            JsonNode without = JSON.readTree(get(slack.apiUrl() + "conversations.history?channel=" + channel
+                    + "&token=" + slack.token() + "&oldest=" + first).body());
+            assertEquals(List.of("two", "loud reply"), texts(without), "after oldest, exclusive");
+            assertTrue(without.path("messages").get(0).path("metadata").isMissingNode(), "metadata only when asked");
+
+            JsonNode thread = JSON.readTree(post(slack.apiUrl() + "conversations.replies", form, slack.token(),
+                    "channel=" + channel + "&ts=" + first + "&include_all_metadata=true").body());
+            assertEquals(List.of("one", "quiet reply", "loud reply"), texts(thread), "the parent first, then oldest first");
+
+            assertEquals("channel_not_found", error(post(slack.apiUrl() + "conversations.history", form, slack.token(),
+                    "channel=alerts")), "history takes an id, not a name");
+            assertEquals("invalid_cursor", error(post(slack.apiUrl() + "conversations.history", form, slack.token(),
+                    "channel=" + channel + "&cursor=bm9wZQ==")));
+            assertEquals("thread_not_found", error(post(slack.apiUrl() + "conversations.replies", form, slack.token(),
+                    "channel=" + channel + "&ts=1.000001")));
+            assertEquals("not_authed", error(post(slack.apiUrl() + "conversations.history", form, "",
+                    "channel=" + channel)));
+
+            JsonNode list = JSON.readTree(post(slack.apiUrl() + "conversations.list", form, slack.token(),
+                    "exclude_archived=true").body());
+            assertEquals(channel, list.path("channels").get(0).path("id").asText());
+            assertEquals("alerts", list.path("channels").get(0).path("name").asText());
+        }
+    }
+
+    private static List<String> texts(JsonNode page) {
+        List<String> texts = new java.util.ArrayList<>();
+        page.path("messages").forEach(m -> texts.add(m.path("text").asText()));
+        return texts;
     }
 
     private static String error(HttpResponse<String> r) throws IOException {

@@ -4,6 +4,8 @@ import dev.gpuwatch.receiver.alert.Notification;
 import dev.gpuwatch.receiver.deliver.Delivery;
 import dev.gpuwatch.receiver.deliver.DeliveryOutcome;
 import dev.gpuwatch.receiver.deliver.Receipt;
+import dev.gpuwatch.receiver.deliver.SentLookup;
+import dev.gpuwatch.receiver.deliver.SentQuery;
 import dev.gpuwatch.receiver.enrich.EnrichedAlert;
 import dev.gpuwatch.receiver.enrich.EnrichedNotification;
 import dev.gpuwatch.receiver.enrich.Enricher;
@@ -38,11 +40,16 @@ import org.slf4j.LoggerFactory;
  * never wait for each other. A worker claims due deliveries (a lease, so a crash leaves them claimable),
  * enriches, calls {@link dev.gpuwatch.receiver.deliver.Channel#deliver} and records the outcome.
  *
- * <p>Delivery is at least once: if the process dies after a channel accepted a message and before the outcome
- * is committed, that message is sent again after the restart. The window is the whole call to the target plus
- * the commit of its outcome (the outcome is queued for the writer the moment the channel returns, but the
- * target may already have acted before it answers): at most the one message (or digest) each channel had in
- * flight, sent again with the same delivery id (CrashDuplicatesTest measures it).
+ * <p>Nothing is lost, and nothing is sent twice that the target can be asked about. If the process dies after a
+ * channel's target acted on a call and before its outcome was committed (the whole call plus the commit: the
+ * outcome is queued for the writer the moment the channel returns, but the target may have acted long before it
+ * answers), the store keeps the delivery in doubt since that attempt began. Before sending a delivery in doubt
+ * again, the worker asks the target ({@link dev.gpuwatch.receiver.deliver.Channel#findSent}): Slack finds its
+ * messages by the delivery ids in their metadata, and what it has is recorded as delivered instead of sent
+ * twice. PagerDuty (same dedup_key) and email (same Message-ID) cannot be asked and get the same event or
+ * message again. A lookup that fails is tried again with backoff, {@link #LOOKUP_ATTEMPTS} times in all, and
+ * then the deliveries are sent anyway: a page sent twice is noise, a page never sent is an incident nobody
+ * hears of. CrashDuplicatesTest and CrashStormTest measure it.
  */
 public final class Dispatcher implements AutoCloseable {
 
@@ -51,6 +58,13 @@ public final class Dispatcher implements AutoCloseable {
     private static final int RECEIPT_CACHE = 10_000;
     /** Attempts at one write while the store says it is writable: beyond, the failure is not the disk's. */
     private static final int MAX_FAILED_WRITES = 3;
+    /** Lookups of deliveries in doubt before they are sent again without an answer. */
+    static final int LOOKUP_ATTEMPTS = 3;
+    /**
+     * The longest wait between two lookups, whatever the target's Retry-After: the deliveries wait behind it and a
+     * page must not wait long for a question whose answer only saves a duplicate.
+     */
+    static final Duration LOOKUP_MAX_WAIT = Duration.ofSeconds(10);
 
     private final NotificationStore store;
     private final Map<String, ConfiguredChannel> channels;
@@ -224,19 +238,33 @@ public final class Dispatcher implements AutoCloseable {
                 List<Write> writes = new ArrayList<>();
                 for (DueDelivery d : due) {
                     String reason = "channel " + key + " is no longer configured";
-                    writes.add(write(() -> store.markDead(d.id(), d.attempts(), now, reason)));
+                    writes.add(write(() -> store.markDead(d.claim(), d.attempts(), now, reason)));
                     metrics.delivery(d.receiver(), d.integration(), "dead_letter");
                 }
                 awaitAll(key, writes);
                 continue;
             }
             List<Write> writes = new ArrayList<>();
+            due = reconcile(channel, due, writes);
+            if (due.isEmpty()) {
+                awaitAll(key, writes);
+                continue;
+            }
             boolean fold = !bucket.unlimited() && due.size() > settings.digestThreshold();
             if (fold) {
                 sleepQuietly(reserve(key, bucket));
                 writes.addAll(sendGuarded(channel, due));
             } else {
+                // past half its lease the claim is renewed before the next send, by giving the rest back and
+                // claiming again: on a shared store another replica takes over an expired claim and would send
+                // what this worker is still sending (its outcomes would be refused, its sends not)
+                Instant renewBy = now.plus(settings.lease().dividedBy(2));
                 for (int i = 0; i < due.size(); i++) {
+                    if (i > 0 && clock.instant().isAfter(renewBy)) {
+                        List<Long> unsent = due.subList(i, due.size()).stream().map(DueDelivery::id).toList();
+                        writes.add(write(() -> store.release(unsent)));
+                        break;
+                    }
                     sleepQuietly(reserve(key, bucket));
                     writes.addAll(sendGuarded(channel, List.of(due.get(i))));
                     Instant paused = pausedUntil.get(key);
@@ -336,6 +364,70 @@ public final class Dispatcher implements AutoCloseable {
     }
 
     /**
+     * Asks the target about the claimed deliveries that are in doubt (an earlier attempt's outcome was never
+     * recorded: the process died during it, or its lease expired) and records those it already has as delivered,
+     * with the receipt it reports, instead of sending them again. A lookup that fails is tried again after a backoff
+     * of at most {@link #LOOKUP_MAX_WAIT}, {@link #LOOKUP_ATTEMPTS} times in all; then every delivery in doubt is
+     * sent again (a possible duplicate rather than a possibly lost page). Returns the deliveries to send, in order.
+     */
+    private List<DueDelivery> reconcile(ConfiguredChannel channel, List<DueDelivery> due, List<Write> writes) {
+        List<DueDelivery> inDoubt = due.stream().filter(d -> d.inDoubtSince().isPresent()).toList();
+        if (inDoubt.isEmpty()) {
+            return due;
+        }
+        Map<Long, Optional<Receipt>> ids = new LinkedHashMap<>();
+        inDoubt.forEach(d -> ids.put(d.id(), previousReceipt(channel, d.groupKey())));
+        Instant since = inDoubt.stream().map(d -> d.inDoubtSince().orElseThrow()).min(Instant::compareTo).orElseThrow();
+        SentQuery query = new SentQuery(store.storeId(), ids, since);
+        Map<Long, Receipt> sent = Map.of();
+        for (int attempt = 1; running; attempt++) {
+            SentLookup lookup;
+            try {
+                lookup = channel.channel().findSent(query);
+            } catch (RuntimeException e) {
+                lookup = new SentLookup.Failed("lookup error: " + e, Optional.empty());
+            }
+            if (lookup instanceof SentLookup.Found found) {
+                sent = found.sent();
+                break;
+            }
+            SentLookup.Failed failed = (SentLookup.Failed) lookup;
+            if (attempt >= LOOKUP_ATTEMPTS) {
+                LOG.warn("could not ask {} whether {} deliveries in doubt since {} already reached it ({} lookups: {});"
+                        + " sending them again", channel.key(), inDoubt.size(), since, attempt, failed.reason());
+                break;
+            }
+            Duration wait = backoff.delay(attempt, failed.retryAfter());
+            sleepQuietly(wait.compareTo(LOOKUP_MAX_WAIT) > 0 ? LOOKUP_MAX_WAIT : wait);
+        }
+        if (sent.isEmpty()) {
+            return due;
+        }
+        Instant now = clock.instant();
+        String integration = channel.channel().integration();
+        List<DueDelivery> toSend = new ArrayList<>(due.size());
+        for (DueDelivery d : due) {
+            Receipt receipt = sent.get(d.id());
+            if (receipt == null) {
+                toSend.add(d);
+                continue;
+            }
+            Optional<StoredReceipt> stored = receipt.isDigest()
+                    ? groupReceipt(channel, d.groupKey(), receipt)
+                    : Optional.of(new StoredReceipt(d.groupKey(), channel.receiver(), channel.key(), receipt));
+            if (!receipt.isDigest()) {
+                recentReceipts.put(receiptKey(channel, d.groupKey()), receipt);
+            }
+            LOG.info("delivery {} to {} had reached it before the restart; recorded, not sent again", d.id(),
+                    channel.key());
+            writes.add(write(() -> store.markDelivered(d.claim(), now, stored)));
+            metrics.delivery(channel.receiver(), integration, "delivered");
+            metrics.delivered(integration, Duration.between(d.receivedAt(), now));
+        }
+        return toSend;
+    }
+
+    /**
      * {@link #send}, but whatever it throws costs only these deliveries a retry, never the channel's worker: a
      * worker that stopped would leave them in flight until their lease expired and the channel silent meanwhile.
      * Even an {@link Error} (a template that recurses too deep, one payload too big for the heap) belongs to the
@@ -354,8 +446,8 @@ public final class Dispatcher implements AutoCloseable {
                 String reason = "internal error: " + e;
                 Instant next = now.plus(backoff.delay(attempts, Optional.empty()));
                 writes.add(write(now.isBefore(d.deadline())
-                        ? () -> store.reschedule(d.id(), attempts, next, reason)
-                        : () -> store.markDead(d.id(), attempts, now, reason)));
+                        ? () -> store.reschedule(d.claim(), attempts, next, reason)
+                        : () -> store.markDead(d.claim(), attempts, now, reason)));
                 metrics.delivery(channel.receiver(), channel.channel().integration(),
                         now.isBefore(d.deadline()) ? "retry" : "dead_letter");
             }
@@ -376,7 +468,7 @@ public final class Dispatcher implements AutoCloseable {
                 }
                 case PayloadParser.Result.Invalid bad -> {
                     // cannot happen for what ingest accepted; kept visible rather than retried forever
-                    writes.add(write(() -> store.markDead(d.id(), d.attempts(), clock.instant(), "stored body unreadable: "
+                    writes.add(write(() -> store.markDead(d.claim(), d.attempts(), clock.instant(), "stored body unreadable: "
                             + bad.error())));
                     metrics.delivery(d.receiver(), d.integration(), "dead_letter");
                 }
@@ -390,7 +482,8 @@ public final class Dispatcher implements AutoCloseable {
         Optional<Receipt> previous = digest ? Optional.empty() : previousReceipt(channel, first.groupKey());
         Delivery delivery = new Delivery(
                 digest ? "digest-" + first.id() + "-" + sendable.getLast().id() : Long.toString(first.id()),
-                digest ? "digest/" + channel.key() : first.groupKey(), notifications, previous);
+                digest ? "digest/" + channel.key() : first.groupKey(), notifications, previous,
+                Optional.of(new Delivery.Origin(store.storeId(), sendable.stream().map(DueDelivery::id).toList())));
         DeliveryOutcome outcome;
         try {
             outcome = channel.channel().deliver(delivery);
@@ -411,7 +504,7 @@ public final class Dispatcher implements AutoCloseable {
                     DueDelivery d = sendable.get(i);
                     Optional<StoredReceipt> receipt = digest ? digestReceipt(channel, d.groupKey(), ok)
                             : Optional.of(new StoredReceipt(d.groupKey(), channel.receiver(), channel.key(), ok.receipt()));
-                    writes.add(write(() -> store.markDelivered(d.id(), now, receipt)));
+                    writes.add(write(() -> store.markDelivered(d.claim(), now, receipt)));
                     metrics.delivery(channel.receiver(), integration, "delivered");
                     metrics.delivered(integration, Duration.between(d.receivedAt(), now));
                     for (EnrichedAlert a : notifications.get(i).alerts()) {
@@ -428,13 +521,13 @@ public final class Dispatcher implements AutoCloseable {
                     if (!now.isBefore(d.deadline())) {
                         LOG.warn("dead letter: delivery {} to {} still failing after {} attempts: {}", d.id(),
                                 channel.key(), attempts, retry.reason());
-                        writes.add(write(() -> store.markDead(d.id(), attempts, now, retry.reason())));
+                        writes.add(write(() -> store.markDead(d.claim(), attempts, now, retry.reason())));
                         metrics.delivery(channel.receiver(), integration, "dead_letter");
                     } else {
                         Instant next = now.plus(backoff.delay(attempts, retry.retryAfter()));
                         LOG.info("delivery {} to {} will be retried at {}: {}", d.id(), channel.key(), next,
                                 retry.reason());
-                        writes.add(write(() -> store.reschedule(d.id(), attempts, next, retry.reason())));
+                        writes.add(write(() -> store.reschedule(d.claim(), attempts, next, retry.reason())));
                         metrics.delivery(channel.receiver(), integration, "retry");
                     }
                 }
@@ -443,7 +536,7 @@ public final class Dispatcher implements AutoCloseable {
                 for (DueDelivery d : sendable) {
                     LOG.warn("dead letter: delivery {} to {} failed permanently: {}", d.id(), channel.key(),
                             failed.reason());
-                    writes.add(write(() -> store.markDead(d.id(), d.attempts() + 1, now, failed.reason())));
+                    writes.add(write(() -> store.markDead(d.claim(), d.attempts() + 1, now, failed.reason())));
                     metrics.delivery(channel.receiver(), integration, "dead_letter");
                 }
             }
@@ -461,8 +554,12 @@ public final class Dispatcher implements AutoCloseable {
      */
     private Optional<StoredReceipt> digestReceipt(ConfiguredChannel channel, String groupKey,
             DeliveryOutcome.Delivered ok) {
-        Receipt receipt = ok.groupReceipts().get(groupKey);
-        if (receipt == null || receipt.values().isEmpty()) {
+        return Optional.ofNullable(ok.groupReceipts().get(groupKey)).flatMap(r -> groupReceipt(channel, groupKey, r));
+    }
+
+    /** {@link #digestReceipt} for one group's receipt, as a digest's outcome or a lookup after a crash gives it. */
+    private Optional<StoredReceipt> groupReceipt(ConfiguredChannel channel, String groupKey, Receipt receipt) {
+        if (receipt.values().isEmpty()) {
             return Optional.empty();
         }
         if (receipt.isDigest()) {

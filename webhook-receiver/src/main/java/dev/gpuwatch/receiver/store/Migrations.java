@@ -61,7 +61,15 @@ final class Migrations {
                 """
                 CREATE INDEX deliveries_due ON deliveries(channel, status, next_attempt_at)
                   WHERE status IN ('pending', 'in_flight')""",
-                "CREATE INDEX deliveries_dead ON deliveries(integration) WHERE status = 'dead'"));
+                "CREATE INDEX deliveries_dead ON deliveries(integration) WHERE status = 'dead'"),
+            // What reconciling with a target after a crash needs: when each claim began (claimed_at), the start of
+            // the earliest attempt whose outcome was never recorded (in_doubt_since, 0 when none), and an id made
+            // once per database, which with a delivery's id names it at the target (Slack message metadata).
+            List.of(
+                "ALTER TABLE deliveries ADD COLUMN claimed_at INTEGER NOT NULL DEFAULT 0",
+                "ALTER TABLE deliveries ADD COLUMN in_doubt_since INTEGER NOT NULL DEFAULT 0",
+                "CREATE TABLE store_identity(id TEXT NOT NULL)",
+                "INSERT INTO store_identity(id) VALUES (lower(hex(randomblob(16))))"));
 
     /**
      * PostgreSQL: times as epoch millis like SQLite's, so both stores share every comparison. Keys and channels
@@ -115,7 +123,14 @@ final class Migrations {
                   channel TEXT COLLATE "C" PRIMARY KEY,
                   owner TEXT NOT NULL,
                   lease_until BIGINT NOT NULL,
-                  next_send_at BIGINT NOT NULL DEFAULT 0)"""));
+                  next_send_at BIGINT NOT NULL DEFAULT 0)"""),
+            // as SQLite's third step: claimed_at, in_doubt_since and the database's id, made once by whichever
+            // replica migrates (under the migration lock), so every replica reads the same one
+            List.of(
+                "ALTER TABLE deliveries ADD COLUMN claimed_at BIGINT NOT NULL DEFAULT 0",
+                "ALTER TABLE deliveries ADD COLUMN in_doubt_since BIGINT NOT NULL DEFAULT 0",
+                "CREATE TABLE store_identity(id TEXT NOT NULL)",
+                "INSERT INTO store_identity(id) VALUES (replace(gen_random_uuid()::text, '-', ''))"));
 
     private Migrations() {}
 

@@ -32,7 +32,12 @@ public interface NotificationStore extends AutoCloseable {
      */
     CompletableFuture<AppendResult> append(NewNotification notification);
 
-    /** Claims up to {@code limit} due deliveries of one channel until {@code leaseUntil}, oldest first. */
+    /**
+     * Claims up to {@code limit} due deliveries of one channel until {@code leaseUntil}, oldest first, and records
+     * {@code now} as the start of each claim. A delivery claimed again while still in flight (its lease expired:
+     * the process that held it died or hung) becomes in doubt since that earlier claim began, unless it already
+     * was since earlier; {@link DueDelivery#inDoubtSince} says so.
+     */
     CompletableFuture<List<DueDelivery>> claimDue(String channel, Instant now, Instant leaseUntil, int limit);
 
     /**
@@ -42,20 +47,38 @@ public interface NotificationStore extends AutoCloseable {
      */
     Map<String, Instant> nextDueByChannel();
 
-    CompletableFuture<Boolean> markDelivered(long deliveryId, Instant at, Optional<StoredReceipt> receipt);
+    /**
+     * Records an attempt's outcome, which ends any doubt about the delivery ({@code in doubt} cleared). Only while
+     * {@code claim} still holds the delivery: false, and nothing recorded (its receipt neither), once its lease
+     * expired and another claim took it over, or a restart made it pending again. That claim then decides the
+     * outcome, and looks at the target first, as the delivery is in doubt.
+     */
+    CompletableFuture<Boolean> markDelivered(Claim claim, Instant at, Optional<StoredReceipt> receipt);
 
-    CompletableFuture<Boolean> reschedule(long deliveryId, int attempts, Instant nextAttemptAt, String error);
+    /** Records a failed attempt's outcome (cleared doubt, as {@link #markDelivered}) and when to try again. */
+    CompletableFuture<Boolean> reschedule(Claim claim, int attempts, Instant nextAttemptAt, String error);
 
-    CompletableFuture<Boolean> markDead(long deliveryId, int attempts, Instant at, String error);
+    /** Records a final failure (cleared doubt, as {@link #markDelivered}). */
+    CompletableFuture<Boolean> markDead(Claim claim, int attempts, Instant at, String error);
 
-    /** Gives claimed but unattempted deliveries back, due at once. */
+    /** Gives claimed but unattempted deliveries back, due at once; whatever doubt they were in stays. */
     CompletableFuture<Boolean> release(List<Long> deliveryIds);
 
     /**
-     * At start: every in-flight delivery of a crashed run becomes pending again. On a store shared by several
-     * processes only those whose lease has expired: the others may be another process's sends in progress.
+     * At start: every in-flight delivery of a crashed run becomes pending again, and in doubt since its claim
+     * began (or since earlier, if it already was): the crashed run may have sent it without recording so. On a
+     * store shared by several processes only those whose lease has expired: the others may be another process's
+     * sends in progress.
      */
     CompletableFuture<Integer> recoverInFlight();
+
+    /**
+     * A random id made once when the database was created: the same for every replica that shares it, new for a
+     * new database. With a delivery's id it names the delivery at its target (the metadata of a Slack message),
+     * so a lookup after a crash never takes another database's delivery (another cluster's receiver posting to
+     * the same channel, or this one's before its file was recreated) for its own.
+     */
+    String storeId();
 
     Optional<Receipt> receipt(String groupKey, String receiver, String channel);
 
@@ -126,9 +149,29 @@ public interface NotificationStore extends AutoCloseable {
         }
     }
 
-    /** A claimed delivery with everything needed to send it: the raw notification body is re-parsed. */
+    /**
+     * A claimed delivery with everything needed to send it: the raw notification body is re-parsed.
+     *
+     * @param claimedAt when this claim began ({@code now} of {@link #claimDue}): with the id, the claim that may
+     *     record the outcome
+     * @param inDoubtSince when the earliest attempt whose outcome was never recorded began (a crash, or a lease that
+     *     expired during it): the target may have acted on it, so the dispatcher asks the target before sending
+     *     again. Empty when every earlier attempt's outcome is known.
+     */
     record DueDelivery(long id, long notificationId, String receiver, String channel, String integration,
-            String groupKey, int attempts, Instant receivedAt, Instant deadline, byte[] body) {}
+            String groupKey, int attempts, Instant receivedAt, Instant deadline, byte[] body, Instant claimedAt,
+            Optional<Instant> inDoubtSince) {
+
+        public Claim claim() {
+            return new Claim(id, claimedAt);
+        }
+    }
+
+    /**
+     * One claim of a delivery, which alone may record its outcome. The start time tells claims apart because a
+     * delivery is claimed again only after its lease, which is longer than a millisecond, has expired.
+     */
+    record Claim(long deliveryId, Instant claimedAt) {}
 
     record StoredReceipt(String groupKey, String receiver, String channel, Receipt receipt) {}
 

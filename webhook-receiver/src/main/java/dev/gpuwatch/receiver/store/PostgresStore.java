@@ -71,13 +71,16 @@ public final class PostgresStore implements NotificationStore {
     private final int maxQueuedAppends;
     private final long dedupWindowMillis;
     private final List<Thread> writers = new ArrayList<>();
+    private final String storeId;
     private volatile Runnable onDeliveriesDue = () -> {};
     private volatile boolean writable = true;
     private volatile boolean closed;
     private volatile boolean writersStopped;
 
-    private PostgresStore(HikariDataSource pool, int writerCount, int maxQueuedAppends, Duration dedupWindow) {
+    private PostgresStore(HikariDataSource pool, int writerCount, int maxQueuedAppends, Duration dedupWindow,
+            String storeId) {
         this.pool = pool;
+        this.storeId = storeId;
         this.maxQueuedAppends = maxQueuedAppends;
         this.dedupWindowMillis = dedupWindow.toMillis();
         for (int i = 0; i < writerCount; i++) {
@@ -116,13 +119,16 @@ public final class PostgresStore implements NotificationStore {
         } catch (HikariPool.PoolInitializationException e) {
             throw new SQLException("cannot connect to " + url + " as " + user + ": " + rootMessage(e), e.getCause());
         }
+        String storeId;
         try {
             migrate(pool);
+            storeId = readStoreId(pool);
         } catch (SQLException | RuntimeException e) {
             pool.close();
             throw e;
         }
-        PostgresStore store = new PostgresStore(pool, Math.max(1, poolSize / 2), maxQueuedAppends, dedupWindow);
+        PostgresStore store = new PostgresStore(pool, Math.max(1, poolSize / 2), maxQueuedAppends, dedupWindow,
+                storeId);
         store.writers.forEach(Thread::start);
         return store;
     }
@@ -141,6 +147,20 @@ public final class PostgresStore implements NotificationStore {
                     st.execute("SELECT pg_advisory_unlock(" + MIGRATION_LOCK_CLASS + ", " + MIGRATION_LOCK_ID + ")");
                 }
                 c.setAutoCommit(false);
+            }
+        }
+    }
+
+    private static String readStoreId(HikariDataSource pool) throws SQLException {
+        try (Connection c = pool.getConnection(); Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("SELECT id FROM store_identity")) {
+            try {
+                if (!rs.next()) {
+                    throw new SQLException("store_identity is empty");
+                }
+                return rs.getString(1);
+            } finally {
+                c.rollback();
             }
         }
     }
@@ -362,7 +382,9 @@ public final class PostgresStore implements NotificationStore {
             List<DueDelivery> due = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("""
                     SELECT d.id, d.notification_id, d.receiver, d.channel, d.integration, n.group_key, d.attempts,
-                           n.received_at, d.deadline_at, n.body
+                           n.received_at, d.deadline_at, n.body,
+                           CASE WHEN d.in_doubt_since <> 0 OR d.status = 'pending' THEN d.in_doubt_since
+                                WHEN d.claimed_at <> 0 THEN d.claimed_at ELSE d.next_attempt_at END
                     FROM deliveries d JOIN notifications n ON n.id = d.notification_id
                     WHERE d.channel = ? AND d.status IN ('pending', 'in_flight')
                       AND ((d.status = 'pending' AND d.next_attempt_at <= ?)
@@ -375,9 +397,11 @@ public final class PostgresStore implements NotificationStore {
                 ps.setInt(4, limit);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
+                        long inDoubt = rs.getLong(11);
                         due.add(new DueDelivery(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4),
                                 rs.getString(5), rs.getString(6), rs.getInt(7), Instant.ofEpochMilli(rs.getLong(8)),
-                                Instant.ofEpochMilli(rs.getLong(9)), rs.getBytes(10)));
+                                Instant.ofEpochMilli(rs.getLong(9)), rs.getBytes(10), now,
+                                inDoubt == 0 ? Optional.empty() : Optional.of(Instant.ofEpochMilli(inDoubt))));
                     }
                 }
             }
@@ -394,11 +418,16 @@ public final class PostgresStore implements NotificationStore {
                 }
                 return due;
             }
-            try (PreparedStatement ps = c.prepareStatement(
-                    "UPDATE deliveries SET status = 'in_flight', lease_until = ? WHERE id = ANY (?)")) {
-                ps.setLong(1, leaseUntil.toEpochMilli());
-                ps.setArray(2, ids(c, due.stream().map(DueDelivery::id).toList()));
-                ps.executeUpdate();
+            try (PreparedStatement ps = c.prepareStatement("UPDATE deliveries SET status = 'in_flight',"
+                    + " lease_until = ?, claimed_at = ?, in_doubt_since = ? WHERE id = ?")) {
+                for (DueDelivery d : due) {
+                    ps.setLong(1, leaseUntil.toEpochMilli());
+                    ps.setLong(2, nowMillis);
+                    ps.setLong(3, d.inDoubtSince().map(Instant::toEpochMilli).orElse(0L));
+                    ps.setLong(4, d.id());
+                    ps.addBatch();
+                }
+                ps.executeBatch();
             }
             return due;
         }, false);
@@ -451,11 +480,12 @@ public final class PostgresStore implements NotificationStore {
     }
 
     @Override
-    public CompletableFuture<Boolean> markDelivered(long deliveryId, Instant at, Optional<StoredReceipt> receipt) {
+    public CompletableFuture<Boolean> markDelivered(Claim claim, Instant at, Optional<StoredReceipt> receipt) {
         return write(c -> {
             boolean changed = update(c, "UPDATE deliveries SET status = 'delivered', attempts = attempts + 1,"
-                    + " finished_at = ?, last_error = '' WHERE id = ?", at.toEpochMilli(), deliveryId);
-            if (receipt.isPresent() && !receipt.get().receipt().values().isEmpty()) {
+                    + " finished_at = ?, last_error = '', in_doubt_since = 0 WHERE " + SqliteStore.HELD_BY_CLAIM,
+                    at.toEpochMilli(), claim.deliveryId(), claim.claimedAt().toEpochMilli());
+            if (changed && receipt.isPresent() && !receipt.get().receipt().values().isEmpty()) {
                 StoredReceipt r = receipt.get();
                 try (PreparedStatement ps = c.prepareStatement("""
                         INSERT INTO receipts(group_key, receiver, channel, receipt, updated_at) VALUES (?,?,?,?,?)
@@ -474,15 +504,17 @@ public final class PostgresStore implements NotificationStore {
     }
 
     @Override
-    public CompletableFuture<Boolean> reschedule(long deliveryId, int attempts, Instant nextAttemptAt, String error) {
+    public CompletableFuture<Boolean> reschedule(Claim claim, int attempts, Instant nextAttemptAt, String error) {
         return write(c -> update(c, "UPDATE deliveries SET status = 'pending', attempts = ?, next_attempt_at = ?,"
-                + " last_error = ? WHERE id = ?", attempts, nextAttemptAt.toEpochMilli(), error, deliveryId), false);
+                + " last_error = ?, in_doubt_since = 0 WHERE " + SqliteStore.HELD_BY_CLAIM, attempts,
+                nextAttemptAt.toEpochMilli(), error, claim.deliveryId(), claim.claimedAt().toEpochMilli()), false);
     }
 
     @Override
-    public CompletableFuture<Boolean> markDead(long deliveryId, int attempts, Instant at, String error) {
+    public CompletableFuture<Boolean> markDead(Claim claim, int attempts, Instant at, String error) {
         return write(c -> update(c, "UPDATE deliveries SET status = 'dead', attempts = ?, finished_at = ?,"
-                + " last_error = ? WHERE id = ?", attempts, at.toEpochMilli(), error, deliveryId), false);
+                + " last_error = ?, in_doubt_since = 0 WHERE " + SqliteStore.HELD_BY_CLAIM, attempts, at.toEpochMilli(),
+                error, claim.deliveryId(), claim.claimedAt().toEpochMilli()), false);
     }
 
     @Override
@@ -505,12 +537,21 @@ public final class PostgresStore implements NotificationStore {
     public CompletableFuture<Integer> recoverInFlight() {
         long now = System.currentTimeMillis();
         return write(c -> {
-            try (PreparedStatement ps = c.prepareStatement("UPDATE deliveries SET status = 'pending'"
-                    + " WHERE status IN ('pending', 'in_flight') AND status = 'in_flight' AND lease_until <= ?")) {
+            // in doubt as in claimDue: a claim from before claimed_at existed counts from when it became due
+            try (PreparedStatement ps = c.prepareStatement("""
+                    UPDATE deliveries SET status = 'pending', in_doubt_since = CASE
+                      WHEN in_doubt_since <> 0 THEN in_doubt_since
+                      WHEN claimed_at <> 0 THEN claimed_at ELSE next_attempt_at END
+                    WHERE status IN ('pending', 'in_flight') AND status = 'in_flight' AND lease_until <= ?""")) {
                 ps.setLong(1, now);
                 return ps.executeUpdate();
             }
         }, false);
+    }
+
+    @Override
+    public String storeId() {
+        return storeId;
     }
 
     @Override

@@ -51,6 +51,7 @@ public final class SqliteStore implements NotificationStore {
     private final Thread writer;
     private final Statements writeStatements;
     private final Statements readStatements;
+    private final String storeId;
     private volatile Runnable onDeliveriesDue = () -> {};
     /** Set by the writer while a transaction makes deliveries due now; read after its commit. */
     private boolean dueAdded;
@@ -64,8 +65,9 @@ public final class SqliteStore implements NotificationStore {
      * @param dedupWindow how long a stored key makes a later copy a duplicate; after it, a reminder
      */
     private SqliteStore(Connection writeConnection, Connection readConnection, int maxQueuedAppends,
-            Duration dedupWindow) {
+            Duration dedupWindow, String storeId) {
         this.writeConnection = writeConnection;
+        this.storeId = storeId;
         this.readConnection = readConnection;
         this.writeStatements = new Statements(writeConnection);
         this.readStatements = new Statements(readConnection);
@@ -123,7 +125,14 @@ public final class SqliteStore implements NotificationStore {
             st.execute("PRAGMA busy_timeout=5000");
             st.execute("PRAGMA query_only=ON");
         }
-        SqliteStore store = new SqliteStore(write, read, maxQueuedAppends, dedupWindow);
+        String storeId;
+        try (Statement st = read.createStatement(); ResultSet rs = st.executeQuery("SELECT id FROM store_identity")) {
+            if (!rs.next()) {
+                throw new SQLException("store_identity is empty");
+            }
+            storeId = rs.getString(1);
+        }
+        SqliteStore store = new SqliteStore(write, read, maxQueuedAppends, dedupWindow, storeId);
         store.writer.start();
         return store;
     }
@@ -231,10 +240,14 @@ public final class SqliteStore implements NotificationStore {
     public CompletableFuture<List<DueDelivery>> claimDue(String channel, Instant now, Instant leaseUntil, int limit) {
         return submit(c -> {
             List<DueDelivery> due = new ArrayList<>();
-            // deliveries_open walks the channel's open deliveries oldest first and stops after `limit` due ones
+            // deliveries_open walks the channel's open deliveries oldest first and stops after `limit` due ones;
+            // one still in flight has outlived its lease, so the attempt that claim began is in doubt (a claim
+            // from before claimed_at existed counts from when it became due, which is no later)
             PreparedStatement ps = writeStatements.get("""
                     SELECT d.id, d.notification_id, d.receiver, d.channel, d.integration, n.group_key, d.attempts,
-                           n.received_at, d.deadline_at, n.body
+                           n.received_at, d.deadline_at, n.body,
+                           CASE WHEN d.in_doubt_since <> 0 OR d.status = 'pending' THEN d.in_doubt_since
+                                WHEN d.claimed_at <> 0 THEN d.claimed_at ELSE d.next_attempt_at END
                     FROM deliveries d INDEXED BY deliveries_open JOIN notifications n ON n.id = d.notification_id
                     WHERE d.channel = ? AND d.status IN ('pending', 'in_flight')
                       AND ((d.status = 'pending' AND d.next_attempt_at <= ?)
@@ -246,17 +259,21 @@ public final class SqliteStore implements NotificationStore {
             ps.setInt(4, limit);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
+                    long inDoubt = rs.getLong(11);
                     due.add(new DueDelivery(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4),
                             rs.getString(5), rs.getString(6), rs.getInt(7), Instant.ofEpochMilli(rs.getLong(8)),
-                            Instant.ofEpochMilli(rs.getLong(9)), rs.getBytes(10)));
+                            Instant.ofEpochMilli(rs.getLong(9)), rs.getBytes(10), now,
+                            inDoubt == 0 ? Optional.empty() : Optional.of(Instant.ofEpochMilli(inDoubt))));
                 }
             }
             if (!due.isEmpty()) {
-                PreparedStatement claim = writeStatements.get(
-                        "UPDATE deliveries SET status = 'in_flight', lease_until = ? WHERE id = ?");
+                PreparedStatement claim = writeStatements.get("UPDATE deliveries SET status = 'in_flight',"
+                        + " lease_until = ?, claimed_at = ?, in_doubt_since = ? WHERE id = ?");
                 for (DueDelivery d : due) {
                     claim.setLong(1, leaseUntil.toEpochMilli());
-                    claim.setLong(2, d.id());
+                    claim.setLong(2, now.toEpochMilli());
+                    claim.setLong(3, d.inDoubtSince().map(Instant::toEpochMilli).orElse(0L));
+                    claim.setLong(4, d.id());
                     claim.executeUpdate();
                 }
             }
@@ -298,12 +315,21 @@ public final class SqliteStore implements NotificationStore {
         }, Map.of());
     }
 
+    /**
+     * Lease fencing, for both stores: an outcome is recorded only by the claim that holds the delivery now. A worker
+     * whose send outlived its lease finds the delivery claimed again (a later claimed_at) or recovered as pending,
+     * and its outcome must not overwrite the new claim's: a late "retry later" would send a delivered message
+     * again, a late "delivered" would end a doubt the new claim is resolving.
+     */
+    static final String HELD_BY_CLAIM = "id = ? AND status = 'in_flight' AND claimed_at = ?";
+
     @Override
-    public CompletableFuture<Boolean> markDelivered(long deliveryId, Instant at, Optional<StoredReceipt> receipt) {
+    public CompletableFuture<Boolean> markDelivered(Claim claim, Instant at, Optional<StoredReceipt> receipt) {
         return submit(c -> {
             boolean changed = update("UPDATE deliveries SET status = 'delivered', attempts = attempts + 1,"
-                    + " finished_at = ?, last_error = '' WHERE id = ?", at.toEpochMilli(), deliveryId);
-            if (receipt.isPresent() && !receipt.get().receipt().values().isEmpty()) {
+                    + " finished_at = ?, last_error = '', in_doubt_since = 0 WHERE " + HELD_BY_CLAIM,
+                    at.toEpochMilli(), claim.deliveryId(), claim.claimedAt().toEpochMilli());
+            if (changed && receipt.isPresent() && !receipt.get().receipt().values().isEmpty()) {
                 StoredReceipt r = receipt.get();
                 PreparedStatement ps = writeStatements.get("""
                         INSERT INTO receipts(group_key, receiver, channel, receipt, updated_at) VALUES (?,?,?,?,?)
@@ -321,15 +347,17 @@ public final class SqliteStore implements NotificationStore {
     }
 
     @Override
-    public CompletableFuture<Boolean> reschedule(long deliveryId, int attempts, Instant nextAttemptAt, String error) {
+    public CompletableFuture<Boolean> reschedule(Claim claim, int attempts, Instant nextAttemptAt, String error) {
         return submit(c -> update("UPDATE deliveries SET status = 'pending', attempts = ?, next_attempt_at = ?,"
-                + " last_error = ? WHERE id = ?", attempts, nextAttemptAt.toEpochMilli(), error, deliveryId));
+                + " last_error = ?, in_doubt_since = 0 WHERE " + HELD_BY_CLAIM, attempts, nextAttemptAt.toEpochMilli(),
+                error, claim.deliveryId(), claim.claimedAt().toEpochMilli()));
     }
 
     @Override
-    public CompletableFuture<Boolean> markDead(long deliveryId, int attempts, Instant at, String error) {
+    public CompletableFuture<Boolean> markDead(Claim claim, int attempts, Instant at, String error) {
         return submit(c -> update("UPDATE deliveries SET status = 'dead', attempts = ?, finished_at = ?,"
-                + " last_error = ? WHERE id = ?", attempts, at.toEpochMilli(), error, deliveryId));
+                + " last_error = ?, in_doubt_since = 0 WHERE " + HELD_BY_CLAIM, attempts, at.toEpochMilli(), error,
+                claim.deliveryId(), claim.claimedAt().toEpochMilli()));
     }
 
     @Override
@@ -348,10 +376,19 @@ public final class SqliteStore implements NotificationStore {
     public CompletableFuture<Integer> recoverInFlight() {
         return submit(c -> {
             try (Statement st = c.createStatement()) {
-                return st.executeUpdate("UPDATE deliveries SET status = 'pending'"
-                        + " WHERE status IN ('pending', 'in_flight') AND status = 'in_flight'");
+                // as in claimDue: a claim from before claimed_at existed counts from when it became due
+                return st.executeUpdate("""
+                        UPDATE deliveries SET status = 'pending', in_doubt_since = CASE
+                          WHEN in_doubt_since <> 0 THEN in_doubt_since
+                          WHEN claimed_at <> 0 THEN claimed_at ELSE next_attempt_at END
+                        WHERE status IN ('pending', 'in_flight') AND status = 'in_flight'""");
             }
         });
+    }
+
+    @Override
+    public String storeId() {
+        return storeId;
     }
 
     @Override

@@ -144,17 +144,17 @@ class StoreFailureTest {
         }
 
         @Override
-        public CompletableFuture<Boolean> markDelivered(long id, Instant at, Optional<StoredReceipt> receipt) {
+        public CompletableFuture<Boolean> markDelivered(NotificationStore.Claim id, Instant at, Optional<StoredReceipt> receipt) {
             return unlessFull(() -> store.markDelivered(id, at, receipt));
         }
 
         @Override
-        public CompletableFuture<Boolean> reschedule(long id, int attempts, Instant next, String error) {
+        public CompletableFuture<Boolean> reschedule(NotificationStore.Claim id, int attempts, Instant next, String error) {
             return unlessFull(() -> store.reschedule(id, attempts, next, error));
         }
 
         @Override
-        public CompletableFuture<Boolean> markDead(long id, int attempts, Instant at, String error) {
+        public CompletableFuture<Boolean> markDead(NotificationStore.Claim id, int attempts, Instant at, String error) {
             return unlessFull(() -> store.markDead(id, attempts, at, error));
         }
 
@@ -166,6 +166,11 @@ class StoreFailureTest {
         @Override
         public CompletableFuture<Integer> recoverInFlight() {
             return store.recoverInFlight();
+        }
+
+        @Override
+        public String storeId() {
+            return store.storeId();
         }
 
         @Override

@@ -124,6 +124,14 @@ class PostgresStoreTest extends StoreContract {
     }
 
     @Test
+    void replicasOfOneDatabaseShareItsStoreIdAndANewDatabaseHasANewOne() throws Exception {
+        String id = replica().storeId();
+        assertEquals(id, replica().storeId());
+        url = pg.newDatabase("t" + DATABASES.incrementAndGet());
+        assertFalse(replica().storeId().equals(id), "a new database, a new id");
+    }
+
+    @Test
     void replicasStartingTogetherMigrateOnce() throws Exception {
         int replicas = 6;
         CountDownLatch go = new CountDownLatch(1);
@@ -193,7 +201,7 @@ class PostgresStoreTest extends StoreContract {
                             }
                             sentInOrder.computeIfAbsent(channel, k -> Collections.synchronizedList(new ArrayList<>()))
                                     .add(d.id());
-                            replica.markDelivered(d.id(), now, Optional.empty()).join();
+                            replica.markDelivered(d.claim(), now, Optional.empty()).join();
                         }
                     }
                 }, java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()));
@@ -241,8 +249,8 @@ class PostgresStoreTest extends StoreContract {
         a.append(on("n2", T0, "r/slack/0")).join();
         List<DueDelivery> due = a.claimDue("r/slack/0", T0, T0.plusSeconds(60), 10).join();
         Receipt receipt = new Receipt(Map.of("channel", "C1", "ts", "1700000000.000100"));
-        a.markDelivered(due.get(0).id(), T0, Optional.of(new StoredReceipt("group-n1", "r", "r/slack/0", receipt))).join();
-        a.markDead(due.get(1).id(), 3, T0, "HTTP 400").join();
+        a.markDelivered(due.get(0).claim(), T0, Optional.of(new StoredReceipt("group-n1", "r", "r/slack/0", receipt))).join();
+        a.markDead(due.get(1).claim(), 3, T0, "HTTP 400").join();
         assertEquals(Optional.of(receipt), b.receipt("group-n1", "r", "r/slack/0"), "a resolve at b updates a's message");
         assertEquals(List.of(due.get(1).id()), b.deadLetters(10).stream().map(NotificationStore.DeadLetter::id).toList());
         assertEquals(Map.of("slack", 1L), b.countByIntegration(DeliveryStatus.DEAD));

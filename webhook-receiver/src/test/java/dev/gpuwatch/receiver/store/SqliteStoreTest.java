@@ -55,6 +55,14 @@ class SqliteStoreTest extends StoreContract {
     }
 
     @Test
+    void aNewDatabaseHasANewStoreId() throws Exception {
+        try (SqliteStore store = SqliteStore.open(dir.resolve("s.db"), 10, OptionalLong.empty());
+                SqliteStore other = SqliteStore.open(dir.resolve("other.db"), 10, OptionalLong.empty())) {
+            assertFalse(other.storeId().equals(store.storeId()), "a new database, a new id");
+        }
+    }
+
+    @Test
     void theLatestReceiptLookupSeeksTheUniqueIndex() throws Exception {
         try (SqliteStore store = SqliteStore.open(dir.resolve("s.db"), 10, OptionalLong.empty())) {
             for (int i = 0; i < 50; i++) {

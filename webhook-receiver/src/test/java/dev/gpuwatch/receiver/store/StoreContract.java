@@ -1,6 +1,7 @@
 package dev.gpuwatch.receiver.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gpuwatch.receiver.store.NotificationStore.AppendResult;
@@ -52,7 +53,7 @@ abstract class StoreContract {
             assertEquals(3, due.size());
             for (var d : due) {
                 if (!new String(d.body()).contains("old-pending")) {
-                    store.markDelivered(d.id(), now, Optional.empty()).join();
+                    store.markDelivered(d.claim(), now, Optional.empty()).join();
                 }
             }
             assertEquals(1, store.purgeDelivered(now.minus(Duration.ofDays(7))).join());
@@ -94,7 +95,7 @@ abstract class StoreContract {
             assertEquals(List.of("n0", "n1"), first.stream().map(d -> d.groupKey().substring(6)).toList());
             // n2 is retried later: the next claim skips it and takes the two after it
             var second = store.claimDue("r/log/0", now, now.plusSeconds(60), 1).join();
-            store.reschedule(second.getFirst().id(), 1, now.plusSeconds(30), "HTTP 503").join();
+            store.reschedule(second.getFirst().claim(), 1, now.plusSeconds(30), "HTTP 503").join();
             var third = store.claimDue("r/log/0", now, now.plusSeconds(60), 5).join();
             assertEquals(List.of("n3", "n4"), third.stream().map(d -> d.groupKey().substring(6)).toList());
             // the earlier of the retry (now + 30 s) and the leases expiring (now + 60 s)
@@ -116,7 +117,7 @@ abstract class StoreContract {
             assertEquals(1, calls.get());
             assertEquals(AppendResult.DUPLICATE, store.append(notification("a", T0)).join());
             var due = store.claimDue("r/log/0", T0, T0.plusSeconds(60), 10).join();
-            store.markDead(due.getFirst().id(), 1, T0, "HTTP 400").join();
+            store.markDead(due.getFirst().claim(), 1, T0, "HTTP 400").join();
             assertEquals(1, calls.get(), "a duplicate, a claim and a dead letter make nothing due");
             assertEquals(true, store.replay(due.getFirst().id(), T0, T0.plusSeconds(3600)).join());
             assertEquals(2, calls.get());
@@ -224,5 +225,68 @@ abstract class StoreContract {
             assertEquals(1, store.countByIntegration(NotificationStore.DeliveryStatus.PENDING).get("log"));
         }
         assertEquals(expectedSchemaVersion(), schemaVersion());
+    }
+
+    @Test
+    void aDeliveryWhoseAttemptOutcomeWasNeverRecordedIsInDoubtSinceThatAttemptBegan() throws Exception {
+        Instant claimed = T0.plusSeconds(10);
+        String storeId;
+        try (NotificationStore store = open(10)) {
+            storeId = store.storeId();
+            assertTrue(storeId.matches("[0-9a-f]{32}"), storeId);
+            store.append(notification("a", T0)).join();
+            store.append(notification("b", T0)).join();
+            var first = store.claimDue("r/log/0", claimed, claimed.plusSeconds(120), 10).join();
+            assertEquals(List.of(Optional.empty(), Optional.empty()),
+                    first.stream().map(NotificationStore.DueDelivery::inDoubtSince).toList(), "nothing in doubt yet");
+            // the lease expires without an outcome (the worker hung): the next claim finds "a" in doubt since then
+            Instant later = claimed.plusSeconds(121);
+            var again = store.claimDue("r/log/0", later, later.plusSeconds(120), 1).join();
+            assertEquals(Optional.of(claimed), again.getFirst().inDoubtSince());
+            // the process dies: at start every in-flight delivery is in doubt since its earliest unrecorded attempt
+        }
+        try (NotificationStore store = open(10)) {
+            assertEquals(storeId, store.storeId(), "the id belongs to the database");
+            assertEquals(2, store.recoverInFlight().join());
+            Instant restart = claimed.plusSeconds(300);
+            var recovered = store.claimDue("r/log/0", restart, restart.plusSeconds(120), 10).join();
+            assertEquals(List.of(Optional.of(claimed), Optional.of(claimed)),
+                    recovered.stream().map(NotificationStore.DueDelivery::inDoubtSince).toList());
+            var a = recovered.get(0).claim();
+            long b = recovered.get(1).id();
+            // given back unattempted, "b" stays in doubt; an outcome recorded for "a" ends its doubt
+            store.release(List.of(b)).join();
+            store.reschedule(a, 1, restart, "HTTP 503").join();
+            var next = store.claimDue("r/log/0", restart, restart.plusSeconds(120), 10).join();
+            assertEquals(List.of(Optional.<Instant>empty(), Optional.of(claimed)),
+                    next.stream().map(NotificationStore.DueDelivery::inDoubtSince).toList());
+        }
+    }
+
+    @Test
+    void aClaimWhoseLeaseExpiredAndWasTakenOverCannotRecordItsOutcome() throws Exception {
+        try (NotificationStore store = open(10)) {
+            store.append(notification("a", T0)).join();
+            var stale = store.claimDue("r/log/0", T0, T0.plusSeconds(60), 10).join().getFirst();
+            // the send outlives its lease: another worker (another replica) claims the delivery again
+            Instant later = T0.plusSeconds(61);
+            var current = store.claimDue("r/log/0", later, later.plusSeconds(60), 10).join().getFirst();
+            assertEquals(stale.id(), current.id());
+            var receipt = new NotificationStore.StoredReceipt("group-a", "r", "r/log/0",
+                    new dev.gpuwatch.receiver.deliver.Receipt(java.util.Map.of("ts", "1.000100")));
+            // the late outcomes of the first claim change nothing, its receipt neither
+            assertFalse(store.reschedule(stale.claim(), 1, later, "HTTP 503").join(), "reschedule");
+            assertFalse(store.markDead(stale.claim(), 1, later, "HTTP 400").join(), "markDead");
+            assertFalse(store.markDelivered(stale.claim(), later, Optional.of(receipt)).join(), "markDelivered");
+            assertEquals(Optional.empty(), store.receipt("group-a", "r", "r/log/0"));
+            assertEquals(java.util.Map.of(), store.countByIntegration(NotificationStore.DeliveryStatus.DEAD));
+            assertEquals(List.of(), store.claimDue("r/log/0", later, later.plusSeconds(60), 10).join(),
+                    "still held by the second claim");
+            // the claim that holds it records its outcome
+            assertTrue(store.markDelivered(current.claim(), later, Optional.of(receipt)).join());
+            assertEquals(Optional.of(receipt.receipt()), store.receipt("group-a", "r", "r/log/0"));
+            assertFalse(store.markDelivered(current.claim(), later, Optional.empty()).join(), "recorded once");
+            assertEquals(java.util.Map.of(), store.countByIntegration(NotificationStore.DeliveryStatus.PENDING));
+        }
     }
 }

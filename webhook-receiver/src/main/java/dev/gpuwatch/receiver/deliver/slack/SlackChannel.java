@@ -6,24 +6,38 @@ import com.slack.api.methods.MethodsClient;
 import com.slack.api.methods.SlackApiException;
 import com.slack.api.methods.SlackApiTextResponse;
 import com.slack.api.util.http.SlackHttpClient;
+import com.slack.api.model.ConversationType;
+import com.slack.api.model.Message;
 import com.slack.api.webhook.WebhookResponse;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gpuwatch.config.InvalidValue;
 import dev.gpuwatch.receiver.deliver.Channel;
 import dev.gpuwatch.receiver.deliver.Delivery;
 import dev.gpuwatch.receiver.deliver.DeliveryOutcome;
 import dev.gpuwatch.receiver.deliver.Receipt;
+import dev.gpuwatch.receiver.deliver.SentLookup;
+import dev.gpuwatch.receiver.deliver.SentQuery;
 import dev.gpuwatch.receiver.deliver.message.RetryAfter;
 import dev.gpuwatch.receiver.deliver.message.Templates;
 import dev.gpuwatch.receiver.deliver.secret.Secret;
 import dev.gpuwatch.receiver.enrich.EnrichedNotification;
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.math.BigDecimal;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import okhttp3.OkHttpClient;
 
 /**
@@ -33,7 +47,16 @@ import okhttp3.OkHttpClient;
  * resolves, the whole message (broadcast to the channel too) when it fires again, e.g. an Alertmanager
  * {@code repeat_interval} reminder; so the channel shows one message per incident. The SDK's own retries
  * are off (no OkHttp connection retry, no rate-limit queue, no stats): the dispatcher owns retries and reads
- * the outcome. Thread-safe.
+ * the outcome.
+ *
+ * <p>Every message it posts (a new message, a digest, a thread reply) carries Slack message {@code metadata}
+ * naming the stored deliveries it carries: {@code {"event_type": "gpuwatch_delivery", "event_payload": {"store":
+ * "<store id>", "delivery_id": "42"}}}, or {@code "delivery_ids": "42,43,57"} for a digest. After a crash,
+ * {@link #findSent} looks for them with {@code conversations.history} (and {@code conversations.replies} in the
+ * thread a reply would be in), from a little before the attempt in doubt began, so that a message already posted
+ * is recorded instead of posted twice. That needs the history scopes ({@code channels:history},
+ * {@code groups:history}) and, for a channel configured by name, {@code channels:read} / {@code groups:read} to
+ * learn its id; without them the lookup fails and the delivery is sent again. Thread-safe.
  */
 public final class SlackChannel implements Channel {
 
@@ -49,11 +72,27 @@ public final class SlackChannel implements Channel {
     /** chat.postMessage errors for a thread whose parent is gone: the message is posted on its own instead. */
     private static final Set<String> NO_THREAD = Set.of("thread_not_found", "message_not_found");
 
+    /** The metadata {@code event_type} of every message this channel posts. */
+    static final String METADATA_EVENT = "gpuwatch_delivery";
+    /**
+     * How long before an attempt in doubt began its message is looked for: Slack stamps a message with its own
+     * clock, which may differ a little from this host's.
+     */
+    static final Duration LOOKUP_MARGIN = Duration.ofMinutes(2);
+    /** Messages per history page, and pages read per conversation before giving up (then it is sent again). */
+    static final int LOOKUP_PAGE_SIZE = 200;
+    static final int LOOKUP_MAX_PAGES = 10;
+    /** A conversation id (C…, G…, D…); a name is lower case, with or without '#'. */
+    private static final Pattern CHANNEL_ID = Pattern.compile("[CGD][A-Z0-9]+");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     private final Slack slack;
     private final BlockKit blockKit;
     private final String channel;
     private final Optional<MethodsClient> methods;
     private final Optional<String> webhookUrl;
+    /** The configured channel's id, once learnt (from a post, or conversations.list for a name). */
+    private final AtomicReference<String> channelId = new AtomicReference<>();
 
     private SlackChannel(Slack slack, BlockKit blockKit, String channel, Optional<MethodsClient> methods, Optional<String> webhookUrl) {
         this.slack = slack;
@@ -61,6 +100,9 @@ public final class SlackChannel implements Channel {
         this.channel = channel;
         this.methods = methods;
         this.webhookUrl = webhookUrl;
+        if (CHANNEL_ID.matcher(channel).matches()) {
+            channelId.set(channel);
+        }
     }
 
     /**
@@ -131,8 +173,9 @@ public final class SlackChannel implements Channel {
             return sendWebhook(webhookUrl.get(), message);
         }
         MethodsClient api = methods.orElseThrow();
+        Optional<String> metadata = metadata(delivery);
         if (delivery.isDigest()) {
-            DeliveryOutcome posted = post(api, message);
+            DeliveryOutcome posted = post(api, message, metadata);
             return posted instanceof DeliveryOutcome.Delivered ok
                     ? DeliveryOutcome.Delivered.digest(delivery, ok.receipt())
                     : posted;
@@ -143,17 +186,17 @@ public final class SlackChannel implements Channel {
             // first announced inside a storm digest: the digest speaks for many groups, so it is never
             // rewritten with this one's content; the group's news goes into the digest's thread instead
             return replyToDigest(api, delivery.previous().orElseThrow(), prevChannel.get(), prevTs.get(), message,
-                    !delivery.notifications().getFirst().notification().isResolved());
+                    !delivery.notifications().getFirst().notification().isResolved(), metadata);
         }
         if (prevChannel.isPresent() && prevTs.isPresent()) {
             // a later notification of a group already posted: a resolve, or firing again (alerts joined the
             // group, or a repeat_interval reminder); either way the original message shows the current state
             // and the thread tells what happened, so the channel keeps one message per incident
             return updateInPlace(api, prevChannel.get(), prevTs.get(), message, reply.isPresent()
-                    ? new ThreadReply(reply.get(), Optional.empty(), false)
-                    : new ThreadReply(message.text(), Optional.of(message.blocksJson()), true));
+                    ? new ThreadReply(reply.get(), Optional.empty(), false, metadata)
+                    : new ThreadReply(message.text(), Optional.of(message.blocksJson()), true, metadata));
         }
-        return post(api, message);
+        return post(api, message, metadata);
     }
 
     @Override
@@ -161,17 +204,19 @@ public final class SlackChannel implements Channel {
         return webhookUrl.isPresent() ? "SlackChannel[webhook]" : "SlackChannel[" + channel + "]";
     }
 
-    private DeliveryOutcome post(MethodsClient api, BlockKit.SlackMessage message) {
+    private DeliveryOutcome post(MethodsClient api, BlockKit.SlackMessage message, Optional<String> metadata) {
         Result r = call(() -> api.chatPostMessage(req -> req
                 .channel(channel)
                 .text(message.text())
                 .blocksAsString(message.blocksJson())
+                .metadataAsString(metadata.orElse(null))
                 .unfurlLinks(false)
                 .unfurlMedia(false)));
         if (r.failure().isPresent()) {
             return r.failure().get();
         }
         var response = (com.slack.api.methods.response.chat.ChatPostMessageResponse) r.response().orElseThrow();
+        channelId.compareAndSet(null, response.getChannel());
         return new DeliveryOutcome.Delivered(new Receipt(Map.of("channel", response.getChannel(), "ts", response.getTs())));
     }
 
@@ -180,7 +225,7 @@ public final class SlackChannel implements Channel {
      * message broadcast to the channel too, so a reminder notifies the channel like a new post would, without
      * starting a second message for the same incident.
      */
-    private record ThreadReply(String text, Optional<String> blocksJson, boolean broadcast) {}
+    private record ThreadReply(String text, Optional<String> blocksJson, boolean broadcast, Optional<String> metadata) {}
 
     /** chat.update of the original, then a thread reply; a message that cannot be updated gets a new post. */
     private DeliveryOutcome updateInPlace(MethodsClient api, String prevChannel, String ts, BlockKit.SlackMessage message,
@@ -192,7 +237,7 @@ public final class SlackChannel implements Channel {
                 .blocksAsString(message.blocksJson())));
         if (update.failure().isPresent()) {
             if (update.error().filter(CANNOT_UPDATE::contains).isPresent()) {
-                return post(api, message);
+                return post(api, message, reply.metadata());
             }
             return update.failure().get();
         }
@@ -209,6 +254,7 @@ public final class SlackChannel implements Channel {
                 .threadTs(ts)
                 .text(reply.text())
                 .blocksAsString(reply.blocksJson().orElse(null))
+                .metadataAsString(reply.metadata().orElse(null))
                 .replyBroadcast(reply.broadcast())
                 .unfurlLinks(false)
                 .unfurlMedia(false)));
@@ -221,16 +267,249 @@ public final class SlackChannel implements Channel {
      * its own and becomes the group's own message from then on.
      */
     private DeliveryOutcome replyToDigest(MethodsClient api, Receipt digest, String digestChannel, String ts,
-            BlockKit.SlackMessage message, boolean broadcast) {
+            BlockKit.SlackMessage message, boolean broadcast, Optional<String> metadata) {
         Result threaded = postInThread(api, digestChannel, ts,
-                new ThreadReply(message.text(), Optional.of(message.blocksJson()), broadcast));
+                new ThreadReply(message.text(), Optional.of(message.blocksJson()), broadcast, metadata));
         if (threaded.failure().isPresent()) {
             if (threaded.error().filter(NO_THREAD::contains).isPresent()) {
-                return post(api, message);
+                return post(api, message, metadata);
             }
             return threaded.failure().get();
         }
         return new DeliveryOutcome.Delivered(digest);
+    }
+
+    /** The metadata naming the stored deliveries a message carries; empty when the delivery has no origin. */
+    static Optional<String> metadata(Delivery delivery) {
+        return delivery.origin().map(origin -> {
+            ObjectNode root = JSON.createObjectNode().put("event_type", METADATA_EVENT);
+            ObjectNode payload = root.putObject("event_payload").put("store", origin.store());
+            if (origin.deliveries().size() == 1) {
+                payload.put("delivery_id", Long.toString(origin.deliveries().getFirst()));
+            } else {
+                payload.put("delivery_ids", origin.deliveries().stream().map(String::valueOf)
+                        .collect(Collectors.joining(",")));
+            }
+            return root.toString();
+        });
+    }
+
+    /**
+     * Looks for the deliveries' messages: the channel's history from {@link #LOOKUP_MARGIN} before the attempt in
+     * doubt began (new messages, digests, replies broadcast to the channel), then, for those still missing whose
+     * group has a message of its own, that message's thread (a resolve's reply is not in the channel's history).
+     * At most {@link #LOOKUP_MAX_PAGES} pages per conversation: a delivery not found within them is sent again.
+     * An incoming webhook keeps nothing to ask: nothing is found and the delivery is sent again.
+     */
+    @Override
+    public SentLookup findSent(SentQuery query) {
+        if (methods.isEmpty() || query.deliveries().isEmpty()) {
+            return new SentLookup.Found(Map.of());
+        }
+        MethodsClient api = methods.get();
+        String oldest = slackTs(query.since().minus(LOOKUP_MARGIN));
+        Lookup lookup;
+        switch (resolveChannelId(api)) {
+            case Resolved.Failed f -> {
+                return f.failure();
+            }
+            case Resolved.Id id -> lookup = new Lookup(query, id.id());
+        }
+        Optional<SentLookup.Failed> failed = scan(lookup, Optional.empty(), cursor -> call(() -> api.conversationsHistory(req -> req
+                .channel(lookup.channelId)
+                .oldest(oldest)
+                .limit(LOOKUP_PAGE_SIZE)
+                .includeAllMetadata(true)
+                .cursor(cursor.orElse(null)))));
+        if (failed.isPresent()) {
+            return failed.get();
+        }
+        Map<Receipt, List<Long>> byThread = new LinkedHashMap<>();
+        query.deliveries().forEach((id, previous) -> previous
+                .filter(r -> !lookup.found.containsKey(id) && r.get("channel").isPresent() && r.get("ts").isPresent())
+                .ifPresent(r -> byThread.computeIfAbsent(r, k -> new ArrayList<>()).add(id)));
+        for (Receipt thread : byThread.keySet()) {
+            String threadChannel = thread.get("channel").orElseThrow();
+            String threadTs = thread.get("ts").orElseThrow();
+            failed = scan(lookup, Optional.of(thread), cursor -> call(() -> api.conversationsReplies(req -> req
+                    .channel(threadChannel)
+                    .ts(threadTs)
+                    .oldest(oldest)
+                    .limit(LOOKUP_PAGE_SIZE)
+                    .includeAllMetadata(true)
+                    .cursor(cursor.orElse(null)))));
+            if (failed.isPresent()) {
+                return failed.get();
+            }
+        }
+        return new SentLookup.Found(lookup.found);
+    }
+
+    /** One lookup's state: what it looks for, where, and what it has found so far. */
+    private static final class Lookup {
+        final SentQuery query;
+        final String channelId;
+        final Map<Long, Receipt> found = new HashMap<>();
+
+        Lookup(SentQuery query, String channelId) {
+            this.query = query;
+            this.channelId = channelId;
+        }
+
+        boolean complete() {
+            return found.size() == query.deliveries().size();
+        }
+    }
+
+    @FunctionalInterface
+    private interface PageCall {
+        Result fetch(Optional<String> cursor);
+    }
+
+    /**
+     * Reads one conversation page by page until every delivery is found, the pages end or the bound is reached.
+     * A thread that is gone ({@code thread_not_found}) holds nothing: the lookup goes on without it.
+     */
+    private Optional<SentLookup.Failed> scan(Lookup lookup, Optional<Receipt> thread, PageCall pages) {
+        Optional<String> cursor = Optional.empty();
+        for (int page = 0; page < LOOKUP_MAX_PAGES && !lookup.complete(); page++) {
+            Result r = pages.fetch(cursor);
+            if (r.failure().isPresent()) {
+                if (thread.isPresent() && r.error().filter(NO_THREAD::contains).isPresent()) {
+                    return Optional.empty();
+                }
+                return Optional.of(asLookupFailure(r.failure().get()));
+            }
+            List<Message> messages;
+            Optional<String> next;
+            switch (r.response().orElseThrow()) {
+                case com.slack.api.methods.response.conversations.ConversationsHistoryResponse h -> {
+                    messages = h.getMessages();
+                    next = nextCursor(h.isHasMore(), h.getResponseMetadata());
+                }
+                case com.slack.api.methods.response.conversations.ConversationsRepliesResponse h -> {
+                    messages = h.getMessages();
+                    next = nextCursor(h.isHasMore(), h.getResponseMetadata());
+                }
+                default -> throw new IllegalStateException("not a conversation page");
+            }
+            for (Message m : messages == null ? List.<Message>of() : messages) {
+                match(lookup, m);
+            }
+            if (next.isEmpty()) {
+                return Optional.empty();
+            }
+            cursor = next;
+        }
+        return Optional.empty();
+    }
+
+    private static Optional<String> nextCursor(boolean hasMore, com.slack.api.model.ResponseMetadata metadata) {
+        return Optional.ofNullable(metadata).map(com.slack.api.model.ResponseMetadata::getNextCursor)
+                .filter(c -> hasMore && !c.isEmpty());
+    }
+
+    /** Records what {@code m} carries of the lookup's deliveries, with the receipt its delivery would have returned. */
+    private static void match(Lookup lookup, Message m) {
+        Message.Metadata metadata = m.getMetadata();
+        if (metadata == null || !METADATA_EVENT.equals(metadata.getEventType()) || metadata.getEventPayload() == null
+                || m.getTs() == null) {
+            return;
+        }
+        Map<String, Object> payload = metadata.getEventPayload();
+        if (!lookup.query.store().equals(String.valueOf(payload.get("store")))) {
+            return;
+        }
+        List<Long> ids = deliveryIds(payload);
+        boolean digest = ids.size() > 1;
+        boolean reply = m.getThreadTs() != null && !m.getThreadTs().equals(m.getTs());
+        for (long id : ids) {
+            Optional<Receipt> previous = lookup.query.deliveries().get(id);
+            if (previous == null || lookup.found.containsKey(id)) {
+                continue;
+            }
+            Receipt receipt;
+            if (digest) {
+                receipt = new Receipt(Map.of("channel", lookup.channelId, "ts", m.getTs())).asDigest();
+            } else if (reply) {
+                // an update in place or a reply in a digest's thread: the group's message stays the thread's parent
+                receipt = previous.orElse(new Receipt(Map.of("channel", lookup.channelId, "ts", m.getThreadTs())));
+            } else {
+                receipt = new Receipt(Map.of("channel", lookup.channelId, "ts", m.getTs()));
+            }
+            lookup.found.put(id, receipt);
+        }
+    }
+
+    private static List<Long> deliveryIds(Map<String, Object> payload) {
+        Object single = payload.get("delivery_id");
+        Object many = payload.get("delivery_ids");
+        String joined = single != null ? String.valueOf(single) : many != null ? String.valueOf(many) : "";
+        List<Long> ids = new ArrayList<>();
+        for (String part : joined.split(",")) {
+            try {
+                // Gson reads a JSON number as a double: 42 arrives as "42.0"
+                ids.add(new BigDecimal(part.strip()).longValueExact());
+            } catch (NumberFormatException | ArithmeticException e) {
+                // not one of ours after all
+            }
+        }
+        return ids;
+    }
+
+    /** The channel id history needs: configured as one, learnt from a post, or looked up by name. */
+    private sealed interface Resolved {
+        record Id(String id) implements Resolved {}
+
+        record Failed(SentLookup.Failed failure) implements Resolved {}
+    }
+
+    private Resolved resolveChannelId(MethodsClient api) {
+        String known = channelId.get();
+        if (known != null) {
+            return new Resolved.Id(known);
+        }
+        String name = channel.startsWith("#") ? channel.substring(1) : channel;
+        Optional<String> cursor = Optional.empty();
+        for (int page = 0; page < 2 * LOOKUP_MAX_PAGES; page++) {
+            Optional<String> current = cursor;
+            Result r = call(() -> api.conversationsList(req -> req
+                    .types(List.of(ConversationType.PUBLIC_CHANNEL, ConversationType.PRIVATE_CHANNEL))
+                    .excludeArchived(true)
+                    .limit(LOOKUP_PAGE_SIZE)
+                    .cursor(current.orElse(null))));
+            if (r.failure().isPresent()) {
+                return new Resolved.Failed(asLookupFailure(r.failure().get()));
+            }
+            var list = (com.slack.api.methods.response.conversations.ConversationsListResponse) r.response().orElseThrow();
+            for (var c : list.getChannels() == null ? List.<com.slack.api.model.Conversation>of() : list.getChannels()) {
+                if (name.equals(c.getName()) && c.getId() != null) {
+                    channelId.compareAndSet(null, c.getId());
+                    return new Resolved.Id(channelId.get());
+                }
+            }
+            cursor = Optional.ofNullable(list.getResponseMetadata()).map(com.slack.api.model.ResponseMetadata::getNextCursor)
+                    .filter(c -> !c.isEmpty());
+            if (cursor.isEmpty()) {
+                break;
+            }
+        }
+        return new Resolved.Failed(new SentLookup.Failed("slack: channel " + channel + " not found by conversations.list",
+                Optional.empty()));
+    }
+
+    private static SentLookup.Failed asLookupFailure(DeliveryOutcome failure) {
+        return switch (failure) {
+            case DeliveryOutcome.RetryLater r -> new SentLookup.Failed(r.reason(), r.retryAfter());
+            case DeliveryOutcome.Failed f -> new SentLookup.Failed(f.reason(), Optional.empty());
+            case DeliveryOutcome.Delivered d -> throw new IllegalStateException("a failure was expected");
+        };
+    }
+
+    /** An instant as Slack writes a ts: seconds, six decimals. */
+    static String slackTs(Instant at) {
+        long micros = Math.max(0, at.getEpochSecond() * 1_000_000 + at.getNano() / 1_000);
+        return (micros / 1_000_000) + "." + String.format("%06d", micros % 1_000_000);
     }
 
     private DeliveryOutcome sendWebhook(String url, BlockKit.SlackMessage message) {
