@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.gpuwatch.integration.dashboards.Dashboards;
 import dev.gpuwatch.testkit.process.ChildProcess;
 import dev.gpuwatch.testkit.process.Command;
 import dev.gpuwatch.testkit.prometheus.Prometheus;
@@ -89,7 +90,7 @@ class DcgmExporterDashboardTest {
             for (Query q : QUERIES) {
                 JsonNode answer = prometheus.query(withVariables(q.expr()));
                 answers.put(q, answer);
-                complete &= hasData(answer);
+                complete &= Dashboards.hasData(answer);
             }
         } while (!complete && System.nanoTime() < deadline);
     }
@@ -124,7 +125,7 @@ class DcgmExporterDashboardTest {
             String expr = withVariables(e.getKey().expr());
             JsonNode answer = e.getValue();
             assertEquals("success", answer.path("status").asText(), () -> expr + "\n  does not run: " + answer.path("error"));
-            assertTrue(hasData(answer), () -> expr + "\n  returns no data: " + answer.path("data").path("result"));
+            assertTrue(Dashboards.hasData(answer), () -> expr + "\n  returns no data: " + answer.path("data").path("result"));
         }));
     }
 
@@ -154,18 +155,5 @@ class DcgmExporterDashboardTest {
             out = out.replace("$" + v.getKey(), v.getValue());
         }
         return out;
-    }
-
-    /** A successful answer with at least one sample that is a number (not NaN). */
-    private static boolean hasData(JsonNode answer) {
-        if (!answer.path("status").asText().equals("success")) {
-            return false;
-        }
-        for (JsonNode sample : answer.path("data").path("result")) {
-            if (!sample.path("value").path(1).asText("NaN").equals("NaN")) {
-                return true;
-            }
-        }
-        return false;
     }
 }

@@ -89,4 +89,17 @@ public final class Dashboards {
         }
         return queries;
     }
+
+    /** A successful instant-query answer with at least one sample that is a number (not NaN). */
+    public static boolean hasData(JsonNode answer) {
+        if (!answer.path("status").asText().equals("success")) {
+            return false;
+        }
+        for (JsonNode sample : answer.path("data").path("result")) {
+            if (!sample.path("value").path(1).asText("NaN").equals("NaN")) {
+                return true;
+            }
+        }
+        return false;
+    }
 }

@@ -63,7 +63,7 @@ class LiveDashboardTest {
             for (Dashboards.Query query : Dashboards.queries()) {
                 JsonNode answer = prometheus.query(query.exprWithVariablesReplaced());
                 answers.put(query, answer);
-                complete &= hasData(answer);
+                complete &= Dashboards.hasData(answer);
             }
             if (complete) {
                 return;
@@ -105,7 +105,7 @@ class LiveDashboardTest {
             assertFalse(answer.path("data").path("result").isEmpty(),
                     () -> query.exprWithVariablesReplaced() + "\n  returns no data; " + whyEmpty(query));
             // NaN (e.g. a quantile of a histogram that did not move in the window) is no data on a panel either.
-            assertTrue(hasData(answer), () -> query.exprWithVariablesReplaced() + "\n  returns only NaN: "
+            assertTrue(Dashboards.hasData(answer), () -> query.exprWithVariablesReplaced() + "\n  returns only NaN: "
                     + answer.path("data").path("result"));
         }));
     }
@@ -138,19 +138,6 @@ class LiveDashboardTest {
             }
         }
         return true;
-    }
-
-    /** A successful answer with at least one sample that is a number (not NaN). */
-    private static boolean hasData(JsonNode answer) {
-        if (!answer.path("status").asText().equals("success")) {
-            return false;
-        }
-        for (JsonNode sample : answer.path("data").path("result")) {
-            if (!sample.path("value").path(1).asText("NaN").equals("NaN")) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** For an empty answer: how many series each metric it uses has, without and with the query's matchers. */

@@ -257,6 +257,11 @@ public final class PostgresServer implements AutoCloseable {
         return done.output();
     }
 
+    /**
+     * Whether this process runs as uid 0. A file system without the "unix" attribute view (not Linux) or an
+     * unreadable /proc cannot say so, and is taken as "not root": the server then starts as this user, and
+     * initdb itself refuses clearly if that user is root after all.
+     */
     private static boolean isRoot() {
         try {
             return ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0;
