@@ -14,6 +14,8 @@ import java.net.URI;
  * @param apiUrl the Web API base, default {@code https://slack.com/api/}; the local server in tests and demos
  * @param title Mustache source replacing the {@code title} template (header and text fallback) for this receiver
  * @param text Mustache source replacing the {@code slack-alert} template (one section per alert)
+ * @param signingSecretFile the Slack app's signing secret (file or {@code signing_secret_env}), which verifies the
+ *     interaction requests its buttons send to {@code POST /api/v1/slack/interactions}; none: no buttons
  */
 public record SlackSettings(
         String botTokenFile,
@@ -23,7 +25,9 @@ public record SlackSettings(
         String webhookUrlEnv,
         String apiUrl,
         String title,
-        String text) {
+        String text,
+        String signingSecretFile,
+        String signingSecretEnv) {
 
     public static final String DEFAULT_API_URL = "https://slack.com/api/";
 
@@ -36,6 +40,11 @@ public record SlackSettings(
         apiUrl = orEmpty(apiUrl).isEmpty() ? DEFAULT_API_URL : apiUrl.strip();
         title = title == null ? "" : title;
         text = text == null ? "" : text;
+        signingSecretFile = orEmpty(signingSecretFile);
+        signingSecretEnv = orEmpty(signingSecretEnv);
+        if (!signingSecretFile.isEmpty() && !signingSecretEnv.isEmpty()) {
+            throw InvalidValue.here("set signing_secret_file or signing_secret_env, not both");
+        }
 
         boolean bot = !botTokenFile.isEmpty() || !botTokenEnv.isEmpty();
         boolean webhook = !webhookUrlFile.isEmpty() || !webhookUrlEnv.isEmpty();
@@ -70,12 +79,17 @@ public record SlackSettings(
 
     /** Bot-token mode: {@code chat.postMessage} to {@code channel}, tokens from the file or variable. */
     public static SlackSettings bot(String botTokenFile, String botTokenEnv, String channel, String apiUrl) {
-        return new SlackSettings(botTokenFile, botTokenEnv, channel, "", "", apiUrl, "", "");
+        return new SlackSettings(botTokenFile, botTokenEnv, channel, "", "", apiUrl, "", "", "", "");
     }
 
     /** Incoming-webhook mode. */
     public static SlackSettings webhook(String webhookUrlFile, String webhookUrlEnv) {
-        return new SlackSettings("", "", "", webhookUrlFile, webhookUrlEnv, "", "", "");
+        return new SlackSettings("", "", "", webhookUrlFile, webhookUrlEnv, "", "", "", "", "");
+    }
+
+    /** Whether messages carry buttons: a bot token (an incoming webhook cannot be updated) and a signing secret. */
+    public boolean interactive() {
+        return !webhookMode() && (!signingSecretFile.isEmpty() || !signingSecretEnv.isEmpty());
     }
 
     public boolean webhookMode() {

@@ -328,7 +328,7 @@ class SlackChannelTest {
                 api_url: http://127.0.0.1:9101/api
                 title: "{{alertname}}"
                 """, SlackSettings.class).value();
-        assertEquals(new SlackSettings("/run/secrets/slack", "", "#gpu-alerts", "", "", "http://127.0.0.1:9101/api/", "{{alertname}}", ""), s);
+        assertEquals(new SlackSettings("/run/secrets/slack", "", "#gpu-alerts", "", "", "http://127.0.0.1:9101/api/", "{{alertname}}", "", "", ""), s);
         assertFalse(s.webhookMode());
         ConfigException noChannel = assertThrows(ConfigException.class,
                 () -> yaml.parse("s.yml", "bot_token_env: SLACK_TOKEN\n", SlackSettings.class));
