@@ -11,6 +11,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.gpuwatch.integration.Repository;
 import dev.gpuwatch.integration.rules.RuleFiles;
+import dev.gpuwatch.config.ConfigException;
+import dev.gpuwatch.receiver.config.ConfigLoader;
+import dev.gpuwatch.receiver.config.ReceiverConfig;
 import dev.gpuwatch.testkit.process.ChildProcess;
 import dev.gpuwatch.testkit.process.Command;
 import dev.gpuwatch.testkit.prometheus.Promtool;
@@ -87,6 +90,7 @@ class KubernetesManifestsTest {
                 dynamicTest("its PrometheusRule holds exactly the groups of rules/", () -> assertRules(e.getValue())),
                 dynamicTest("its PrometheusRule passes promtool check rules", () -> assertPromtool(e.getValue())),
                 dynamicTest("each dashboard ConfigMap holds its dashboards/ file", () -> assertDashboards(e.getValue())),
+                dynamicTest("the receiver accepts its receiver.yml", () -> receiverConfig(e.getValue())),
                 dynamicTest("its images are this version", () -> assertImages(e.getValue())))));
     }
 
@@ -99,6 +103,39 @@ class KubernetesManifestsTest {
                 .map(KubernetesManifestsTest::name)
                 .toList();
         assertEquals(List.of(), unlabelled, "objects without release=kube-prometheus-stack");
+    }
+
+    /**
+     * The replicas overlay: several receivers on PostgreSQL, so no SQLite file, flag or claim is left over from the
+     * single-replica base, and a drain cannot take more than one replica at a time.
+     */
+    @Test
+    void thePostgresOverlayRunsReplicasOnTheSharedStore() throws ConfigException {
+        List<JsonNode> objects = rendered.get("postgres");
+        assertTrue(receiverConfig(objects).storage().shared().isPresent(), "receiver.yml without storage.postgres");
+        JsonNode deployment = objects.stream().filter(o -> name(o).equals("Deployment/gpuwatch-receiver"))
+                .findFirst().orElseThrow();
+        assertTrue(deployment.path("spec").path("replicas").asInt() >= 2, "replicas");
+        assertEquals("RollingUpdate", deployment.path("spec").path("strategy").path("type").asText());
+        JsonNode container = deployment.path("spec").path("template").path("spec").path("containers").get(0);
+        List<String> args = new ArrayList<>();
+        container.path("args").forEach(a -> args.add(a.asText()));
+        assertEquals(List.of(), args.stream().filter(a -> a.startsWith("--storage.path")).toList());
+        List<String> mounts = new ArrayList<>();
+        container.path("volumeMounts").forEach(m -> mounts.add(m.path("mountPath").asText()));
+        assertEquals(List.of("/etc/gpuwatch/config", "/etc/gpuwatch/secrets", "/tmp"), mounts);
+        assertEquals(List.of(), names(objects, "PersistentVolumeClaim"));
+        JsonNode budget = objects.stream().filter(o -> name(o).equals("PodDisruptionBudget/gpuwatch-receiver"))
+                .findFirst().orElseThrow();
+        assertEquals(deployment.path("spec").path("selector"), budget.path("spec").path("selector"));
+        assertEquals(1, budget.path("spec").path("maxUnavailable").asInt());
+    }
+
+    /** The ConfigMap's receiver.yml through the receiver's own loader: what the pod would refuse at start. */
+    private static ReceiverConfig receiverConfig(List<JsonNode> objects) throws ConfigException {
+        JsonNode map = objects.stream().filter(o -> name(o).equals("ConfigMap/gpuwatch-receiver"))
+                .findFirst().orElseThrow(() -> new AssertionError("no ConfigMap/gpuwatch-receiver"));
+        return ConfigLoader.parse("receiver.yml", map.path("data").path("receiver.yml").asText()).value();
     }
 
     private static void validate(List<JsonNode> objects) throws IOException {
