@@ -28,3 +28,13 @@ distribution_home() {
   fi
   echo "$home"
 }
+
+# wrk_summary WRK_OUTPUT_FILE: "requests/s p99 non-2xx" from a `wrk --latency` run's output.
+wrk_summary() {
+  awk '/Requests\/sec/ {rps=$2} $1 == "99%" {p99=$2} /Non-2xx/ {bad=$NF} END {print rps, p99, (bad == "" ? 0 : bad)}' "$1"
+}
+
+# prom_value URL NAME{LABELS}: the value of one series on a /metrics page (the sum, when it appears more than once).
+prom_value() {
+  curl -fsS "$1" | awk -v m="$2" '$1 == m {s += $2; n++} END {if (n) printf "%.0f", s; else print 0}'
+}

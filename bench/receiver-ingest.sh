@@ -39,24 +39,20 @@ echo "building $TESTKIT_JAR and the distribution ..." >&2
 mvn -B -q -ntp -Dbuild.dir.name="$BUILD_DIR" -Dmaven.test.skip=true -pl testkit -am package >&2
 HOME_DIST=$(distribution_home)
 
-await() { # url
-  for _ in $(seq 1 150); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.2; done
-  echo "not up: $1" >&2; return 1
-}
 metric() { # name-with-labels
-  curl -fsS "http://127.0.0.1:$RECEIVER_PORT/metrics" | awk -v m="$1" '$1 == m {print $2}'
+  prom_value "http://127.0.0.1:$RECEIVER_PORT/metrics" "$1"
 }
-wrk_run() { # script url -> "requests/s p99"
+wrk_run() { # script url -> "requests/s p99 non-2xx"
   wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$1" "$2" > "$WORK/wrk.out"
   cat "$WORK/wrk.out" >&2
-  awk '/Requests\/sec/ {rps=$2} $1 == "99%" {p99=$2} /Non-2xx/ {bad=$NF} END {print rps, p99, (bad == "" ? 0 : bad)}' "$WORK/wrk.out"
+  wrk_summary "$WORK/wrk.out"
 }
 
 # --- the local Slack server (the testkit's, as the channels' tests use it) and the receiver -------------
 "$JAVA_HOME/bin/java" -cp "$TESTKIT_JAR" dev.gpuwatch.testkit.Sandbox --slack-port "$SLACK_PORT" --pagerduty-port 0 \
   > "$WORK/sandbox.out" 2>&1 &
 PIDS+=($!)
-await "http://127.0.0.1:$SLACK_PORT/"
+wait_ready "http://127.0.0.1:$SLACK_PORT/"
 printf '%s\n' "xoxb-local-sandbox-token" > "$WORK/slack-token"
 cat > "$WORK/receiver.yml" <<YAML
 route:
@@ -78,7 +74,7 @@ YAML
 "$HOME_DIST/bin/gpuwatch-receiver" --web.listen-address="127.0.0.1:$RECEIVER_PORT" --config.file="$WORK/receiver.yml" \
   --storage.path="$WORK/receiver.db" --log.level=warn > "$WORK/receiver.out" 2>&1 &
 PIDS+=($!)
-await "http://127.0.0.1:$RECEIVER_PORT/readyz"
+wait_ready "http://127.0.0.1:$RECEIVER_PORT/readyz"
 
 echo "warming up the receiver (10 s, not counted) ..." >&2
 wrk -t2 -c"$CONNECTIONS" -d10s -s bench/receiver/webhook.lua "http://127.0.0.1:$RECEIVER_PORT/api/v1/alerts" >/dev/null
@@ -136,7 +132,7 @@ YAML
 /usr/bin/prometheus-alertmanager --config.file="$WORK/alertmanager.yml" --storage.path="$WORK/am" \
   --web.listen-address="127.0.0.1:$AM_PORT" --cluster.listen-address= > "$WORK/am.out" 2>&1 &
 PIDS+=($!)
-await "http://127.0.0.1:$AM_PORT/-/ready"
+wait_ready "http://127.0.0.1:$AM_PORT/-/ready"
 wrk -t2 -c"$CONNECTIONS" -d10s -s bench/receiver/alertmanager.lua "http://127.0.0.1:$AM_PORT/api/v2/alerts" >/dev/null
 read -r a_rps a_p99 a_bad < <(wrk_run bench/receiver/alertmanager.lua "http://127.0.0.1:$AM_PORT/api/v2/alerts")
 

@@ -1,7 +1,14 @@
 package dev.gpuwatch.testkit;
 
 import dev.gpuwatch.testkit.pagerduty.LocalPagerDutyServer;
+import dev.gpuwatch.testkit.postgres.PostgresServer;
 import dev.gpuwatch.testkit.slack.LocalSlackServer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
@@ -11,7 +18,8 @@ import picocli.CommandLine.Option;
 /**
  * Runs the local Slack and PagerDuty servers in a process of their own (the receiver benchmark, a receiver tried
  * by hand): a sink that shows what the receiver delivered ({@code GET /} on each), until interrupted. The demo
- * stack runs the same servers in its own JVM.
+ * stack runs the same servers in its own JVM. With {@code --postgres-databases} it also runs a PostgreSQL with
+ * crash-safe commits (the replicas benchmark), its password written to {@code --postgres-password-file}.
  *
  * <pre>java -cp testkit/target/gpuwatch-testkit.jar dev.gpuwatch.testkit.Sandbox --slack-port 9101 --pagerduty-port 9102</pre>
  */
@@ -28,12 +36,24 @@ public final class Sandbox implements Callable<Integer> {
     @Option(names = "--slack-token", defaultValue = LocalSlackServer.DEFAULT_TOKEN, description = "bot token the Slack server accepts")
     String slackToken;
 
+    @Option(names = "--postgres-databases", split = ",", paramLabel = "NAME",
+            description = "also start PostgreSQL (fsync on) with these empty databases, owned by user "
+                    + PostgresServer.USER)
+    List<String> postgresDatabases = List.of();
+
+    @Option(names = "--postgres-password-file", paramLabel = "FILE",
+            description = "where to write the PostgreSQL user's password (required with --postgres-databases)")
+    Optional<Path> postgresPasswordFile = Optional.empty();
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new Sandbox()).execute(args));
     }
 
     @Override
-    public Integer call() throws InterruptedException {
+    public Integer call() throws InterruptedException, IOException {
+        Optional<PostgresServer> postgres = startPostgres();
+        // the benchmark ends this process with SIGTERM: the database must not outlive it
+        postgres.ifPresent(p -> Runtime.getRuntime().addShutdownHook(new Thread(p::close, "postgres-stop")));
         try (LocalSlackServer slack = LocalSlackServer.start(slackPort, slackToken);
                 LocalPagerDutyServer pagerDuty = LocalPagerDutyServer.start(pagerDutyPort)) {
             System.out.println("slack api_url: " + slack.apiUrl() + " (channel #" + LocalSlackServer.DEFAULT_CHANNEL + ")");
@@ -41,8 +61,25 @@ public final class Sandbox implements Callable<Integer> {
             System.out.println("slack messages: http://127.0.0.1:" + slack.port() + "/");
             System.out.println("pagerduty url: " + pagerDuty.enqueueUrl());
             System.out.println("pagerduty incidents: http://127.0.0.1:" + pagerDuty.port() + "/");
+            for (String database : postgresDatabases) {
+                System.out.println("postgres url: jdbc:postgresql://127.0.0.1:" + postgres.orElseThrow().port() + "/"
+                        + database + " user: " + PostgresServer.USER);
+            }
             new CountDownLatch(1).await();
         }
         return 0;
+    }
+
+    private Optional<PostgresServer> startPostgres() throws IOException {
+        if (postgresDatabases.isEmpty()) {
+            return Optional.empty();
+        }
+        Path passwordFile = postgresPasswordFile.orElseThrow(() -> new CommandLine.ParameterException(
+                new CommandLine(this), "--postgres-databases needs --postgres-password-file"));
+        String password = UUID.randomUUID().toString();
+        Files.writeString(passwordFile, password + "\n");
+        PostgresServer server = PostgresServer.start(password, PostgresServer.Durability.MACHINE_CRASH);
+        postgresDatabases.forEach(server::newDatabase);
+        return Optional.of(server);
     }
 }

@@ -26,10 +26,20 @@ import java.util.stream.Stream;
  * <p>PostgreSQL refuses to run as root, so under uid 0 every PostgreSQL program runs as {@code nobody} (through
  * {@code setpriv}) and the directory is handed to that user.
  *
- * <p>The server runs with {@code fsync=off}: the tests kill processes, never the machine, and a commit is still
- * durable for every client once it has returned; this keeps a storm of commits cheap on a shared machine.
+ * <p>For the tests the server runs with {@code fsync=off} ({@link Durability#PROCESS_CRASH}): they kill
+ * processes, never the machine, and a commit is still durable for every client once it has returned; this keeps
+ * a storm of commits cheap on a shared machine. A benchmark of durable ingest asks for
+ * {@link Durability#MACHINE_CRASH}, PostgreSQL's default, where a commit has reached the disk.
  */
 public final class PostgresServer implements AutoCloseable {
+
+    /** What a returned commit survives. */
+    public enum Durability {
+        /** a killed server process ({@code fsync=off}): the tests */
+        PROCESS_CRASH,
+        /** a lost machine ({@code fsync=on}, as PostgreSQL ships): what a benchmark of durable ingest measures */
+        MACHINE_CRASH
+    }
 
     /** The database and the user the code under test connects as. */
     public static final String DATABASE = "gpuwatch";
@@ -51,10 +61,12 @@ public final class PostgresServer implements AutoCloseable {
     private final int port;
     private final String password;
     private final List<String> asOwner;
+    private final Durability durability;
     private ChildProcess process;
     private int starts;
 
-    private PostgresServer(Path bin, Path root, int port, String password, List<String> asOwner) {
+    private PostgresServer(Path bin, Path root, int port, String password, List<String> asOwner,
+            Durability durability) {
         this.bin = bin;
         this.root = root;
         this.dataDir = root.resolve("data");
@@ -62,6 +74,7 @@ public final class PostgresServer implements AutoCloseable {
         this.port = port;
         this.password = password;
         this.asOwner = asOwner;
+        this.durability = durability;
     }
 
     /**
@@ -112,6 +125,11 @@ public final class PostgresServer implements AutoCloseable {
      *     start
      */
     public static PostgresServer start(String password) {
+        return start(password, Durability.PROCESS_CRASH);
+    }
+
+    /** As {@link #start(String)}, with commits that survive what {@code durability} says. */
+    public static PostgresServer start(String password, Durability durability) {
         Path bin = binaries().orElseThrow(() -> new IllegalStateException("initdb is neither under"
                 + " /usr/lib/postgresql/*/bin nor on the PATH; install " + DEBIAN_PACKAGE + " (scripts/test does)"));
         Path root;
@@ -121,7 +139,7 @@ public final class PostgresServer implements AutoCloseable {
             throw new UncheckedIOException("no temporary directory for PostgreSQL", e);
         }
         List<String> asOwner = isRoot() ? handToNobody(root) : List.of();
-        PostgresServer server = new PostgresServer(bin, root, freePort(), password, asOwner);
+        PostgresServer server = new PostgresServer(bin, root, freePort(), password, asOwner, durability);
         try {
             server.initdb();
             server.start();
@@ -165,7 +183,8 @@ public final class PostgresServer implements AutoCloseable {
         List<String> line = new ArrayList<>(asOwner);
         line.addAll(List.of(bin.resolve("postgres").toString(), "-D", dataDir.toString(),
                 "-p", Integer.toString(port), "-k", root.toString(),
-                "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=200",
+                "-c", "listen_addresses=127.0.0.1",
+                "-c", "fsync=" + (durability == Durability.MACHINE_CRASH ? "on" : "off"), "-c", "max_connections=200",
                 "-c", "shared_buffers=32MB", "-c", "logging_collector=off"));
         process = ChildProcess.start(Command.of("postgres", line).in(root), log);
         try {
