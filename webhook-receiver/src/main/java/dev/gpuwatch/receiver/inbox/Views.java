@@ -30,8 +30,9 @@ final class Views {
 
     record Label(String name, String value) {}
 
+    /** {@code attempts}: "no attempt yet", "1 attempt", "3 attempts". */
     record Delivery(long id, String receiver, String channel, String integration, String state, String tone,
-            int attempts, List<Times.Shown> next, String lastError, boolean dead) {}
+            String attempts, List<Times.Shown> next, String lastError, boolean dead) {}
 
     /** One line of the list; {@code alerts} as "GpuXidError ×3". */
     record Row(long id, String status, String tone, Times.Shown received, String alerts, List<Label> group,
@@ -44,8 +45,8 @@ final class Views {
 
     record DeliveryHistory(Delivery delivery, List<Attempt> attempts) {}
 
-    record DeadLetterRow(long id, long notificationId, String receiver, String channel, int attempts, String error,
-            Times.Shown received, Times.Shown dead) {}
+    record DeadLetterRow(long id, long notificationId, String receiver, String channel, String groupKey,
+            String attempts, String error, Times.Shown received, Times.Shown dead) {}
 
     record Verdict(String matcher, String actual, boolean matched) {}
 
@@ -81,8 +82,8 @@ final class Views {
     }
 
     DeadLetterRow deadLetter(DeadLetter d, Instant now) {
-        return new DeadLetterRow(d.id(), d.notificationId(), d.receiver(), d.channel(), d.attempts(), d.lastError(),
-                Times.show(d.receivedAt(), now), Times.show(d.deadAt(), now));
+        return new DeadLetterRow(d.id(), d.notificationId(), d.receiver(), d.channel(), d.groupKey(),
+                attempts(d.attempts()), d.lastError(), Times.show(d.receivedAt(), now), Times.show(d.deadAt(), now));
     }
 
     /** The route tester's answer: the labels used, each receiver with its channels, every node as walked. */
@@ -135,6 +136,14 @@ final class Views {
         return names.isEmpty() ? "(no alerts)" : String.join(", ", names);
     }
 
+    static String attempts(int count) {
+        return switch (count) {
+            case 0 -> "no attempt yet";
+            case 1 -> "1 attempt";
+            default -> count + " attempts";
+        };
+    }
+
     private static String statusTone(String status) {
         return status.equals("resolved") ? "good" : "bad";
     }
@@ -161,8 +170,8 @@ final class Views {
         }
         List<Times.Shown> next = d.status() == DeliveryStatus.PENDING ? List.of(Times.show(d.nextAttemptAt(), now))
                 : List.of();
-        return new Delivery(d.id(), d.receiver(), d.channel(), d.integration(), state, tone, d.attempts(), next,
-                d.lastError(), d.status() == DeliveryStatus.DEAD);
+        return new Delivery(d.id(), d.receiver(), d.channel(), d.integration(), state, tone, attempts(d.attempts()),
+                next, d.lastError(), d.status() == DeliveryStatus.DEAD);
     }
 
     private static Attempt attempt(DeliveryAttempt a, Instant now) {

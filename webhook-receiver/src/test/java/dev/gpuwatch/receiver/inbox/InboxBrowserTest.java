@@ -26,6 +26,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.support.ui.Select;
@@ -160,7 +161,7 @@ class InboxBrowserTest {
         String page = driver.findElement(By.tagName("main")).getText();
         assertTrue(page.contains("oncall → oncall/slack/0") && page.contains("delivered"), page);
         assertTrue(page.contains("GPU 1 is hot") && page.contains("gpu=1"), "alerts with labels, annotations: " + page);
-        assertTrue(page.contains("Started 2025-06-01 12:00:00 UTC"), page);
+        assertTrue(page.contains("Started " + Times.show(STARTED, STARTED).utc() + " (5 min ago)"), page);
         assertEquals(2, driver.findElements(By.cssSelector("table.timeline tbody tr")).size(),
                 "one recorded attempt per delivery");
         screenshot("notification");
@@ -171,6 +172,17 @@ class InboxBrowserTest {
         assertTrue(dead.getFirst().getText().contains("invalid_blocks"), dead.getFirst().getText());
         screenshot("dead-letters");
         int before = slack.messages().size();
+        // a form on another site that posts to the replay (the browser would send the credentials along) is refused
+        long deadId = receiver.store().deadLetters(10).getFirst().id();
+        for (var header : List.of(List.of("Sec-Fetch-Site", "cross-site"), List.of("Origin", "http://evil.example"))) {
+            HttpResponse<String> forged = http.send(HttpRequest.newBuilder(
+                    URI.create(local("/inbox/dead-letters/" + deadId + "/replay"))).header("Authorization", basic())
+                    .header(header.get(0), header.get(1)).header("Content-Type", "application/x-www-form-urlencoded")
+                    .POST(HttpRequest.BodyPublishers.ofString("back=dead-letters")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(403, forged.statusCode(), header + ": " + forged.body());
+        }
+        assertEquals(1, receiver.store().deadLetters(10).size(), "a refused replay changes nothing");
         dead.getFirst().findElement(By.tagName("button")).click();
         assertTrue(driver.findElement(By.cssSelector(".flash")).getText().contains("replayed"),
                 "back on the dead letters with the outcome");
@@ -234,8 +246,13 @@ class InboxBrowserTest {
         assertTrue(driver.findElements(By.cssSelector("table.routes")).isEmpty(), "no route shown");
     }
 
+    /** Alerts that started five minutes ago, so the pages (and their screenshots) show what an on-call sees. */
+    private static final java.time.Instant STARTED = java.time.Instant.now().minusSeconds(300)
+            .truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+
     private static String notification(String alert, String severity, String team, String status, int alerts) {
-        String json = Payloads.notification(alert, status, alerts);
+        String json = Payloads.notification(alert, status, alerts).replace("2025-06-01T12:00:00.123Z",
+                STARTED.toString());
         return json.replace("\"commonLabels\":{\"alertname\":\"" + alert + "\",\"severity\":\"critical\"}",
                 "\"commonLabels\":{\"alertname\":\"" + alert + "\",\"severity\":\"" + severity + "\",\"team\":\""
                         + team + "\"}");
@@ -249,7 +266,13 @@ class InboxBrowserTest {
         }
         Path folder = Path.of(target.get());
         Files.createDirectories(folder);
+        // the whole page: the window as tall as the document (Chromium shoots the viewport only), then back
+        var window = chromium.driver.manage().window();
+        Dimension size = window.getSize();
+        long height = (Long) chromium.driver.executeScript("return document.documentElement.scrollHeight");
+        window.setSize(new Dimension(size.getWidth(), (int) Math.max(size.getHeight(), Math.min(height + 140, 4000))));
         Files.write(folder.resolve(name + ".png"), chromium.driver.getScreenshotAs(OutputType.BYTES));
+        window.setSize(size);
     }
 
     private void post(String body) throws Exception {
