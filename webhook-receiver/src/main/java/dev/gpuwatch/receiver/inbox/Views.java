@@ -180,11 +180,13 @@ final class Views {
             case RETRY -> "failed, will retry";
             case DEAD -> "failed for good: dead letter";
             case IN_DOUBT -> "outcome unknown (receiver stopped or lease expired): target asked before resending";
+            case REPLAYED -> "dead letter replayed: pending again";
         };
         String tone = switch (a.outcome()) {
             case DELIVERED -> "good";
             case RETRY, IN_DOUBT -> "wait";
             case DEAD -> "bad";
+            case REPLAYED -> "busy";
         };
         return new Attempt(Times.show(a.at(), now), outcome, tone, a.attempt(), a.error(),
                 a.nextAttemptAt().map(t -> List.of(Times.show(t, now))).orElse(List.of()));

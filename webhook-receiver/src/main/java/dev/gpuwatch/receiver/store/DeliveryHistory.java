@@ -47,6 +47,10 @@ final class DeliveryHistory {
                    '', 0
             FROM deliveries WHERE status IN ('pending', 'in_flight') AND status = 'in_flight'""";
 
+    /** Before replay's update: at, delivery id. */
+    static final String RECORD_REPLAYED = INSERT
+            + "SELECT id, ?, 'replayed', attempts, '', 0 FROM deliveries WHERE id = ? AND status = 'dead'";
+
     /** Before id (exclusive), limit. */
     static final String NOTIFICATIONS = """
             SELECT id, group_key, status, received_at, body FROM notifications

@@ -71,15 +71,15 @@ final class Migrations {
                 "CREATE TABLE store_identity(id TEXT NOT NULL)",
                 "INSERT INTO store_identity(id) VALUES (lower(hex(randomblob(16))))"),
             // The history of each delivery for the inbox: one row per recorded outcome (delivered, retry with its
-            // error and next attempt, dead) and per attempt found in doubt (a crash or an expired lease), gone with
-            // its delivery (the retention purges notifications, which cascades)
+            // error and next attempt, dead), per attempt found in doubt (a crash or an expired lease) and per replay of
+            // a dead letter, gone with its delivery (the retention purges notifications, which cascades)
             List.of(
                 """
                 CREATE TABLE delivery_attempts(
                   id INTEGER PRIMARY KEY,
                   delivery_id INTEGER NOT NULL REFERENCES deliveries(id) ON DELETE CASCADE,
                   at INTEGER NOT NULL,
-                  outcome TEXT NOT NULL CHECK (outcome IN ('delivered', 'retry', 'dead', 'in_doubt')),
+                  outcome TEXT NOT NULL CHECK (outcome IN ('delivered', 'retry', 'dead', 'in_doubt', 'replayed')),
                   attempt INTEGER NOT NULL,
                   error TEXT NOT NULL DEFAULT '',
                   next_attempt_at INTEGER NOT NULL DEFAULT 0)""",
@@ -152,7 +152,7 @@ final class Migrations {
                   id BIGSERIAL PRIMARY KEY,
                   delivery_id BIGINT NOT NULL REFERENCES deliveries(id) ON DELETE CASCADE,
                   at BIGINT NOT NULL,
-                  outcome TEXT NOT NULL CHECK (outcome IN ('delivered', 'retry', 'dead', 'in_doubt')),
+                  outcome TEXT NOT NULL CHECK (outcome IN ('delivered', 'retry', 'dead', 'in_doubt', 'replayed')),
                   attempt INTEGER NOT NULL,
                   error TEXT NOT NULL DEFAULT '',
                   next_attempt_at BIGINT NOT NULL DEFAULT 0)""",

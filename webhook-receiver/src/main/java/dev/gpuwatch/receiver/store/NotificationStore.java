@@ -210,7 +210,9 @@ public interface NotificationStore extends AutoCloseable {
     enum AttemptOutcome {
         DELIVERED, RETRY, DEAD,
         /** The attempt began but its outcome was never recorded (a crash, or its lease expired during it). */
-        IN_DOUBT;
+        IN_DOUBT,
+        /** Not an attempt: a dead letter made pending again ({@link #replay}); {@code attempt} is the count before. */
+        REPLAYED;
 
         String sql() {
             return name().toLowerCase(java.util.Locale.ROOT);
@@ -221,7 +223,7 @@ public interface NotificationStore extends AutoCloseable {
      * One recorded outcome of a delivery.
      *
      * @param at when it was recorded; for {@code IN_DOUBT}, when the attempt began
-     * @param attempt the attempt's number (1 for the first)
+     * @param attempt the attempt's number (1 for the first); for {@code REPLAYED}, the attempts before the replay
      * @param nextAttemptAt for {@code RETRY}, when it is tried again
      */
     record DeliveryAttempt(long deliveryId, Instant at, AttemptOutcome outcome, int attempt, String error,

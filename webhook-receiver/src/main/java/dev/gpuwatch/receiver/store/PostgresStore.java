@@ -621,9 +621,12 @@ public final class PostgresStore implements NotificationStore {
 
     @Override
     public CompletableFuture<Boolean> replay(long deliveryId, Instant now, Instant deadline) {
-        return write(c -> update(c, "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?,"
-                + " deadline_at = ?, finished_at = 0 WHERE id = ? AND status = 'dead'",
-                now.toEpochMilli(), deadline.toEpochMilli(), deliveryId), true);
+        return write(c -> {
+            update(c, DeliveryHistory.RECORD_REPLAYED, now.toEpochMilli(), deliveryId);
+            return update(c, "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?,"
+                    + " deadline_at = ?, finished_at = 0 WHERE id = ? AND status = 'dead'",
+                    now.toEpochMilli(), deadline.toEpochMilli(), deliveryId);
+        }, true);
     }
 
     @Override

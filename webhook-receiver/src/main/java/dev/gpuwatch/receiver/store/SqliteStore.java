@@ -457,6 +457,7 @@ public final class SqliteStore implements NotificationStore {
     @Override
     public CompletableFuture<Boolean> replay(long deliveryId, Instant now, Instant deadline) {
         return submit(c -> {
+            update(DeliveryHistory.RECORD_REPLAYED, now.toEpochMilli(), deliveryId);
             boolean replayed = update("UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?,"
                     + " deadline_at = ?, finished_at = 0 WHERE id = ? AND status = 'dead'",
                     now.toEpochMilli(), deadline.toEpochMilli(), deliveryId);

@@ -191,14 +191,15 @@ class InboxBrowserTest {
         screenshot("dead-letters-replayed");
         driver.navigate().refresh();
         assertTrue(driver.findElements(By.cssSelector("table.list tbody tr")).isEmpty(), "no dead letter left");
-        // the replayed notification's timeline: dead, then delivered
+        // the replayed notification's timeline: dead, replayed, delivered
         driver.get(authenticated("/inbox/"));
         driver.findElement(By.linkText("GpuMemoryFull")).click();
         List<String> outcomes = driver.findElements(By.cssSelector("table.timeline tbody tr")).stream()
                 .map(WebElement::getText).toList();
-        assertEquals(2, outcomes.size(), outcomes.toString());
+        assertEquals(3, outcomes.size(), outcomes.toString());
         assertTrue(outcomes.get(0).contains("dead letter") && outcomes.get(0).contains("invalid_blocks"), outcomes.get(0));
-        assertTrue(outcomes.get(1).contains("delivered"), outcomes.get(1));
+        assertTrue(outcomes.get(1).contains("replayed"), outcomes.get(1));
+        assertTrue(outcomes.get(2).contains("delivered"), outcomes.get(2));
         screenshot("notification-replayed");
     }
 

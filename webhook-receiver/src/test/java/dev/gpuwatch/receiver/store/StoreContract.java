@@ -336,6 +336,8 @@ abstract class StoreContract {
             var again = store.claimDue("r/log/0", third, third.plusSeconds(60), 10).join().getFirst();
             assertTrue(store.markDead(again.claim(), 3, third.plusSeconds(1), "HTTP 400: invalid_blocks").join());
             assertTrue(store.replay(again.id(), third.plusSeconds(5), third.plus(Duration.ofHours(1))).join());
+            assertFalse(store.replay(again.id(), third.plusSeconds(5), third.plus(Duration.ofHours(1))).join(),
+                    "no dead letter any more: no second replay, and no row for it");
             Instant fourth = third.plusSeconds(5);
             var replayed = store.claimDue("r/log/0", fourth, fourth.plusSeconds(60), 10).join().getFirst();
             assertTrue(store.markDelivered(replayed.claim(), fourth.plusSeconds(1), Optional.empty()).join());
@@ -343,13 +345,14 @@ abstract class StoreContract {
             assertFalse(store.markDead(first.claim(), 9, fourth, "late").join());
             var history = store.attempts(id);
             assertEquals(List.of(NotificationStore.AttemptOutcome.RETRY, NotificationStore.AttemptOutcome.IN_DOUBT,
-                    NotificationStore.AttemptOutcome.DEAD, NotificationStore.AttemptOutcome.DELIVERED),
+                    NotificationStore.AttemptOutcome.DEAD, NotificationStore.AttemptOutcome.REPLAYED,
+                    NotificationStore.AttemptOutcome.DELIVERED),
                     history.stream().map(NotificationStore.DeliveryAttempt::outcome).toList());
-            assertEquals(List.of(T0, second, third.plusSeconds(1), fourth.plusSeconds(1)),
+            assertEquals(List.of(T0, second, third.plusSeconds(1), fourth, fourth.plusSeconds(1)),
                     history.stream().map(NotificationStore.DeliveryAttempt::at).toList(),
-                    "a retry and a doubt at their attempt's start, dead and delivered when recorded");
-            assertEquals(List.of(1, 2, 3, 1), history.stream().map(NotificationStore.DeliveryAttempt::attempt).toList());
-            assertEquals(List.of("HTTP 503", "", "HTTP 400: invalid_blocks", ""),
+                    "a retry and a doubt at their attempt's start, the others when recorded");
+            assertEquals(List.of(1, 2, 3, 3, 1), history.stream().map(NotificationStore.DeliveryAttempt::attempt).toList());
+            assertEquals(List.of("HTTP 503", "", "HTTP 400: invalid_blocks", "", ""),
                     history.stream().map(NotificationStore.DeliveryAttempt::error).toList());
             assertEquals(Optional.of(T0.plusSeconds(30)), history.getFirst().nextAttemptAt());
             assertEquals(Optional.empty(), history.getLast().nextAttemptAt());
