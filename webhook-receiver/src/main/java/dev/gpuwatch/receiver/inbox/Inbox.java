@@ -88,7 +88,7 @@ public final class Inbox {
         model.put("paged", before.isPresent());
         model.put("missing", "");
         model.put("now", Times.show(now, now));
-        html(ctx, 200, pages.render("notifications", "Notifications", "", "", model));
+        html(ctx, 200, pages.render("notifications", "Notifications", "", "", alarms(), model));
     }
 
     private void notification(Context ctx) {
@@ -109,7 +109,7 @@ public final class Inbox {
         model.put("common", parsed.map(p -> Views.labels(p.commonLabels())).orElse(List.of()));
         model.put("deliveries", views.histories(n, store.attempts(n.id()), now));
         model.put("flash", flash(ctx));
-        html(ctx, 200, pages.render("notification", "Notification " + n.id(), "../", "", model));
+        html(ctx, 200, pages.render("notification", "Notification " + n.id(), "../", "", alarms(), model));
     }
 
     private void deadLetters(Context ctx) {
@@ -118,7 +118,7 @@ public final class Inbox {
         // bounded like the API's list; the oldest first, as they died
         model.put("rows", store.deadLetters(1000).stream().map(d -> views.deadLetter(d, now)).toList());
         model.put("flash", flash(ctx));
-        html(ctx, 200, pages.render("dead-letters", "Dead letters", "", "dead-letters", model));
+        html(ctx, 200, pages.render("dead-letters", "Dead letters", "", "dead-letters", alarms(), model));
     }
 
     /** The API's replay behind a same-origin check, then back to the page the button was on (POST-redirect-GET). */
@@ -182,7 +182,7 @@ public final class Inbox {
                 }
             }
         }
-        html(ctx, 200, pages.render("route", "Route tester", "", "route", model));
+        html(ctx, 200, pages.render("route", "Route tester", "", "route", alarms(), model));
     }
 
     /** The message a redirect after Replay carries; only numbers cross, so nothing from the URL is echoed. */
@@ -199,8 +199,15 @@ public final class Inbox {
     }
 
     private void notFound(Context ctx, String root, String message) {
-        html(ctx, 404, pages.render("notifications", "Not found", root, "", Map.of("rows", List.of(), "older", "",
-                "paged", false, "missing", message, "now", Times.show(clock.instant(), clock.instant()))));
+        Instant now = clock.instant();
+        html(ctx, 404, pages.render("notifications", "Not found", root, "", alarms(), Map.of("rows", List.of(),
+                "older", "", "paged", false, "missing", message, "now", Times.show(now, now))));
+    }
+
+    /** The dead letters beside their nav entry on every page: one count over the store's partial index. */
+    private Map<String, Long> alarms() {
+        return Map.of("dead-letters", store.countByIntegration(NotificationStore.DeliveryStatus.DEAD).values()
+                .stream().mapToLong(Long::longValue).sum());
     }
 
     private static OptionalLong number(String text) {

@@ -25,8 +25,11 @@ final class Pages {
             new NavItem("dead-letters", "Dead letters"),
             new NavItem("route", "Route tester"));
 
-    /** A nav entry as rendered: {@code href} relative to the page, {@code current} for the page shown. */
-    record NavLink(String href, String label, boolean current) {}
+    /**
+     * A nav entry as rendered: {@code href} relative to the page, {@code current} for the page shown, {@code alarm}
+     * a count that needs someone (the dead letters), empty when there is none.
+     */
+    record NavLink(String href, String label, boolean current, String alarm) {}
 
     private final Template layout;
     private final Map<String, Template> pages = new LinkedHashMap<>();
@@ -50,14 +53,17 @@ final class Pages {
      * @param root the way from the page to {@code /inbox/} ({@code ""} or {@code "../"}): links stay relative, so
      *     the pages work behind a proxy that serves the receiver under a prefix
      * @param current the nav entry's path this page belongs to
+     * @param alarms counts shown beside nav entries, by path
      */
-    String render(String page, String title, String root, String current, Map<String, Object> model) {
+    String render(String page, String title, String root, String current, Map<String, Long> alarms,
+            Map<String, Object> model) {
         String body = pages.get(page).execute(model);
         Map<String, Object> frame = new LinkedHashMap<>();
         frame.put("title", title);
         frame.put("root", root);
         frame.put("nav", NAV.stream().map(n -> new NavLink(root + (n.path().isEmpty() ? "./" : n.path()), n.label(),
-                n.path().equals(current))).toList());
+                n.path().equals(current), alarms.getOrDefault(n.path(), 0L) > 0 ? alarms.get(n.path()).toString() : ""))
+                .toList());
         frame.put("body", body); // rendered with escaping above, placed unescaped ({{{body}}}) here
         return layout.execute(frame);
     }

@@ -166,7 +166,9 @@ class InboxBrowserTest {
                 "one recorded attempt per delivery");
         screenshot("notification");
 
-        driver.findElement(By.linkText("Dead letters")).click();
+        driver.findElement(By.partialLinkText("Dead letters")).click();
+        assertEquals("Dead letters 1", driver.findElement(By.cssSelector("nav a.current")).getText(),
+                "the nav counts the dead letters");
         List<WebElement> dead = driver.findElements(By.cssSelector("table.list tbody tr"));
         assertEquals(1, dead.size());
         assertTrue(dead.getFirst().getText().contains("invalid_blocks"), dead.getFirst().getText());
@@ -191,6 +193,7 @@ class InboxBrowserTest {
         screenshot("dead-letters-replayed");
         driver.navigate().refresh();
         assertTrue(driver.findElements(By.cssSelector("table.list tbody tr")).isEmpty(), "no dead letter left");
+        assertTrue(driver.findElements(By.cssSelector("nav .count")).isEmpty(), "nothing to count");
         // the replayed notification's timeline: dead, replayed, delivered
         driver.get(authenticated("/inbox/"));
         driver.findElement(By.linkText("GpuMemoryFull")).click();
@@ -271,7 +274,7 @@ class InboxBrowserTest {
         var window = chromium.driver.manage().window();
         Dimension size = window.getSize();
         long height = (Long) chromium.driver.executeScript("return document.documentElement.scrollHeight");
-        window.setSize(new Dimension(size.getWidth(), (int) Math.max(size.getHeight(), Math.min(height + 140, 4000))));
+        window.setSize(new Dimension(size.getWidth(), (int) Math.max(480, Math.min(height + 100, 4000))));
         Files.write(folder.resolve(name + ".png"), chromium.driver.getScreenshotAs(OutputType.BYTES));
         window.setSize(size);
     }
