@@ -270,11 +270,13 @@ class InboxBrowserTest {
         }
         Path folder = Path.of(target.get());
         Files.createDirectories(folder);
-        // the whole page: the window as tall as the document (Chromium shoots the viewport only), then back
+        // the whole page and no more: the window as tall as the content (Chromium shoots the viewport), then back
         var window = chromium.driver.manage().window();
         Dimension size = window.getSize();
-        long height = (Long) chromium.driver.executeScript("return document.documentElement.scrollHeight");
-        window.setSize(new Dimension(size.getWidth(), (int) Math.max(480, Math.min(height + 100, 4000))));
+        long content = (Long) chromium.driver.executeScript(
+                "return Math.ceil(document.querySelector('main').getBoundingClientRect().bottom + window.scrollY)");
+        long chrome = (Long) chromium.driver.executeScript("return window.outerHeight - window.innerHeight");
+        window.setSize(new Dimension(size.getWidth(), (int) Math.max(400, Math.min(content + chrome, 4000))));
         Files.write(folder.resolve(name + ".png"), chromium.driver.getScreenshotAs(OutputType.BYTES));
         window.setSize(size);
     }
