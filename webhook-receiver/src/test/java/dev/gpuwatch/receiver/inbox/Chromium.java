@@ -1,14 +1,21 @@
 package dev.gpuwatch.receiver.inbox;
 
-import java.io.File;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.logging.LogType;
 
 /**
  * Debian's headless Chromium driven by its chromedriver, as a CI machine (root, no display) runs it: the
@@ -20,6 +27,7 @@ final class Chromium implements AutoCloseable {
 
     static final Path BROWSER = Path.of("/usr/bin/chromium");
     static final Path DRIVER = Path.of("/usr/bin/chromedriver");
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     final ChromeDriver driver;
     private final ChromeDriverService service;
@@ -36,7 +44,7 @@ final class Chromium implements AutoCloseable {
                 "--disable-dev-shm-usage", "--disable-gpu", "--no-first-run", "--hide-scrollbars",
                 "--force-device-scale-factor=1", "--lang=en-US");
         // the network events, for what a page cannot show: the status a browser got (a 401 renders blank)
-        options.setCapability("goog:loggingPrefs", java.util.Map.of("performance", "ALL"));
+        options.setCapability("goog:loggingPrefs", Map.of("performance", "ALL"));
         if ("root".equals(System.getProperty("user.name"))) {
             options.addArguments("--no-sandbox");
         }
@@ -47,26 +55,21 @@ final class Chromium implements AutoCloseable {
     }
 
     /** The HTTP statuses of the responses to {@code url} since the last call, from Chromium's network log. */
-    java.util.List<Integer> statuses(String url) {
-        java.util.List<Integer> out = new java.util.ArrayList<>();
-        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
-        for (var entry : driver.manage().logs().get(org.openqa.selenium.logging.LogType.PERFORMANCE)) {
+    List<Integer> statuses(String url) {
+        List<Integer> out = new ArrayList<>();
+        for (LogEntry entry : driver.manage().logs().get(LogType.PERFORMANCE)) {
             try {
-                var message = json.readTree(entry.getMessage()).path("message");
-                var response = message.path("params").path("response");
+                JsonNode message = JSON.readTree(entry.getMessage()).path("message");
+                JsonNode response = message.path("params").path("response");
                 if (message.path("method").asText().equals("Network.responseReceived")
                         && response.path("url").asText().equals(url)) {
                     out.add(response.path("status").asInt());
                 }
-            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            } catch (JsonProcessingException e) {
                 throw new IllegalStateException("chromedriver wrote a log entry that is no JSON", e);
             }
         }
         return out;
-    }
-
-    static boolean installed() {
-        return new File(BROWSER.toString()).canExecute() && new File(DRIVER.toString()).canExecute();
     }
 
     @Override
