@@ -85,7 +85,10 @@ public interface NotificationStore extends AutoCloseable {
 
     List<DeadLetter> deadLetters(int limit);
 
-    /** A dead letter goes back to pending with a fresh deadline; false when {@code id} is no dead letter. */
+    /**
+     * A dead letter goes back to pending with a fresh deadline, and the replay joins its attempt history; false
+     * (and nothing recorded) when {@code id} is no dead letter.
+     */
     CompletableFuture<Boolean> replay(long deliveryId, Instant now, Instant deadline);
 
     /**
