@@ -14,6 +14,7 @@ import dev.gpuwatch.receiver.enrich.CatalogEnricher;
 import dev.gpuwatch.receiver.enrich.Enricher;
 import dev.gpuwatch.receiver.http.Authenticator;
 import dev.gpuwatch.receiver.http.ReceiverHttp;
+import dev.gpuwatch.receiver.inbox.Inbox;
 import dev.gpuwatch.receiver.ingest.IngestService;
 import dev.gpuwatch.receiver.metrics.ReceiverMetrics;
 import dev.gpuwatch.receiver.runbook.RunbookLibrary;
@@ -124,7 +125,8 @@ public final class Receiver implements AutoCloseable {
                     .or(housekeeping::stopped);
             Javalin http = ReceiverHttp.create(ingest, store, stopped, metrics, auth,
                     config.ingest().maxBodyBytes().bytes(), settings.maxAge(), options.clock(), options.web(),
-                    options.host(), options.port(), runbooks);
+                    options.host(), options.port(), runbooks, new Inbox(store, config.routingTree(),
+                            Channels.targets(config, channels), options.clock(), settings.maxAge()));
             http.start(options.host(), options.port());
             try {
                 external.compareAndSet(null, ExternalUrl.derived(Optional.of(options.host()), http.port(),

@@ -3,6 +3,7 @@ package dev.gpuwatch.receiver.http;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gpuwatch.config.Durations;
+import dev.gpuwatch.receiver.inbox.Inbox;
 import dev.gpuwatch.receiver.ingest.IngestService;
 import dev.gpuwatch.receiver.metrics.ReceiverMetrics;
 import dev.gpuwatch.receiver.runbook.Runbook;
@@ -14,6 +15,7 @@ import dev.gpuwatch.web.WebConfig;
 import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
+import io.javalin.http.Handler;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Clock;
@@ -62,10 +64,11 @@ public final class ReceiverHttp {
      *     {@code basic_auth_users}, every path needs one of them, as with exporter-toolkit
      * @param runbooks served at {@code /runbooks/} like /metrics: behind {@code basic_auth_users} when set, never
      *     behind {@code ingest.auth}, which guards the API
+     * @param inbox the web inbox's pages, under {@link Inbox#PATH} behind {@code ingest.auth} like the API
      */
     public static Javalin create(IngestService ingest, NotificationStore store, Supplier<Optional<String>> stopped,
             ReceiverMetrics metrics, Authenticator auth, long maxBodyBytes, Duration maxAge, Clock clock, WebConfig web,
-            String host, int port, RunbookLibrary runbooks) {
+            String host, int port, RunbookLibrary runbooks, Inbox inbox) {
         return Javalin.create(config -> {
             config.concurrency.useVirtualThreads = true;
             config.startup.showJavalinBanner = false;
@@ -82,13 +85,18 @@ public final class ReceiverHttp {
                     ctx.skipRemainingHandlers();
                 }
             }));
-            config.routes.before("/api/*", ctx -> {
+            Handler apiAuth = ctx -> {
                 if (!auth.permits(Optional.ofNullable(ctx.header("Authorization")))) {
                     ctx.header("WWW-Authenticate", auth.challenge());
                     json(ctx, 401, error("authentication required", ""));
                     ctx.skipRemainingHandlers();
                 }
-            });
+            };
+            config.routes.before("/api/*", apiAuth);
+            // the inbox shows and replays what the API does, so it has the API's authentication and answers
+            config.routes.before(Inbox.PATH, apiAuth);
+            config.routes.before(Inbox.PATH + "/*", apiAuth);
+            inbox.register(config.routes);
             // a quarter of the heap for bodies being read at once; at the default 8 MiB limit and a 256 MiB heap,
             // eight full bodies, or thousands of real (few KiB) ones
             BodyReader bodies = new BodyReader(maxBodyBytes, Runtime.getRuntime().maxMemory() / 4);

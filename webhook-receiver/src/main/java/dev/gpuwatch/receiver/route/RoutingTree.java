@@ -37,29 +37,88 @@ public final class RoutingTree {
 
     /** The receivers a notification goes to, in tree order, each once; never empty. */
     public List<String> receivers(Map<String, String> commonLabels, Map<String, String> groupLabels) {
-        Map<String, String> labels = new HashMap<>(commonLabels);
-        labels.putAll(groupLabels);
-        LinkedHashSet<String> receivers = new LinkedHashSet<>();
-        walk(root, root.receiver().orElseThrow(), labels, receivers);
-        return new ArrayList<>(receivers);
+        return explain(commonLabels, groupLabels).receivers();
     }
 
-    /** Adds the receivers of {@code node}'s matching subtree; the caller has checked that {@code node} matches. */
-    private static void walk(Route node, String inherited, Map<String, String> labels, LinkedHashSet<String> out) {
+    /**
+     * One route node as the walk met it, for the inbox's route tester.
+     *
+     * @param path where the node is in the configuration: {@code route}, {@code route.routes[1].routes[0]}
+     * @param depth 0 for the root
+     * @param receiver the node's receiver, its own or the one it inherits
+     * @param inherited true when the node names no receiver of its own
+     * @param verdicts each matcher against the labels; empty for the root, which matches everything
+     * @param tried false when an earlier sibling matched without {@code continue}, so Alertmanager never looked at
+     *     this node (its verdicts are then empty)
+     * @param matched whether every matcher matched (and the node was tried)
+     * @param chosen whether the notification goes to this node's receiver: it matched and none of its children did
+     */
+    public record Step(String path, int depth, String receiver, boolean inherited, List<Verdict> verdicts,
+            boolean continueMatching, boolean tried, boolean matched, boolean chosen) {
+        public Step {
+            verdicts = List.copyOf(verdicts);
+        }
+    }
+
+    /** One matcher against the labels: the value the label has ({@code ""} when missing) and the outcome. */
+    public record Verdict(Matcher matcher, String actual, boolean matched) {}
+
+    /** The nodes in walk order and the receivers that result, in tree order, each once. */
+    public record Explanation(Map<String, String> labels, List<Step> steps, List<String> receivers) {
+        public Explanation {
+            labels = Map.copyOf(labels);
+            steps = List.copyOf(steps);
+            receivers = List.copyOf(receivers);
+        }
+    }
+
+    /**
+     * How a notification with these labels walks the tree (the labels as {@link #receivers}: common labels
+     * overlaid with group labels), node by node with each matcher's verdict. {@link #receivers} is this walk's
+     * outcome, so the route tester shows exactly what ingest decides.
+     */
+    public Explanation explain(Map<String, String> commonLabels, Map<String, String> groupLabels) {
+        Map<String, String> labels = new HashMap<>(commonLabels);
+        labels.putAll(groupLabels);
+        List<Step> steps = new ArrayList<>();
+        LinkedHashSet<String> receivers = new LinkedHashSet<>();
+        walk(root, "route", 0, root.receiver().orElseThrow(), List.of(), labels, steps, receivers);
+        return new Explanation(labels, steps, new ArrayList<>(receivers));
+    }
+
+    /** Adds the steps of {@code node}'s matching subtree; the caller has checked that {@code node} matches. */
+    private static void walk(Route node, String path, int depth, String inherited, List<Verdict> verdicts,
+            Map<String, String> labels, List<Step> steps, LinkedHashSet<String> out) {
         String receiver = node.receiver().orElse(inherited);
+        int index = steps.size();
+        steps.add(null); // this node's step, filled once its children say whether it is chosen
         boolean childMatched = false;
-        for (Route child : node.routes()) {
-            if (child.matchers().stream().allMatch(m -> m.matches(labels))) {
-                walk(child, receiver, labels, out);
+        boolean stopped = false;
+        for (int i = 0; i < node.routes().size(); i++) {
+            Route child = node.routes().get(i);
+            String childPath = path + ".routes[" + i + "]";
+            String childReceiver = child.receiver().orElse(receiver);
+            if (stopped) {
+                steps.add(new Step(childPath, depth + 1, childReceiver, child.receiver().isEmpty(), List.of(),
+                        child.continueMatching(), false, false, false));
+                continue;
+            }
+            List<Verdict> childVerdicts = child.matchers().stream()
+                    .map(m -> new Verdict(m, labels.getOrDefault(m.name(), ""), m.matches(labels))).toList();
+            if (childVerdicts.stream().allMatch(Verdict::matched)) {
+                walk(child, childPath, depth + 1, receiver, childVerdicts, labels, steps, out);
                 childMatched = true;
-                if (!child.continueMatching()) {
-                    break;
-                }
+                stopped = !child.continueMatching();
+            } else {
+                steps.add(new Step(childPath, depth + 1, childReceiver, child.receiver().isEmpty(), childVerdicts,
+                        child.continueMatching(), true, false, false));
             }
         }
         if (!childMatched) {
             out.add(receiver);
         }
+        steps.set(index, new Step(path, depth, receiver, node.receiver().isEmpty(), verdicts,
+                node.continueMatching(), true, true, !childMatched));
     }
 
     /** Every receiver name the tree can produce, to check against the configured receivers. */

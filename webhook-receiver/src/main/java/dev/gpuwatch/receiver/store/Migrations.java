@@ -69,7 +69,21 @@ final class Migrations {
                 "ALTER TABLE deliveries ADD COLUMN claimed_at INTEGER NOT NULL DEFAULT 0",
                 "ALTER TABLE deliveries ADD COLUMN in_doubt_since INTEGER NOT NULL DEFAULT 0",
                 "CREATE TABLE store_identity(id TEXT NOT NULL)",
-                "INSERT INTO store_identity(id) VALUES (lower(hex(randomblob(16))))"));
+                "INSERT INTO store_identity(id) VALUES (lower(hex(randomblob(16))))"),
+            // The history of each delivery for the inbox: one row per recorded outcome (delivered, retry with its
+            // error and next attempt, dead), per attempt found in doubt (a crash or an expired lease) and per replay of
+            // a dead letter, gone with its delivery (the retention purges notifications, which cascades)
+            List.of(
+                """
+                CREATE TABLE delivery_attempts(
+                  id INTEGER PRIMARY KEY,
+                  delivery_id INTEGER NOT NULL REFERENCES deliveries(id) ON DELETE CASCADE,
+                  at INTEGER NOT NULL,
+                  outcome TEXT NOT NULL CHECK (outcome IN ('delivered', 'retry', 'dead', 'in_doubt', 'replayed')),
+                  attempt INTEGER NOT NULL,
+                  error TEXT NOT NULL DEFAULT '',
+                  next_attempt_at INTEGER NOT NULL DEFAULT 0)""",
+                "CREATE INDEX delivery_attempts_by_delivery ON delivery_attempts(delivery_id, id)"));
 
     /**
      * PostgreSQL: times as epoch millis like SQLite's, so both stores share every comparison. Keys and channels
@@ -130,7 +144,19 @@ final class Migrations {
                 "ALTER TABLE deliveries ADD COLUMN claimed_at BIGINT NOT NULL DEFAULT 0",
                 "ALTER TABLE deliveries ADD COLUMN in_doubt_since BIGINT NOT NULL DEFAULT 0",
                 "CREATE TABLE store_identity(id TEXT NOT NULL)",
-                "INSERT INTO store_identity(id) VALUES (replace(gen_random_uuid()::text, '-', ''))"));
+                "INSERT INTO store_identity(id) VALUES (replace(gen_random_uuid()::text, '-', ''))"),
+            // as SQLite's fourth step: each delivery's recorded outcomes, for the inbox
+            List.of(
+                """
+                CREATE TABLE delivery_attempts(
+                  id BIGSERIAL PRIMARY KEY,
+                  delivery_id BIGINT NOT NULL REFERENCES deliveries(id) ON DELETE CASCADE,
+                  at BIGINT NOT NULL,
+                  outcome TEXT NOT NULL CHECK (outcome IN ('delivered', 'retry', 'dead', 'in_doubt', 'replayed')),
+                  attempt INTEGER NOT NULL,
+                  error TEXT NOT NULL DEFAULT '',
+                  next_attempt_at BIGINT NOT NULL DEFAULT 0)""",
+                "CREATE INDEX delivery_attempts_by_delivery ON delivery_attempts(delivery_id, id)"));
 
     private Migrations() {}
 

@@ -6,6 +6,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -84,8 +85,23 @@ public interface NotificationStore extends AutoCloseable {
 
     List<DeadLetter> deadLetters(int limit);
 
-    /** A dead letter goes back to pending with a fresh deadline; false when {@code id} is no dead letter. */
+    /**
+     * A dead letter goes back to pending with a fresh deadline, and the replay joins its attempt history; false
+     * (and nothing recorded) when {@code id} is no dead letter.
+     */
     CompletableFuture<Boolean> replay(long deliveryId, Instant now, Instant deadline);
+
+    /**
+     * Stored notifications newest first, with their deliveries, for the inbox: at most {@code limit}, only those
+     * with an id below {@code beforeId} when given (the next page).
+     */
+    List<StoredNotification> notifications(OptionalLong beforeId, int limit);
+
+    /** One stored notification with its deliveries. */
+    Optional<StoredNotification> notification(long id);
+
+    /** The recorded outcomes of a notification's deliveries, oldest first. */
+    List<DeliveryAttempt> attempts(long notificationId);
 
     /** Count of deliveries per integration in a status ({@code pending} counts in-flight ones too). */
     Map<String, Long> countByIntegration(DeliveryStatus status);
@@ -174,6 +190,47 @@ public interface NotificationStore extends AutoCloseable {
     record Claim(long deliveryId, Instant claimedAt) {}
 
     record StoredReceipt(String groupKey, String receiver, String channel, Receipt receipt) {}
+
+    /** A notification as stored: its raw body (re-parsed to show its alerts) and where it went. */
+    record StoredNotification(long id, String groupKey, String status, Instant receivedAt, byte[] body,
+            List<DeliveryState> deliveries) {
+        public StoredNotification {
+            deliveries = List.copyOf(deliveries);
+        }
+    }
+
+    /**
+     * One delivery's state now.
+     *
+     * @param nextAttemptAt when a pending delivery is tried next
+     * @param finishedAt when it was delivered or given up; empty while open
+     */
+    record DeliveryState(long id, String receiver, String channel, String integration, DeliveryStatus status,
+            int attempts, Instant nextAttemptAt, String lastError, Optional<Instant> finishedAt,
+            Optional<Instant> inDoubtSince) {}
+
+    /** What a recorded outcome was. */
+    enum AttemptOutcome {
+        DELIVERED, RETRY, DEAD,
+        /** The attempt began but its outcome was never recorded (a crash, or its lease expired during it). */
+        IN_DOUBT,
+        /** Not an attempt: a dead letter made pending again ({@link #replay}); {@code attempt} is the count before. */
+        REPLAYED;
+
+        String sql() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /**
+     * One recorded outcome of a delivery.
+     *
+     * @param at when it was recorded; for {@code IN_DOUBT}, when the attempt began
+     * @param attempt the attempt's number (1 for the first); for {@code REPLAYED}, the attempts before the replay
+     * @param nextAttemptAt for {@code RETRY}, when it is tried again
+     */
+    record DeliveryAttempt(long deliveryId, Instant at, AttemptOutcome outcome, int attempt, String error,
+            Optional<Instant> nextAttemptAt) {}
 
     record DeadLetter(long id, long notificationId, String receiver, String channel, String integration,
             String groupKey, int attempts, String lastError, Instant receivedAt, Instant deadAt) {}

@@ -23,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -380,11 +381,13 @@ public final class PostgresStore implements NotificationStore {
                 }
             }
             List<DueDelivery> due = new ArrayList<>();
+            List<Long> overdue = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("""
                     SELECT d.id, d.notification_id, d.receiver, d.channel, d.integration, n.group_key, d.attempts,
                            n.received_at, d.deadline_at, n.body,
                            CASE WHEN d.in_doubt_since <> 0 OR d.status = 'pending' THEN d.in_doubt_since
-                                WHEN d.claimed_at <> 0 THEN d.claimed_at ELSE d.next_attempt_at END
+                                WHEN d.claimed_at <> 0 THEN d.claimed_at ELSE d.next_attempt_at END,
+                           d.status
                     FROM deliveries d JOIN notifications n ON n.id = d.notification_id
                     WHERE d.channel = ? AND d.status IN ('pending', 'in_flight')
                       AND ((d.status = 'pending' AND d.next_attempt_at <= ?)
@@ -398,6 +401,9 @@ public final class PostgresStore implements NotificationStore {
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         long inDoubt = rs.getLong(11);
+                        if (rs.getString(12).equals("in_flight")) {
+                            overdue.add(rs.getLong(1));
+                        }
                         due.add(new DueDelivery(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4),
                                 rs.getString(5), rs.getString(6), rs.getInt(7), Instant.ofEpochMilli(rs.getLong(8)),
                                 Instant.ofEpochMilli(rs.getLong(9)), rs.getBytes(10), now,
@@ -417,6 +423,9 @@ public final class PostgresStore implements NotificationStore {
                     ps.executeUpdate();
                 }
                 return due;
+            }
+            for (long id : overdue) {
+                update(c, DeliveryHistory.RECORD_IN_DOUBT, id);
             }
             try (PreparedStatement ps = c.prepareStatement("UPDATE deliveries SET status = 'in_flight',"
                     + " lease_until = ?, claimed_at = ?, in_doubt_since = ? WHERE id = ?")) {
@@ -485,6 +494,9 @@ public final class PostgresStore implements NotificationStore {
             boolean changed = update(c, "UPDATE deliveries SET status = 'delivered', attempts = attempts + 1,"
                     + " finished_at = ?, last_error = '', in_doubt_since = 0 WHERE " + SqliteStore.HELD_BY_CLAIM,
                     at.toEpochMilli(), claim.deliveryId(), claim.claimedAt().toEpochMilli());
+            if (changed) {
+                update(c, DeliveryHistory.RECORD_DELIVERED, at.toEpochMilli(), claim.deliveryId());
+            }
             if (changed && receipt.isPresent() && !receipt.get().receipt().values().isEmpty()) {
                 StoredReceipt r = receipt.get();
                 try (PreparedStatement ps = c.prepareStatement("""
@@ -505,16 +517,31 @@ public final class PostgresStore implements NotificationStore {
 
     @Override
     public CompletableFuture<Boolean> reschedule(Claim claim, int attempts, Instant nextAttemptAt, String error) {
-        return write(c -> update(c, "UPDATE deliveries SET status = 'pending', attempts = ?, next_attempt_at = ?,"
-                + " last_error = ?, in_doubt_since = 0 WHERE " + SqliteStore.HELD_BY_CLAIM, attempts,
-                nextAttemptAt.toEpochMilli(), error, claim.deliveryId(), claim.claimedAt().toEpochMilli()), false);
+        return write(c -> {
+            boolean changed = update(c, "UPDATE deliveries SET status = 'pending', attempts = ?,"
+                    + " next_attempt_at = ?, last_error = ?, in_doubt_since = 0 WHERE " + SqliteStore.HELD_BY_CLAIM,
+                    attempts, nextAttemptAt.toEpochMilli(), error, claim.deliveryId(), claim.claimedAt().toEpochMilli());
+            if (changed) {
+                // as SQLite's: at the start of the attempt that failed
+                update(c, DeliveryHistory.RECORD, claim.deliveryId(), claim.claimedAt().toEpochMilli(),
+                        AttemptOutcome.RETRY.sql(), attempts, error, nextAttemptAt.toEpochMilli());
+            }
+            return changed;
+        }, false);
     }
 
     @Override
     public CompletableFuture<Boolean> markDead(Claim claim, int attempts, Instant at, String error) {
-        return write(c -> update(c, "UPDATE deliveries SET status = 'dead', attempts = ?, finished_at = ?,"
-                + " last_error = ?, in_doubt_since = 0 WHERE " + SqliteStore.HELD_BY_CLAIM, attempts, at.toEpochMilli(),
-                error, claim.deliveryId(), claim.claimedAt().toEpochMilli()), false);
+        return write(c -> {
+            boolean changed = update(c, "UPDATE deliveries SET status = 'dead', attempts = ?, finished_at = ?,"
+                    + " last_error = ?, in_doubt_since = 0 WHERE " + SqliteStore.HELD_BY_CLAIM, attempts,
+                    at.toEpochMilli(), error, claim.deliveryId(), claim.claimedAt().toEpochMilli());
+            if (changed) {
+                update(c, DeliveryHistory.RECORD, claim.deliveryId(), at.toEpochMilli(), AttemptOutcome.DEAD.sql(),
+                        attempts, error, 0L);
+            }
+            return changed;
+        }, false);
     }
 
     @Override
@@ -537,6 +564,7 @@ public final class PostgresStore implements NotificationStore {
     public CompletableFuture<Integer> recoverInFlight() {
         long now = System.currentTimeMillis();
         return write(c -> {
+            update(c, DeliveryHistory.RECORD_RECOVERED + " AND lease_until <= ?", now);
             // in doubt as in claimDue: a claim from before claimed_at existed counts from when it became due
             try (PreparedStatement ps = c.prepareStatement("""
                     UPDATE deliveries SET status = 'pending', in_doubt_since = CASE
@@ -593,9 +621,65 @@ public final class PostgresStore implements NotificationStore {
 
     @Override
     public CompletableFuture<Boolean> replay(long deliveryId, Instant now, Instant deadline) {
-        return write(c -> update(c, "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?,"
-                + " deadline_at = ?, finished_at = 0 WHERE id = ? AND status = 'dead'",
-                now.toEpochMilli(), deadline.toEpochMilli(), deliveryId), true);
+        return write(c -> {
+            update(c, DeliveryHistory.RECORD_REPLAYED, now.toEpochMilli(), deliveryId);
+            return update(c, "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?,"
+                    + " deadline_at = ?, finished_at = 0 WHERE id = ? AND status = 'dead'",
+                    now.toEpochMilli(), deadline.toEpochMilli(), deliveryId);
+        }, true);
+    }
+
+    @Override
+    public List<StoredNotification> notifications(OptionalLong beforeId, int limit) {
+        return read(c -> {
+            List<StoredNotification> page;
+            try (PreparedStatement ps = c.prepareStatement(DeliveryHistory.NOTIFICATIONS)) {
+                ps.setLong(1, beforeId.orElse(Long.MAX_VALUE));
+                ps.setInt(2, limit);
+                try (ResultSet rs = ps.executeQuery()) {
+                    page = DeliveryHistory.notifications(rs);
+                }
+            }
+            return withDeliveries(c, page);
+        }, List.of());
+    }
+
+    @Override
+    public Optional<StoredNotification> notification(long id) {
+        return read(c -> {
+            try (PreparedStatement ps = c.prepareStatement(DeliveryHistory.NOTIFICATION)) {
+                ps.setLong(1, id);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return withDeliveries(c, DeliveryHistory.notifications(rs)).stream().findFirst();
+                }
+            }
+        }, Optional.empty());
+    }
+
+    private static List<StoredNotification> withDeliveries(Connection c, List<StoredNotification> page)
+            throws SQLException {
+        if (page.isEmpty()) {
+            return page;
+        }
+        try (PreparedStatement ps = c.prepareStatement(DeliveryHistory.DELIVERIES)) {
+            ps.setLong(1, page.getLast().id());
+            ps.setLong(2, page.getFirst().id());
+            try (ResultSet rs = ps.executeQuery()) {
+                return DeliveryHistory.join(page, DeliveryHistory.deliveries(rs));
+            }
+        }
+    }
+
+    @Override
+    public List<DeliveryAttempt> attempts(long notificationId) {
+        return read(c -> {
+            try (PreparedStatement ps = c.prepareStatement(DeliveryHistory.ATTEMPTS)) {
+                ps.setLong(1, notificationId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return DeliveryHistory.attempts(rs);
+                }
+            }
+        }, List.of());
     }
 
     @Override

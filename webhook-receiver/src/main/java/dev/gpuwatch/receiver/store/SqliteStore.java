@@ -247,7 +247,8 @@ public final class SqliteStore implements NotificationStore {
                     SELECT d.id, d.notification_id, d.receiver, d.channel, d.integration, n.group_key, d.attempts,
                            n.received_at, d.deadline_at, n.body,
                            CASE WHEN d.in_doubt_since <> 0 OR d.status = 'pending' THEN d.in_doubt_since
-                                WHEN d.claimed_at <> 0 THEN d.claimed_at ELSE d.next_attempt_at END
+                                WHEN d.claimed_at <> 0 THEN d.claimed_at ELSE d.next_attempt_at END,
+                           d.status
                     FROM deliveries d INDEXED BY deliveries_open JOIN notifications n ON n.id = d.notification_id
                     WHERE d.channel = ? AND d.status IN ('pending', 'in_flight')
                       AND ((d.status = 'pending' AND d.next_attempt_at <= ?)
@@ -257,14 +258,21 @@ public final class SqliteStore implements NotificationStore {
             ps.setLong(2, now.toEpochMilli());
             ps.setLong(3, now.toEpochMilli());
             ps.setInt(4, limit);
+            List<Long> overdue = new ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     long inDoubt = rs.getLong(11);
+                    if (rs.getString(12).equals("in_flight")) {
+                        overdue.add(rs.getLong(1));
+                    }
                     due.add(new DueDelivery(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4),
                             rs.getString(5), rs.getString(6), rs.getInt(7), Instant.ofEpochMilli(rs.getLong(8)),
                             Instant.ofEpochMilli(rs.getLong(9)), rs.getBytes(10), now,
                             inDoubt == 0 ? Optional.empty() : Optional.of(Instant.ofEpochMilli(inDoubt))));
                 }
+            }
+            for (long id : overdue) {
+                update(DeliveryHistory.RECORD_IN_DOUBT, id);
             }
             if (!due.isEmpty()) {
                 PreparedStatement claim = writeStatements.get("UPDATE deliveries SET status = 'in_flight',"
@@ -329,6 +337,9 @@ public final class SqliteStore implements NotificationStore {
             boolean changed = update("UPDATE deliveries SET status = 'delivered', attempts = attempts + 1,"
                     + " finished_at = ?, last_error = '', in_doubt_since = 0 WHERE " + HELD_BY_CLAIM,
                     at.toEpochMilli(), claim.deliveryId(), claim.claimedAt().toEpochMilli());
+            if (changed) {
+                update(DeliveryHistory.RECORD_DELIVERED, at.toEpochMilli(), claim.deliveryId());
+            }
             if (changed && receipt.isPresent() && !receipt.get().receipt().values().isEmpty()) {
                 StoredReceipt r = receipt.get();
                 PreparedStatement ps = writeStatements.get("""
@@ -348,16 +359,31 @@ public final class SqliteStore implements NotificationStore {
 
     @Override
     public CompletableFuture<Boolean> reschedule(Claim claim, int attempts, Instant nextAttemptAt, String error) {
-        return submit(c -> update("UPDATE deliveries SET status = 'pending', attempts = ?, next_attempt_at = ?,"
-                + " last_error = ?, in_doubt_since = 0 WHERE " + HELD_BY_CLAIM, attempts, nextAttemptAt.toEpochMilli(),
-                error, claim.deliveryId(), claim.claimedAt().toEpochMilli()));
+        return submit(c -> {
+            boolean changed = update("UPDATE deliveries SET status = 'pending', attempts = ?, next_attempt_at = ?,"
+                    + " last_error = ?, in_doubt_since = 0 WHERE " + HELD_BY_CLAIM, attempts,
+                    nextAttemptAt.toEpochMilli(), error, claim.deliveryId(), claim.claimedAt().toEpochMilli());
+            if (changed) {
+                // at the start of the attempt that failed: reschedule is not told the time it ended
+                update(DeliveryHistory.RECORD, claim.deliveryId(), claim.claimedAt().toEpochMilli(),
+                        AttemptOutcome.RETRY.sql(), attempts, error, nextAttemptAt.toEpochMilli());
+            }
+            return changed;
+        });
     }
 
     @Override
     public CompletableFuture<Boolean> markDead(Claim claim, int attempts, Instant at, String error) {
-        return submit(c -> update("UPDATE deliveries SET status = 'dead', attempts = ?, finished_at = ?,"
-                + " last_error = ?, in_doubt_since = 0 WHERE " + HELD_BY_CLAIM, attempts, at.toEpochMilli(), error,
-                claim.deliveryId(), claim.claimedAt().toEpochMilli()));
+        return submit(c -> {
+            boolean changed = update("UPDATE deliveries SET status = 'dead', attempts = ?, finished_at = ?,"
+                    + " last_error = ?, in_doubt_since = 0 WHERE " + HELD_BY_CLAIM, attempts, at.toEpochMilli(), error,
+                    claim.deliveryId(), claim.claimedAt().toEpochMilli());
+            if (changed) {
+                update(DeliveryHistory.RECORD, claim.deliveryId(), at.toEpochMilli(), AttemptOutcome.DEAD.sql(),
+                        attempts, error, 0L);
+            }
+            return changed;
+        });
     }
 
     @Override
@@ -376,6 +402,7 @@ public final class SqliteStore implements NotificationStore {
     public CompletableFuture<Integer> recoverInFlight() {
         return submit(c -> {
             try (Statement st = c.createStatement()) {
+                st.executeUpdate(DeliveryHistory.RECORD_RECOVERED);
                 // as in claimDue: a claim from before claimed_at existed counts from when it became due
                 return st.executeUpdate("""
                         UPDATE deliveries SET status = 'pending', in_doubt_since = CASE
@@ -430,12 +457,62 @@ public final class SqliteStore implements NotificationStore {
     @Override
     public CompletableFuture<Boolean> replay(long deliveryId, Instant now, Instant deadline) {
         return submit(c -> {
+            update(DeliveryHistory.RECORD_REPLAYED, now.toEpochMilli(), deliveryId);
             boolean replayed = update("UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?,"
                     + " deadline_at = ?, finished_at = 0 WHERE id = ? AND status = 'dead'",
                     now.toEpochMilli(), deadline.toEpochMilli(), deliveryId);
             dueAdded |= replayed;
             return replayed;
         });
+    }
+
+    @Override
+    public List<StoredNotification> notifications(OptionalLong beforeId, int limit) {
+        return read(c -> {
+            PreparedStatement ps = readStatements.get(DeliveryHistory.NOTIFICATIONS);
+            ps.setLong(1, beforeId.orElse(Long.MAX_VALUE));
+            ps.setInt(2, limit);
+            List<StoredNotification> page;
+            try (ResultSet rs = ps.executeQuery()) {
+                page = DeliveryHistory.notifications(rs);
+            }
+            return withDeliveries(page);
+        }, List.of());
+    }
+
+    @Override
+    public Optional<StoredNotification> notification(long id) {
+        return read(c -> {
+            PreparedStatement ps = readStatements.get(DeliveryHistory.NOTIFICATION);
+            ps.setLong(1, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                return withDeliveries(DeliveryHistory.notifications(rs)).stream().findFirst();
+            }
+        }, Optional.empty());
+    }
+
+    /** Under the read lock. */
+    private List<StoredNotification> withDeliveries(List<StoredNotification> page) throws SQLException {
+        if (page.isEmpty()) {
+            return page;
+        }
+        PreparedStatement ps = readStatements.get(DeliveryHistory.DELIVERIES);
+        ps.setLong(1, page.getLast().id());
+        ps.setLong(2, page.getFirst().id());
+        try (ResultSet rs = ps.executeQuery()) {
+            return DeliveryHistory.join(page, DeliveryHistory.deliveries(rs));
+        }
+    }
+
+    @Override
+    public List<DeliveryAttempt> attempts(long notificationId) {
+        return read(c -> {
+            PreparedStatement ps = readStatements.get(DeliveryHistory.ATTEMPTS);
+            ps.setLong(1, notificationId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return DeliveryHistory.attempts(rs);
+            }
+        }, List.of());
     }
 
     @Override

@@ -189,6 +189,21 @@ class StoreFailureTest {
         }
 
         @Override
+        public List<StoredNotification> notifications(java.util.OptionalLong beforeId, int limit) {
+            return store.notifications(beforeId, limit);
+        }
+
+        @Override
+        public Optional<StoredNotification> notification(long id) {
+            return store.notification(id);
+        }
+
+        @Override
+        public List<DeliveryAttempt> attempts(long notificationId) {
+            return store.attempts(notificationId);
+        }
+
+        @Override
         public Map<String, Long> countByIntegration(DeliveryStatus status) {
             return store.countByIntegration(status);
         }

@@ -289,4 +289,97 @@ abstract class StoreContract {
             assertEquals(java.util.Map.of(), store.countByIntegration(NotificationStore.DeliveryStatus.PENDING));
         }
     }
+
+    @Test
+    void theInboxPagesNotificationsNewestFirstWithTheirDeliveries() throws Exception {
+        try (NotificationStore store = open(10)) {
+            for (int i = 0; i < 5; i++) {
+                store.append(new NewNotification("k" + i, "group-k" + i, i == 4 ? "resolved" : "firing",
+                        T0.plusSeconds(i), T0.plus(Duration.ofHours(6)), ("{\"n\":" + i + "}").getBytes(),
+                        List.of(new Target("r", "r/log/0", "log"), new Target("s", "s/slack/0", "slack")))).join();
+            }
+            var first = store.notifications(java.util.OptionalLong.empty(), 2);
+            assertEquals(List.of("group-k4", "group-k3"), first.stream().map(n -> n.groupKey()).toList());
+            assertEquals("resolved", first.getFirst().status());
+            assertEquals(T0.plusSeconds(4), first.getFirst().receivedAt());
+            assertEquals("{\"n\":4}", new String(first.getFirst().body()));
+            for (var n : first) {
+                assertEquals(List.of("r/log/0", "s/slack/0"), n.deliveries().stream().map(d -> d.channel()).toList());
+                assertEquals(List.of(NotificationStore.DeliveryStatus.PENDING, NotificationStore.DeliveryStatus.PENDING),
+                        n.deliveries().stream().map(d -> d.status()).toList());
+            }
+            var next = store.notifications(java.util.OptionalLong.of(first.getLast().id()), 2);
+            assertEquals(List.of("group-k2", "group-k1"), next.stream().map(n -> n.groupKey()).toList());
+            var last = store.notifications(java.util.OptionalLong.of(next.getLast().id()), 2);
+            assertEquals(List.of("group-k0"), last.stream().map(n -> n.groupKey()).toList());
+            assertEquals(2, last.getFirst().deliveries().size(), "each page carries only its own deliveries");
+            assertEquals(List.of(), store.notifications(java.util.OptionalLong.of(last.getFirst().id()), 2));
+            var one = store.notification(next.getFirst().id()).orElseThrow();
+            assertEquals("group-k2", one.groupKey());
+            assertEquals(2, one.deliveries().size());
+            assertEquals(Optional.empty(), store.notification(-1));
+        }
+    }
+
+    @Test
+    void everyRecordedOutcomeAndEveryAttemptInDoubtIsInTheAttemptHistory() throws Exception {
+        try (NotificationStore store = open(10)) {
+            store.append(notification("a", T0)).join();
+            long id = store.notifications(java.util.OptionalLong.empty(), 1).getFirst().id();
+            assertEquals(List.of(), store.attempts(id));
+            var first = store.claimDue("r/log/0", T0, T0.plusSeconds(60), 10).join().getFirst();
+            assertTrue(store.reschedule(first.claim(), 1, T0.plusSeconds(30), "HTTP 503").join());
+            Instant second = T0.plusSeconds(30);
+            store.claimDue("r/log/0", second, second.plusSeconds(60), 10).join();
+            // the lease expires without an outcome: the next claim finds that attempt in doubt
+            Instant third = second.plusSeconds(61);
+            var again = store.claimDue("r/log/0", third, third.plusSeconds(60), 10).join().getFirst();
+            assertTrue(store.markDead(again.claim(), 3, third.plusSeconds(1), "HTTP 400: invalid_blocks").join());
+            assertTrue(store.replay(again.id(), third.plusSeconds(5), third.plus(Duration.ofHours(1))).join());
+            assertFalse(store.replay(again.id(), third.plusSeconds(5), third.plus(Duration.ofHours(1))).join(),
+                    "no dead letter any more: no second replay, and no row for it");
+            Instant fourth = third.plusSeconds(5);
+            var replayed = store.claimDue("r/log/0", fourth, fourth.plusSeconds(60), 10).join().getFirst();
+            assertTrue(store.markDelivered(replayed.claim(), fourth.plusSeconds(1), Optional.empty()).join());
+            // a late outcome of a claim that no longer holds the delivery leaves no row
+            assertFalse(store.markDead(first.claim(), 9, fourth, "late").join());
+            var history = store.attempts(id);
+            assertEquals(List.of(NotificationStore.AttemptOutcome.RETRY, NotificationStore.AttemptOutcome.IN_DOUBT,
+                    NotificationStore.AttemptOutcome.DEAD, NotificationStore.AttemptOutcome.REPLAYED,
+                    NotificationStore.AttemptOutcome.DELIVERED),
+                    history.stream().map(NotificationStore.DeliveryAttempt::outcome).toList());
+            assertEquals(List.of(T0, second, third.plusSeconds(1), fourth, fourth.plusSeconds(1)),
+                    history.stream().map(NotificationStore.DeliveryAttempt::at).toList(),
+                    "a retry and a doubt at their attempt's start, the others when recorded");
+            assertEquals(List.of(1, 2, 3, 3, 1), history.stream().map(NotificationStore.DeliveryAttempt::attempt).toList());
+            assertEquals(List.of("HTTP 503", "", "HTTP 400: invalid_blocks", "", ""),
+                    history.stream().map(NotificationStore.DeliveryAttempt::error).toList());
+            assertEquals(Optional.of(T0.plusSeconds(30)), history.getFirst().nextAttemptAt());
+            assertEquals(Optional.empty(), history.getLast().nextAttemptAt());
+            assertTrue(history.stream().allMatch(a -> a.deliveryId() == again.id()));
+        }
+    }
+
+    @Test
+    void aRestartRecordsTheAttemptsItInterruptedAsInDoubtAndRetentionPurgesTheHistory() throws Exception {
+        try (NotificationStore store = open(10)) {
+            store.append(notification("a", T0)).join();
+            store.claimDue("r/log/0", T0, T0.plusSeconds(1), 10).join();
+        }
+        Instant later = Instant.now().plusSeconds(5);
+        try (NotificationStore store = open(10)) {
+            long id = store.notifications(java.util.OptionalLong.empty(), 1).getFirst().id();
+            assertEquals(1, store.recoverInFlight().join());
+            var history = store.attempts(id);
+            assertEquals(List.of(NotificationStore.AttemptOutcome.IN_DOUBT),
+                    history.stream().map(NotificationStore.DeliveryAttempt::outcome).toList());
+            assertEquals(T0, history.getFirst().at(), "since the interrupted attempt began");
+            var d = store.claimDue("r/log/0", later, later.plusSeconds(60), 10).join().getFirst();
+            assertTrue(store.markDelivered(d.claim(), later, Optional.empty()).join());
+            assertEquals(2, store.attempts(id).size());
+            assertEquals(1, store.purgeDelivered(later.plusSeconds(1)).join());
+            assertEquals(List.of(), store.attempts(id), "purged with its notification");
+            assertEquals(Optional.empty(), store.notification(id));
+        }
+    }
 }
