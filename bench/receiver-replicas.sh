@@ -45,11 +45,11 @@ mvn -B -q -ntp -Dmaven.test.skip=true -pl testkit -am package >&2
 HOME_DIST=$(distribution_home)
 
 "$JAVA_HOME/bin/java" -cp "$TESTKIT_JAR" dev.gpuwatch.testkit.Sandbox --slack-port "$SLACK_PORT" --pagerduty-port 0 \
-  --postgres-databases=replicas1,replicas2,replicas3 --postgres-password-file="$WORK/pg-password" \
+  --postgres-databases=replicas1,replicas2,replicas3,replicas3copies --postgres-password-file="$WORK/pg-password" \
   > "$WORK/sandbox.out" 2>&1 &
 SANDBOX_PID=$!
-for _ in $(seq 1 300); do grep -q '^postgres url: .*replicas3' "$WORK/sandbox.out" 2>/dev/null && break; sleep 0.2; done
-grep -q '^postgres url: .*replicas3' "$WORK/sandbox.out" || { cat "$WORK/sandbox.out" >&2; exit 1; }
+for _ in $(seq 1 300); do grep -q '^postgres url: .*replicas3copies' "$WORK/sandbox.out" 2>/dev/null && break; sleep 0.2; done
+grep -q '^postgres url: .*replicas3copies' "$WORK/sandbox.out" || { cat "$WORK/sandbox.out" >&2; exit 1; }
 PG_PORT=$(sed -n 's|^postgres url: jdbc:postgresql://127.0.0.1:\([0-9]*\)/.*|\1|p' "$WORK/sandbox.out" | head -1)
 printf '%s\n' "xoxb-local-sandbox-token" > "$WORK/slack-token"
 
@@ -97,11 +97,14 @@ sum_metric() {
   echo "$total"
 }
 
-# split_wrk COUNT SECONDS OUT: one wrk per replica, the connections split evenly; "requests/s worst-p99 non-2xx"
+# split_wrk COUNT SECONDS OUT [copies]: one wrk per replica, the connections split evenly; each wrk sends groups
+# of its own, or with "copies" every wrk the same groups at the same time (each peer of an Alertmanager cluster
+# sending every notification, the worst case of HA); prints "requests/s worst-p99 non-2xx"
 split_wrk() {
-  local i per=$((CONNECTIONS / $1)) pids=()
+  local i per=$((CONNECTIONS / $1)) pids=() run
   for i in $(seq 0 $(($1 - 1))); do
-    wrk -t1 -c"$per" -d"$2s" --latency -s bench/receiver/webhook.lua \
+    if [ "${4:-}" = copies ]; then run="-$3"; else run="-$3-$i"; fi
+    WRK_RUN="$run" wrk -t1 -c"$per" -d"$2s" --latency -s bench/receiver/webhook.lua \
       "http://127.0.0.1:$((FIRST_PORT + i))/api/v1/alerts" > "$WORK/$3-$i.wrk" &
     pids+=($!)
   done
@@ -118,13 +121,13 @@ e2e_post() { # port suffix
 }
 
 ROWS=()
-# measure LABEL NAME COUNT: one configuration, started, loaded, checked end to end, stopped
+# measure LABEL NAME COUNT [copies]: one configuration, started, loaded, checked end to end, stopped
 measure() {
-  local label=$1 name=$2 count=$3 before after rps p99 bad accepted i
+  local label=$1 name=$2 count=$3 mode=${4:-} before after rps p99 bad accepted i
   start_replicas "$name" "$count"
-  split_wrk "$count" 5 "$name-warmup" > /dev/null
+  split_wrk "$count" 5 "$name-warmup" "$mode" > /dev/null
   before=$(sum_metric "$count" 'gpuwatch_receiver_notifications_total{outcome="accepted"}')
-  read -r rps p99 bad < <(split_wrk "$count" "$DURATION" "$name")
+  read -r rps p99 bad < <(split_wrk "$count" "$DURATION" "$name" "$mode")
   after=$(sum_metric "$count" 'gpuwatch_receiver_notifications_total{outcome="accepted"}')
   accepted=$(( (after - before) / DURATION ))
   local rss="" pid
@@ -158,6 +161,8 @@ for n in 1 2 3; do
   receiver_config "pg$n" "$(pg_storage "replicas$n")"
   measure "$n replica$([ "$n" = 1 ] || echo s), PostgreSQL (fsync on)" "pg$n" "$n"
 done
+receiver_config pg3copies "$(pg_storage replicas3copies)"
+measure "3 replicas, PostgreSQL, every notification sent to all three at once (HA copies)" pg3copies 3 copies
 
 # --- Alertmanager's own ingest, same machine, same alerts, the same connections ---------------------------
 cat > "$WORK/alertmanager.yml" <<YAML

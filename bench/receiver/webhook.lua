@@ -6,8 +6,9 @@
 local counter = 0
 local next_thread_id = 0
 
--- run_id keeps a second run (after a warm-up) from repeating the first one's groups
-local run_id = os.time()
+-- run_id keeps a second run (after a warm-up) from repeating the first one's groups, and WRK_RUN two wrk
+-- processes started in the same second (one per replica) from sending the same groups
+local run_id = os.time() .. (os.getenv("WRK_RUN") or "")
 
 function setup(thread)
   thread:set("thread_id", next_thread_id)
@@ -22,7 +23,7 @@ end
 
 function request()
   counter = counter + 1
-  local group = string.format("%d-%d-%d", run_id, thread_id, counter)
+  local group = string.format("%s-%d-%d", run_id, thread_id, counter)
   local alerts = {}
   for i = 0, 9 do alerts[#alerts + 1] = alert(group, i) end
   local body = string.format([[{"version":"4","groupKey":"{}/{severity=\"critical\"}:{alertname=\"GpuXidError\", instance=\"node-%s:9400\"}","truncatedAlerts":0,"status":"firing","receiver":"gpuwatch","groupLabels":{"alertname":"GpuXidError","instance":"node-%s:9400"},"commonLabels":{"alertname":"GpuXidError","cluster":"inference-eu1","instance":"node-%s:9400","severity":"critical","team":"ml-serving","xid":"79"},"commonAnnotations":{"runbook_url":"https://runbooks.example.com/gpu/xid-79"},"externalURL":"http://alertmanager:9093","alerts":[%s]}]],
