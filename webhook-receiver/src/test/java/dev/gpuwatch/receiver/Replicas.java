@@ -38,7 +38,7 @@ final class Replicas implements AutoCloseable {
     /**
      * Writes {@code receiver.yml} in {@code dir}: on {@code pg} when given (its password in a file beside it), on
      * the {@code --storage.path} SQLite file otherwise; a {@code dispatch} section with no Slack rate limit and no
-     * digest, so that each notification is one message a test can count, plus {@code dispatchLines} (e.g.
+     * digest on Slack and PagerDuty, so that each notification is one message (one event) a test can count, plus {@code dispatchLines} (e.g.
      * {@code lease: 3s}); then {@code receivers} as given (YAML from {@code receivers:} on).
      */
     static Path config(Path dir, Optional<PostgresServer> pg, List<String> dispatchLines, String receivers) {
@@ -54,7 +54,7 @@ final class Replicas implements AutoCloseable {
                         pool_size: 4
                     """.formatted(pg.get().jdbcUrl(), pg.get().user(), password));
         }
-        yaml.append("dispatch:\n  rate_limits: {slack: 0}\n  digest_threshold: 100000\n");
+        yaml.append("dispatch:\n  rate_limits: {slack: 0, pagerduty: 0}\n  digest_threshold: 100000\n");
         dispatchLines.forEach(line -> yaml.append("  ").append(line).append('\n'));
         yaml.append(receivers);
         return write(dir.resolve("receiver.yml"), yaml.toString());
