@@ -127,6 +127,10 @@ public final class StackMain implements Callable<Integer> {
             System.err.println("gpuwatch-stack: --scenario: " + e.getMessage());
             return 2;
         }
+        if (receiverReplicas < 1) {
+            System.err.println("gpuwatch-stack: --receiver.replicas: must be 1 or more, not " + receiverReplicas);
+            return 2;
+        }
         Optional<Path> root = repoRoot.or(StackMain::findRepoRoot);
         if (root.isEmpty()) {
             System.err.println("gpuwatch-stack: no gpuwatch checkout (rules/ and pom.xml) above "
