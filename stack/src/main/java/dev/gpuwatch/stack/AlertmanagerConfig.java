@@ -2,6 +2,7 @@ package dev.gpuwatch.stack;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
@@ -35,6 +36,17 @@ final class AlertmanagerConfig {
     private AlertmanagerConfig() {}
 
     static Rendered render(String exampleYaml, String source, int receiverPort, Timers timers) throws StackException {
+        return render(exampleYaml, source, List.of(receiverPort), timers);
+    }
+
+    /**
+     * As {@link #render(String, String, int, Timers)} for several receiver replicas: each webhook of the receiver
+     * becomes one per replica, so every notification goes to every replica, as the peers of an Alertmanager
+     * cluster each post to their own (the replicas store it once and send it once).
+     */
+    static Rendered render(String exampleYaml, String source, List<Integer> receiverPorts, Timers timers)
+            throws StackException {
+        int receiverPort = receiverPorts.getFirst();
         JsonNode root;
         try {
             root = YAML.readTree(exampleYaml);
@@ -58,6 +70,7 @@ final class AlertmanagerConfig {
                     }
                 }
             }
+            replicate(receiver, receiverPorts, changes);
         }
         if (webhooks == 0) {
             throw new StackException(source + ": no webhook_configs url ending in " + WEBHOOK_PATH
@@ -68,6 +81,26 @@ final class AlertmanagerConfig {
             return new Rendered(YAML.writeValueAsString(config), List.copyOf(changes));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("a tree read from YAML must write back", e);
+        }
+    }
+
+    /** Beside each receiver webhook (now on the first replica), a copy for every further replica's port. */
+    private static void replicate(JsonNode receiver, List<Integer> receiverPorts, List<String> changes) {
+        if (receiverPorts.size() < 2 || !(receiver.path("webhook_configs") instanceof ArrayNode webhooks)) {
+            return;
+        }
+        List<JsonNode> copies = new ArrayList<>();
+        for (JsonNode webhook : webhooks) {
+            if (webhook instanceof ObjectNode w && isReceiverWebhook(w.path("url").asText(""))) {
+                for (int port : receiverPorts.subList(1, receiverPorts.size())) {
+                    copies.add(w.deepCopy().put("url", "http://127.0.0.1:" + port + WEBHOOK_PATH));
+                }
+            }
+        }
+        copies.forEach(webhooks::add);
+        if (!copies.isEmpty()) {
+            changes.add(receiver.path("name").asText("?") + ": the same webhook on every receiver replica "
+                    + receiverPorts);
         }
     }
 

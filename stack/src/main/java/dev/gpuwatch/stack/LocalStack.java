@@ -10,6 +10,7 @@ import dev.gpuwatch.receiver.config.ReceiverConfig;
 import dev.gpuwatch.receiver.runbook.ServedRunbooks;
 import dev.gpuwatch.testkit.modelserver.SimulatedModelServer;
 import dev.gpuwatch.testkit.pagerduty.LocalPagerDutyServer;
+import dev.gpuwatch.testkit.postgres.PostgresServer;
 import dev.gpuwatch.testkit.process.ChildProcess;
 import dev.gpuwatch.testkit.process.Command;
 import dev.gpuwatch.testkit.prometheus.Alertmanager;
@@ -19,22 +20,27 @@ import dev.gpuwatch.testkit.slack.LocalSlackServer;
 import dev.gpuwatch.web.ExternalUrl;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
 /**
@@ -111,6 +117,8 @@ public final class LocalStack implements AutoCloseable {
     private LocalSlackServer slack;
     private LocalPagerDutyServer pagerDuty;
     private final List<ChildProcess> children = new ArrayList<>();
+    /** 1: the receiver on its SQLite file; more: that many replicas on one PostgreSQL ({@link #start(Options, int)}). */
+    private int receiverReplicas = 1;
 
     private LocalStack(Options options) {
         this.options = options;
@@ -124,7 +132,20 @@ public final class LocalStack implements AutoCloseable {
 
     /** Starts every part and waits until each is ready; on failure stops what it started and says why. */
     public static LocalStack start(Options options) throws StackException {
+        return start(options, 1);
+    }
+
+    /**
+     * As {@link #start(Options)} with {@code receiverReplicas} receivers: 2 or more run on one PostgreSQL (Debian's,
+     * started with the testkit's {@link PostgresServer}) on consecutive ports from the receiver's, and
+     * Alertmanager posts every notification to each of them, as the peers of an Alertmanager cluster would.
+     */
+    public static LocalStack start(Options options, int receiverReplicas) throws StackException {
+        if (receiverReplicas < 1) {
+            throw new StackException("--receiver.replicas must be 1 or more, not " + receiverReplicas);
+        }
         LocalStack stack = new LocalStack(options);
+        stack.receiverReplicas = receiverReplicas;
         Runtime.getRuntime().addShutdownHook(stack.shutdownHook);
         try {
             stack.startAll();
@@ -133,6 +154,16 @@ public final class LocalStack implements AutoCloseable {
             stack.close();
             throw e;
         }
+    }
+
+    /** The web address of every receiver replica; the first is {@link Urls#receiver()}. */
+    public List<String> receiverUrls() {
+        return receiverPorts().stream().map(port -> "http://127.0.0.1:" + port).toList();
+    }
+
+    private List<Integer> receiverPorts() {
+        int first = options.ports().receiver();
+        return IntStream.range(first, first + receiverReplicas).boxed().toList();
     }
 
     public Urls urls() {
@@ -187,7 +218,11 @@ public final class LocalStack implements AutoCloseable {
         progress("local Slack ready: " + urls.slack() + "/ (channel #" + LocalSlackServer.DEFAULT_CHANNEL + ")");
         progress("local PagerDuty ready: " + urls.pagerDuty() + "/");
 
-        startReceiver(work);
+        if (receiverReplicas > 1) {
+            startReceiverReplicas(work);
+        } else {
+            startReceiver(work);
+        }
         startModelServer();
         startExporter();
         startAlertmanager(work);
@@ -219,6 +254,62 @@ public final class LocalStack implements AutoCloseable {
         await("receiver", urls.receiver() + "/readyz", Duration.ofSeconds(30), () -> true);
         progress("receiver ready: " + urls.receiver() + " (config " + configFile + ", store "
                 + work.resolve("receiver.db") + ")");
+    }
+
+    /**
+     * The receiver's replicas on one PostgreSQL: the same generated receiver.yml with a {@code storage.postgres}
+     * section, each replica in this JVM on its own port, as separate processes share the database in production.
+     */
+    private void startReceiverReplicas(Path work) throws StackException {
+        for (int port : receiverPorts().subList(1, receiverReplicas)) {
+            try (ServerSocket socket = new ServerSocket()) {
+                socket.setReuseAddress(true);
+                socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+            } catch (IOException e) {
+                throw new StackException("port " + port + " for receiver replica " + (port - options.ports().receiver()
+                        + 1) + " is already in use; replicas take consecutive ports from --port.receiver");
+            }
+        }
+        if (PostgresServer.binaries().isEmpty()) {
+            throw new StackException("--receiver.replicas=" + receiverReplicas + " needs PostgreSQL (initdb, postgres):"
+                    + " apt-get install -y postgresql");
+        }
+        byte[] random = new byte[16];
+        new SecureRandom().nextBytes(random);
+        String password = HexFormat.of().formatHex(random);
+        progress("starting PostgreSQL for " + receiverReplicas + " receiver replicas...");
+        PostgresServer pg = launch(() -> PostgresServer.start(password));
+        started.add(pg);
+        progress("PostgreSQL ready: " + pg.jdbcUrl() + " (user " + pg.user() + ", data in a temporary directory)");
+        Path secrets = work.resolve("secrets");
+        Path passwordFile = write(secrets.resolve("postgres-password"), password);
+        Path token = write(secrets.resolve("slack-bot-token"), slack.token());
+        Path routingKey = write(secrets.resolve("pagerduty-routing-key"), ROUTING_KEY);
+        Path configFile = write(work.resolve("receiver.yml"), """
+                storage:
+                  postgres:
+                    url: '%s'
+                    user: '%s'
+                    password_file: '%s'
+                    pool_size: 4
+                """.formatted(pg.jdbcUrl(), pg.user(), passwordFile) + ReceiverConfigFile.render(slack.apiUrl(),
+                LocalSlackServer.DEFAULT_CHANNEL, token, pagerDuty.enqueueUrl(), routingKey, options.smtp(),
+                work.resolve("logs/receiver-deliveries.log")));
+        for (int i = 0; i < receiverReplicas; i++) {
+            String url = receiverUrls().get(i);
+            try {
+                Receiver.Options opts = Receiver.Options.of(work.resolve("receiver-" + (i + 1) + ".db"), "127.0.0.1",
+                        receiverPorts().get(i)).withExternalUrl(ExternalUrl.parse(url).orElseThrow());
+                started.add(Receiver.start(ConfigLoader.load(configFile), opts));
+            } catch (ConfigException e) {
+                throw new StackException("receiver: invalid configuration: " + e.getMessage());
+            } catch (SQLException e) {
+                throw new StackException("receiver replica " + (i + 1) + ": cannot open its store: " + e.getMessage());
+            }
+            await("receiver replica " + (i + 1), url + "/readyz", Duration.ofSeconds(30), () -> true);
+            progress("receiver replica " + (i + 1) + " of " + receiverReplicas + " ready: " + url + " (config "
+                    + configFile + ", store " + pg.jdbcUrl() + ")");
+        }
     }
 
     /**
@@ -290,7 +381,7 @@ public final class LocalStack implements AutoCloseable {
         }
         String source = example.toString();
         String yaml = read(example);
-        AlertmanagerConfig.Rendered rendered = AlertmanagerConfig.render(yaml, source, options.ports().receiver(),
+        AlertmanagerConfig.Rendered rendered = AlertmanagerConfig.render(yaml, source, receiverPorts(),
                 new AlertmanagerConfig.Timers(options.groupWait(), options.groupInterval()));
         Path configFile = write(work.resolve("alertmanager.yml"), "# Generated by gpuwatch-stack from " + source
                 + "\n# changed: " + String.join("; ", rendered.changes()) + "\n" + rendered.yaml());

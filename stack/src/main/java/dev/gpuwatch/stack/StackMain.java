@@ -98,6 +98,12 @@ public final class StackMain implements Callable<Integer> {
             description = "Loopback port of the simulated vLLM model server (default: ${DEFAULT-VALUE}).")
     int modelServerPort;
 
+    @Option(names = "--receiver.replicas", defaultValue = "1", paramLabel = "N",
+            description = "Receiver replicas: 1 on its SQLite file; 2 or more on one PostgreSQL that the stack starts"
+                    + " (Debian's postgresql), on consecutive ports from --port.receiver, Alertmanager posting to"
+                    + " each as HA peers would (default: ${DEFAULT-VALUE}).")
+    int receiverReplicas;
+
     private final PrintStream out = System.out;
 
     public static void main(String[] args) {
@@ -119,6 +125,10 @@ public final class StackMain implements Callable<Integer> {
             scenario = Scenario.parse(scenario).label(); // before anything starts: an unknown name lists the valid ones
         } catch (IllegalArgumentException e) {
             System.err.println("gpuwatch-stack: --scenario: " + e.getMessage());
+            return 2;
+        }
+        if (receiverReplicas < 1) {
+            System.err.println("gpuwatch-stack: --receiver.replicas: must be 1 or more, not " + receiverReplicas);
             return 2;
         }
         Optional<Path> root = repoRoot.or(StackMain::findRepoRoot);
@@ -150,7 +160,7 @@ public final class StackMain implements Callable<Integer> {
         out.println("gpuwatch-stack: starting the whole chain on loopback (work dir " + work + ")");
         LocalStack stack;
         try {
-            stack = LocalStack.start(options);
+            stack = LocalStack.start(options, receiverReplicas);
         } catch (StackException e) {
             System.err.println("gpuwatch-stack: " + e.getMessage());
             return 1;
@@ -177,6 +187,9 @@ public final class StackMain implements Callable<Integer> {
         out.println("  Alertmanager    " + u.alertmanager());
         out.println("  exporter        " + u.exporter() + "/metrics");
         out.println("  receiver        " + u.receiver() + "/metrics");
+        if (receiverReplicas > 1) {
+            out.println("  replicas        " + String.join(", ", stack.receiverUrls()) + "   (one PostgreSQL)");
+        }
         out.println("  model server    " + u.modelServer() + "/metrics   (simulated vLLM; the exporter polls it)");
         out.println("  Slack messages  " + u.slack() + "/   <- the enriched alerts land here");
         out.println("  PagerDuty       " + u.pagerDuty() + "/");

@@ -3,8 +3,6 @@ package dev.gpuwatch.receiver;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gpuwatch.testkit.postgres.PostgresServer;
 import dev.gpuwatch.testkit.prometheus.Alertmanager;
 import dev.gpuwatch.testkit.prometheus.AlertmanagerCluster;
@@ -22,9 +20,9 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.function.BooleanSupplier;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
@@ -42,7 +40,6 @@ class AlertmanagerClusterTest {
     private static final int PEERS = 3;
     private static final int GROUPS = 30;
     private static final Pattern GROUP = Pattern.compile("Cluster\\d+");
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
     Path dir;
@@ -53,30 +50,16 @@ class AlertmanagerClusterTest {
     void threePeersEachPostingToAReplicaDeliverEveryGroupOnceAndResolveInPlace() throws Exception {
         try (PostgresServer pg = PostgresServer.start(PASSWORD);
                 LocalSlackServer slack = LocalSlackServer.start(0)) {
-            Path password = Files.writeString(dir.resolve("pg.pw"), PASSWORD + "\n");
             Path token = Files.writeString(dir.resolve("slack-token"), slack.token() + "\n");
-            Path config = Files.writeString(dir.resolve("receiver.yml"), """
-                    storage:
-                      postgres:
-                        url: %s
-                        user: %s
-                        password_file: %s
-                        pool_size: 4
-                    dispatch:
-                      rate_limits: {slack: 0}
-                      digest_threshold: 100000
+            Path config = Replicas.config(dir, Optional.of(pg), List.of(), """
                     receivers:
                       - name: default
                         slack_configs: [{bot_token_file: %s, channel: "#%s", api_url: %s}]
-                    """.formatted(pg.jdbcUrl(), pg.user(), password, token, LocalSlackServer.DEFAULT_CHANNEL,
-                    slack.apiUrl()));
-            List<ChildReceiver> replicas = new ArrayList<>();
-            try {
+                    """.formatted(token, LocalSlackServer.DEFAULT_CHANNEL, slack.apiUrl()));
+            try (Replicas replicas = Replicas.start(dir, config, PEERS)) {
                 List<ServerOptions> peers = new ArrayList<>();
                 for (int i = 0; i < PEERS; i++) {
-                    ChildReceiver replica = ChildReceiver.start(config, dir.resolve("unused-" + i + ".db"),
-                            dir.resolve("receiver-" + i + ".out"));
-                    replicas.add(replica);
+                    ChildReceiver replica = replicas.get(i);
                     Path amConfig = Files.writeString(dir.resolve("alertmanager-" + i + ".yml"), """
                             route:
                               receiver: gpuwatch
@@ -98,39 +81,39 @@ class AlertmanagerClusterTest {
                 try (AlertmanagerCluster cluster = AlertmanagerCluster.start(peers)) {
                     Instant start = Instant.now().truncatedTo(ChronoUnit.SECONDS).minusSeconds(60);
                     pushToEveryPeer(cluster, start, null);
-                    await("a message per group", () -> topLevel(slack).size() >= GROUPS);
+                    await("a message per group", () -> Replicas.topLevel(slack).size() >= GROUPS);
                     Thread.sleep(2_000); // HA copies arrive within the peer timeouts: any posted twice show now
-                    List<LocalSlackServer.Message> firing = topLevel(slack);
+                    List<LocalSlackServer.Message> firing = Replicas.topLevel(slack);
                     Map<String, Long> perGroup = firing.stream()
-                            .collect(Collectors.groupingBy(m -> group(m.text()), TreeMap::new, Collectors.counting()));
+                            .collect(Collectors.groupingBy(m -> Replicas.group(GROUP, m.text()), TreeMap::new,
+                                    Collectors.counting()));
                     assertEquals(GROUPS, perGroup.size(), perGroup.toString());
                     assertTrue(perGroup.values().stream().allMatch(n -> n == 1), "each group posted once: " + perGroup);
                     Map<String, Long> perDelivery = firing.stream().collect(Collectors.groupingBy(
-                            AlertmanagerClusterTest::deliveryId, TreeMap::new, Collectors.counting()));
+                            Replicas::deliveryId, TreeMap::new, Collectors.counting()));
                     assertEquals(GROUPS, perDelivery.size(), perDelivery.toString());
 
                     pushToEveryPeer(cluster, start, Instant.now().minusSeconds(1));
                     await("every message resolved in place, with its reply",
-                            () -> topLevel(slack).stream().allMatch(m -> m.updates() >= 1)
+                            () -> Replicas.topLevel(slack).stream().allMatch(m -> m.updates() >= 1)
                                     && slack.messages().size() >= 2 * GROUPS);
                     Thread.sleep(2_000);
-                    List<LocalSlackServer.Message> after = topLevel(slack);
+                    List<LocalSlackServer.Message> after = Replicas.topLevel(slack);
                     assertEquals(GROUPS, after.size(), "resolves update in place, no new message");
                     assertTrue(after.stream().allMatch(m -> m.updates() == 1), "each message updated once");
                     Map<String, Long> replies = slack.messages().stream().filter(m -> m.threadTs().isPresent())
-                            .collect(Collectors.groupingBy(m -> group(m.text()), TreeMap::new, Collectors.counting()));
+                            .collect(Collectors.groupingBy(m -> Replicas.group(GROUP, m.text()), TreeMap::new,
+                                    Collectors.counting()));
                     assertEquals(GROUPS, replies.size(), replies.toString());
                     assertTrue(replies.values().stream().allMatch(n -> n == 1), "one resolved reply each: " + replies);
-                    long accepted = replicas.stream().mapToLong(r -> notifications(r, "accepted")).sum();
-                    long duplicates = replicas.stream().mapToLong(r -> notifications(r, "duplicate")).sum();
+                    long accepted = replicas.all().stream().mapToLong(r -> notifications(r, "accepted")).sum();
+                    long duplicates = replicas.all().stream().mapToLong(r -> notifications(r, "duplicate")).sum();
                     System.out.printf("AlertmanagerClusterTest: %d peers, %d groups firing and resolving; the replicas"
                             + " accepted %d notifications (%d expected) and answered %d HA copies duplicate; Slack got"
                             + " %d messages, each resolved in place%n", PEERS, GROUPS, accepted, 2 * GROUPS, duplicates,
                             after.size());
                     assertEquals(2 * GROUPS, accepted, "each notification stored once however many peers sent it");
                 }
-            } finally {
-                replicas.forEach(ChildReceiver::close);
             }
         }
     }
@@ -153,25 +136,6 @@ class AlertmanagerClusterTest {
         }
     }
 
-    /** The notifications this replica's /metrics counts with {@code outcome} (accepted: stored). */
-    private long notifications(ChildReceiver r, String outcome) {
-        try {
-            String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + r.port() + "/metrics"))
-                    .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString()).body();
-            return Math.round(metrics.lines()
-                    .filter(l -> l.startsWith("gpuwatch_receiver_notifications_total{")
-                            && l.contains("\"" + outcome + "\""))
-                    .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
-                    .sum());
-        } catch (Exception e) {
-            throw new AssertionError("no metrics from the replica on port " + r.port(), e);
-        }
-    }
-
-    private static List<LocalSlackServer.Message> topLevel(LocalSlackServer slack) {
-        return slack.messages().stream().filter(m -> m.threadTs().isEmpty()).toList();
-    }
-
     private static void await(String what, BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
         while (!condition.getAsBoolean()) {
@@ -180,18 +144,8 @@ class AlertmanagerClusterTest {
         }
     }
 
-    private static String deliveryId(LocalSlackServer.Message m) {
-        try {
-            JsonNode payload = JSON.readTree(m.metadataJson()).path("event_payload");
-            return payload.path("store").asText() + "/" + payload.path("delivery_id").asText();
-        } catch (Exception e) {
-            throw new AssertionError("message without metadata: " + m, e);
-        }
-    }
-
-    private static String group(String text) {
-        Matcher m = GROUP.matcher(text);
-        assertTrue(m.find(), text);
-        return m.group();
+    /** The notifications this replica's /metrics counts with {@code outcome} (accepted: stored). */
+    private static long notifications(ChildReceiver r, String outcome) {
+        return r.metric("gpuwatch_receiver_notifications_total", "\"" + outcome + "\"");
     }
 }

@@ -2,8 +2,15 @@ package dev.gpuwatch.receiver;
 
 import dev.gpuwatch.testkit.process.ChildProcess;
 import dev.gpuwatch.testkit.process.Command;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Pattern;
 
@@ -11,6 +18,8 @@ import java.util.regex.Pattern;
 final class ChildReceiver implements AutoCloseable {
 
     private static final Pattern LISTENING = Pattern.compile("listening on [^ ]+:(\\d+) ");
+
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     private final ChildProcess process;
     private final int port;
@@ -48,6 +57,26 @@ final class ChildReceiver implements AutoCloseable {
     /** Everything it has written to stdout and stderr so far. */
     String output() {
         return process.output();
+    }
+
+    /**
+     * The sum of {@code metric}'s samples on this replica's {@code /metrics} whose lines contain every one of
+     * {@code labels} (e.g. {@code integration="slack"}).
+     */
+    long metric(String metric, String... labels) {
+        try {
+            String text = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+                    .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString()).body();
+            return Math.round(text.lines()
+                    .filter(l -> l.startsWith(metric + "{") && Arrays.stream(labels).allMatch(l::contains))
+                    .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                    .sum());
+        } catch (IOException e) {
+            throw new UncheckedIOException("no metrics from the replica on port " + port, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     /** SIGKILL: no shutdown hook, no flush, no goodbye. */

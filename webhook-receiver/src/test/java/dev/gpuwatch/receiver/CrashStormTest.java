@@ -3,8 +3,6 @@ package dev.gpuwatch.receiver;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gpuwatch.testkit.slack.LocalSlackServer;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -21,8 +19,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
@@ -45,7 +43,6 @@ class CrashStormTest {
     private static final Duration ANSWER = Duration.ofMillis(40);
     private static final Pattern GROUP = Pattern.compile("Storm\\d+");
     private static final String FOUND = "had reached it before the restart; recorded, not sent again";
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
     Path dir;
@@ -58,22 +55,19 @@ class CrashStormTest {
             String configs = CHANNELS.stream()
                     .map(c -> "{bot_token_file: %s, channel: \"#%s\", api_url: %s}".formatted(token, c, slack.apiUrl()))
                     .collect(Collectors.joining(", "));
-            Path config = Files.writeString(dir.resolve("receiver.yml"), """
-                    dispatch:
-                      rate_limits: {slack: 0}
-                      digest_threshold: 100000
+            Path config = Replicas.config(dir, Optional.empty(), List.of(), """
                     receivers:
                       - name: default
                         slack_configs: [%s]
                     """.formatted(configs));
-            Path db = dir.resolve("receiver.db");
             int total = NOTIFICATIONS * CHANNELS.size();
             slack.answerAfter(ANSWER);
 
             List<Integer> inDoubtAtKill = new ArrayList<>();
             int found = 0;
-            ChildReceiver run = ChildReceiver.start(config, db, dir.resolve("run-1.out"));
-            try {
+            try (Replicas runs = Replicas.start(dir, config, 1)) {
+                Path db = runs.sqliteFile();
+                ChildReceiver run = runs.get(0);
                 HttpClient http = HttpClient.newHttpClient();
                 for (int i = 0; i < NOTIFICATIONS; i++) {
                     var response = http.send(HttpRequest.newBuilder(
@@ -90,22 +84,21 @@ class CrashStormTest {
                     Thread.sleep(200); // a request already on its way is acted on all the same
                     // what Slack has posted that the dead run never recorded: without the lookup, each is posted again
                     inDoubtAtKill.add(slack.messages().size() - (int) delivered(db));
-                    found += count(run.output(), FOUND);
-                    run = ChildReceiver.start(config, db, dir.resolve("run-" + (kill + 1) + ".out"));
+                    found += Replicas.count(run.output(), FOUND);
+                    run = runs.startAnother();
                 }
                 awaitDelivered(db, total);
                 Thread.sleep(500); // anything posted twice would show up now
-                found += count(run.output(), FOUND);
-            } finally {
-                run.close();
+                found += Replicas.count(run.output(), FOUND);
             }
 
             List<LocalSlackServer.Message> messages = slack.messages();
             Map<String, Long> perDelivery = messages.stream()
-                    .collect(Collectors.groupingBy(CrashStormTest::deliveryId, TreeMap::new, Collectors.counting()));
+                    .collect(Collectors.groupingBy(Replicas::deliveryId, TreeMap::new, Collectors.counting()));
             List<String> twice = perDelivery.entrySet().stream().filter(e -> e.getValue() > 1).map(Map.Entry::getKey).toList();
             Map<String, Long> perChannelAndGroup = messages.stream()
-                    .collect(Collectors.groupingBy(m -> m.channel() + " " + group(m.text()), Collectors.counting()));
+                    .collect(Collectors.groupingBy(m -> m.channel() + " " + Replicas.group(GROUP, m.text()),
+                            Collectors.counting()));
             System.out.printf("CrashStormTest: %d notifications x %d channels, %d kills; Slack had posted %s messages"
                     + " the dead run never recorded (each would have been posted again); found by the lookup: %d;"
                     + " posted twice now: %d; lost: %d%n", NOTIFICATIONS, CHANNELS.size(), KILLS, inDoubtAtKill, found,
@@ -118,26 +111,6 @@ class CrashStormTest {
             assertEquals(inDoubtAtKill.stream().mapToInt(Integer::intValue).sum(), found,
                     "each of them found, none posted again");
         }
-    }
-
-    /** The store and delivery id in the message's metadata. */
-    private static String deliveryId(LocalSlackServer.Message m) {
-        try {
-            JsonNode payload = JSON.readTree(m.metadataJson()).path("event_payload");
-            return payload.path("store").asText() + "/" + payload.path("delivery_id").asText();
-        } catch (Exception e) {
-            throw new AssertionError("message without metadata: " + m, e);
-        }
-    }
-
-    private static String group(String text) {
-        Matcher m = GROUP.matcher(text);
-        assertTrue(m.find(), text);
-        return m.group();
-    }
-
-    private static int count(String output, String line) {
-        return (int) output.lines().filter(l -> l.contains(line)).count();
     }
 
     private static void awaitDelivered(Path db, int count) throws Exception {

@@ -3,8 +3,6 @@ package dev.gpuwatch.receiver;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gpuwatch.testkit.postgres.PostgresServer;
 import dev.gpuwatch.testkit.slack.LocalSlackServer;
 import java.net.URI;
@@ -21,8 +19,8 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
@@ -46,7 +44,6 @@ class PostgresKillNineTest {
     private static final Duration ANSWER = Duration.ofMillis(40);
     private static final Pattern GROUP = Pattern.compile("KillNine\\d+");
     private static final String FOUND = "had reached it before the restart; recorded, not sent again";
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
     Path dir;
@@ -57,28 +54,16 @@ class PostgresKillNineTest {
     void killNineOfTheSendingReplicaLosesNoSlackMessageAndPostsNoneTwice() throws Exception {
         try (PostgresServer pg = PostgresServer.start(PASSWORD);
                 LocalSlackServer slack = LocalSlackServer.start(0)) {
-            Path password = Files.writeString(dir.resolve("pg.pw"), PASSWORD + "\n");
             Path token = Files.writeString(dir.resolve("slack-token"), slack.token() + "\n");
-            Path config = Files.writeString(dir.resolve("receiver.yml"), """
-                    storage:
-                      postgres:
-                        url: %s
-                        user: %s
-                        password_file: %s
-                        pool_size: 4
-                    dispatch:
-                      rate_limits: {slack: 0}
-                      digest_threshold: 100000
-                      lease: %ds
+            Path config = Replicas.config(dir, Optional.of(pg), List.of("lease: " + LEASE.toSeconds() + "s"), """
                     receivers:
                       - name: default
                         slack_configs: [{bot_token_file: %s, channel: "#%s", api_url: %s}]
-                    """.formatted(pg.jdbcUrl(), pg.user(), password, LEASE.toSeconds(), token,
-                    LocalSlackServer.DEFAULT_CHANNEL, slack.apiUrl()));
+                    """.formatted(token, LocalSlackServer.DEFAULT_CHANNEL, slack.apiUrl()));
             slack.answerAfter(ANSWER);
-            ChildReceiver a = ChildReceiver.start(config, dir.resolve("unused-a.db"), dir.resolve("a.out"));
-            ChildReceiver b = ChildReceiver.start(config, dir.resolve("unused-b.db"), dir.resolve("b.out"));
-            try {
+            try (Replicas replicas = Replicas.start(dir, config, 2)) {
+                ChildReceiver a = replicas.get(0);
+                ChildReceiver b = replicas.get(1);
                 for (int i = 0; i < NOTIFICATIONS; i++) {
                     String body = Payloads.notification("KillNine" + i, "firing", 2);
                     // the peers' copies arrive in either order
@@ -112,10 +97,11 @@ class PostgresKillNineTest {
                 Thread.sleep(500); // anything posted twice would show up now
                 List<LocalSlackServer.Message> messages = slack.messages();
                 Map<String, Long> perDelivery = messages.stream().collect(Collectors.groupingBy(
-                        PostgresKillNineTest::deliveryId, TreeMap::new, Collectors.counting()));
+                        Replicas::deliveryId, TreeMap::new, Collectors.counting()));
                 Map<String, Long> perGroup = messages.stream()
-                        .collect(Collectors.groupingBy(m -> group(m.text()), TreeMap::new, Collectors.counting()));
-                int found = count(survivor.output(), FOUND);
+                        .collect(Collectors.groupingBy(m -> Replicas.group(GROUP, m.text()), TreeMap::new,
+                                Collectors.counting()));
+                int found = Replicas.count(survivor.output(), FOUND);
                 System.out.printf("PostgresKillNineTest: %d notifications to 2 replicas, the sending one killed at %d"
                         + " messages; Slack had posted %d it never recorded; found by the survivor's lookup: %d;"
                         + " posted twice: %d; lost: %d%n", NOTIFICATIONS, NOTIFICATIONS / 2, inDoubtAtKill, found,
@@ -126,50 +112,29 @@ class PostgresKillNineTest {
                 assertEquals(inDoubtAtKill, found, "each message in doubt found at Slack, none posted again");
 
                 // the groups resolve; the survivor and a restarted replica share the receipts
-                ChildReceiver restarted = ChildReceiver.start(config, dir.resolve("unused-c.db"), dir.resolve("c.out"));
-                try {
-                    for (int i = 0; i < NOTIFICATIONS; i++) {
-                        String body = Payloads.notification("KillNine" + i, "resolved", 2);
-                        List<ChildReceiver> peers = i % 2 == 0 ? List.of(survivor, restarted)
-                                : List.of(restarted, survivor);
-                        assertEquals(200, post(peers.get(0), body).statusCode());
-                        assertEquals("{\"status\":\"duplicate\"}", post(peers.get(1), body).body());
-                    }
-                    Polling.await("every message updated by its resolve and answered in its thread",
-                            () -> topLevel(slack).stream().allMatch(m -> m.updates() >= 1)
-                                    && slack.messages().size() >= 2 * NOTIFICATIONS);
-                    Thread.sleep(500); // anything posted twice would show up now
-                    List<LocalSlackServer.Message> after = topLevel(slack);
-                    assertEquals(NOTIFICATIONS, after.size(), "resolves update in place, no new message");
-                    assertTrue(after.stream().allMatch(m -> m.updates() == 1), "each message updated once");
-                    Map<String, Long> repliesPerGroup = slack.messages().stream().filter(m -> m.threadTs().isPresent())
-                            .collect(Collectors.groupingBy(m -> group(m.text()), TreeMap::new, Collectors.counting()));
-                    assertEquals(NOTIFICATIONS, repliesPerGroup.size(), repliesPerGroup.toString());
-                    assertTrue(repliesPerGroup.values().stream().allMatch(n -> n == 1),
-                            "one resolved reply per group: " + repliesPerGroup);
-                } finally {
-                    restarted.close();
+                ChildReceiver restarted = replicas.startAnother();
+                for (int i = 0; i < NOTIFICATIONS; i++) {
+                    String body = Payloads.notification("KillNine" + i, "resolved", 2);
+                    List<ChildReceiver> peers = i % 2 == 0 ? List.of(survivor, restarted)
+                            : List.of(restarted, survivor);
+                    assertEquals(200, post(peers.get(0), body).statusCode());
+                    assertEquals("{\"status\":\"duplicate\"}", post(peers.get(1), body).body());
                 }
-            } finally {
-                a.close();
-                b.close();
+                Polling.await("every message updated by its resolve and answered in its thread",
+                        () -> Replicas.topLevel(slack).stream().allMatch(m -> m.updates() >= 1)
+                                && slack.messages().size() >= 2 * NOTIFICATIONS);
+                Thread.sleep(500); // anything posted twice would show up now
+                List<LocalSlackServer.Message> after = Replicas.topLevel(slack);
+                assertEquals(NOTIFICATIONS, after.size(), "resolves update in place, no new message");
+                assertTrue(after.stream().allMatch(m -> m.updates() == 1), "each message updated once");
+                Map<String, Long> repliesPerGroup = slack.messages().stream().filter(m -> m.threadTs().isPresent())
+                        .collect(Collectors.groupingBy(m -> Replicas.group(GROUP, m.text()), TreeMap::new,
+                                Collectors.counting()));
+                assertEquals(NOTIFICATIONS, repliesPerGroup.size(), repliesPerGroup.toString());
+                assertTrue(repliesPerGroup.values().stream().allMatch(n -> n == 1),
+                        "one resolved reply per group: " + repliesPerGroup);
             }
         }
-    }
-
-    private static List<LocalSlackServer.Message> topLevel(LocalSlackServer slack) {
-        return slack.messages().stream().filter(m -> m.threadTs().isEmpty()).toList();
-    }
-
-    /** What this replica's /metrics counts as delivered to Slack. */
-    private long slackDelivered(ChildReceiver r) throws Exception {
-        String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + r.port() + "/metrics"))
-                .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString()).body();
-        return Math.round(metrics.lines()
-                .filter(l -> l.startsWith("gpuwatch_receiver_deliveries_total{") && l.contains("integration=\"slack\"")
-                        && l.contains("outcome=\"delivered\""))
-                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
-                .sum());
     }
 
     private static int delivered(PostgresServer pg) {
@@ -187,29 +152,13 @@ class PostgresKillNineTest {
         }
     }
 
+    private static long slackDelivered(ChildReceiver r) {
+        return r.metric("gpuwatch_receiver_deliveries_total", "integration=\"slack\"", "outcome=\"delivered\"");
+    }
+
     private HttpResponse<String> post(ChildReceiver r, String body) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + r.port() + "/api/v1/alerts"))
                 .header("Content-Type", "application/json").timeout(Duration.ofSeconds(20))
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    /** The store and delivery id in the message's metadata. */
-    private static String deliveryId(LocalSlackServer.Message m) {
-        try {
-            JsonNode payload = JSON.readTree(m.metadataJson()).path("event_payload");
-            return payload.path("store").asText() + "/" + payload.path("delivery_id").asText();
-        } catch (Exception e) {
-            throw new AssertionError("message without metadata: " + m, e);
-        }
-    }
-
-    private static String group(String text) {
-        Matcher m = GROUP.matcher(text);
-        assertTrue(m.find(), text);
-        return m.group();
-    }
-
-    private static int count(String output, String line) {
-        return (int) output.lines().filter(l -> l.contains(line)).count();
     }
 }

@@ -12,6 +12,7 @@ import dev.gpuwatch.receiver.enrich.Enricher;
 import dev.gpuwatch.receiver.ingest.PayloadParser;
 import dev.gpuwatch.receiver.metrics.ReceiverMetrics;
 import dev.gpuwatch.receiver.store.NotificationStore;
+import dev.gpuwatch.receiver.store.NotificationStore.Claim;
 import dev.gpuwatch.receiver.store.NotificationStore.DueDelivery;
 import dev.gpuwatch.receiver.store.NotificationStore.StoredReceipt;
 import java.time.Clock;
@@ -261,7 +262,7 @@ public final class Dispatcher implements AutoCloseable {
                 Instant renewBy = now.plus(settings.lease().dividedBy(2));
                 for (int i = 0; i < due.size(); i++) {
                     if (i > 0 && clock.instant().isAfter(renewBy)) {
-                        List<Long> unsent = due.subList(i, due.size()).stream().map(DueDelivery::id).toList();
+                        List<Claim> unsent = due.subList(i, due.size()).stream().map(DueDelivery::claim).toList();
                         writes.add(write(() -> store.release(unsent)));
                         break;
                     }
@@ -269,7 +270,7 @@ public final class Dispatcher implements AutoCloseable {
                     writes.addAll(sendGuarded(channel, List.of(due.get(i))));
                     Instant paused = pausedUntil.get(key);
                     if (paused != null && paused.isAfter(clock.instant()) && i + 1 < due.size()) {
-                        List<Long> unsent = due.subList(i + 1, due.size()).stream().map(DueDelivery::id).toList();
+                        List<Claim> unsent = due.subList(i + 1, due.size()).stream().map(DueDelivery::claim).toList();
                         writes.add(write(() -> store.release(unsent)));
                         awaitAll(key, writes);
                         return;

@@ -62,8 +62,12 @@ public interface NotificationStore extends AutoCloseable {
     /** Records a final failure (cleared doubt, as {@link #markDelivered}). */
     CompletableFuture<Boolean> markDead(Claim claim, int attempts, Instant at, String error);
 
-    /** Gives claimed but unattempted deliveries back, due at once; whatever doubt they were in stays. */
-    CompletableFuture<Boolean> release(List<Long> deliveryIds);
+    /**
+     * Gives claimed but unattempted deliveries back, due at once; whatever doubt they were in stays. Fenced like
+     * {@link #markDelivered}: only those each {@code claim} still holds, so a worker whose lease expired cannot
+     * make pending again a delivery another replica's claim is sending (which would send it twice).
+     */
+    CompletableFuture<Boolean> release(List<Claim> claims);
 
     /**
      * At start: every in-flight delivery of a crashed run becomes pending again, and in doubt since its claim

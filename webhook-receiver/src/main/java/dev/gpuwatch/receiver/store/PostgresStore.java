@@ -545,11 +545,15 @@ public final class PostgresStore implements NotificationStore {
     }
 
     @Override
-    public CompletableFuture<Boolean> release(List<Long> deliveryIds) {
+    public CompletableFuture<Boolean> release(List<Claim> claims) {
         return write(c -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "UPDATE deliveries SET status = 'pending' WHERE id = ANY (?) AND status = 'in_flight'")) {
-                ps.setArray(1, ids(c, deliveryIds));
+            // one statement for the batch: each delivery only while its claim (id and claimed_at) still holds it
+            try (PreparedStatement ps = c.prepareStatement("""
+                    UPDATE deliveries d SET status = 'pending'
+                    FROM unnest(?::bigint[], ?::bigint[]) AS held(id, claimed_at)
+                    WHERE d.id = held.id AND d.status = 'in_flight' AND d.claimed_at = held.claimed_at""")) {
+                ps.setArray(1, ids(c, claims.stream().map(Claim::deliveryId).toList()));
+                ps.setArray(2, ids(c, claims.stream().map(h -> h.claimedAt().toEpochMilli()).toList()));
                 return ps.executeUpdate() > 0;
             }
         }, true);

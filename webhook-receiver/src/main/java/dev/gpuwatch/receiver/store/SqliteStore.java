@@ -387,11 +387,12 @@ public final class SqliteStore implements NotificationStore {
     }
 
     @Override
-    public CompletableFuture<Boolean> release(List<Long> deliveryIds) {
+    public CompletableFuture<Boolean> release(List<Claim> claims) {
         return submit(c -> {
             boolean any = false;
-            for (long id : deliveryIds) {
-                any |= update("UPDATE deliveries SET status = 'pending' WHERE id = ? AND status = 'in_flight'", id);
+            for (Claim claim : claims) {
+                any |= update("UPDATE deliveries SET status = 'pending' WHERE " + HELD_BY_CLAIM, claim.deliveryId(),
+                        claim.claimedAt().toEpochMilli());
             }
             dueAdded |= any;
             return any;

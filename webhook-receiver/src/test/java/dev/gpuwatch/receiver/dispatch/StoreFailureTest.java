@@ -159,7 +159,7 @@ class StoreFailureTest {
         }
 
         @Override
-        public CompletableFuture<Boolean> release(List<Long> ids) {
+        public CompletableFuture<Boolean> release(List<NotificationStore.Claim> ids) {
             return unlessFull(() -> store.release(ids));
         }
 

@@ -253,7 +253,7 @@ abstract class StoreContract {
             assertEquals(List.of(Optional.of(claimed), Optional.of(claimed)),
                     recovered.stream().map(NotificationStore.DueDelivery::inDoubtSince).toList());
             var a = recovered.get(0).claim();
-            long b = recovered.get(1).id();
+            var b = recovered.get(1).claim();
             // given back unattempted, "b" stays in doubt; an outcome recorded for "a" ends its doubt
             store.release(List.of(b)).join();
             store.reschedule(a, 1, restart, "HTTP 503").join();
@@ -278,6 +278,8 @@ abstract class StoreContract {
             assertFalse(store.reschedule(stale.claim(), 1, later, "HTTP 503").join(), "reschedule");
             assertFalse(store.markDead(stale.claim(), 1, later, "HTTP 400").join(), "markDead");
             assertFalse(store.markDelivered(stale.claim(), later, Optional.of(receipt)).join(), "markDelivered");
+            // nor can it give the delivery back: made pending, it would be claimed and sent a second time
+            assertFalse(store.release(List.of(stale.claim())).join(), "release");
             assertEquals(Optional.empty(), store.receipt("group-a", "r", "r/log/0"));
             assertEquals(java.util.Map.of(), store.countByIntegration(NotificationStore.DeliveryStatus.DEAD));
             assertEquals(List.of(), store.claimDue("r/log/0", later, later.plusSeconds(60), 10).join(),
