@@ -28,14 +28,30 @@ public final class Sandbox implements Callable<Integer> {
     @Option(names = "--slack-token", defaultValue = LocalSlackServer.DEFAULT_TOKEN, description = "bot token the Slack server accepts")
     String slackToken;
 
+    @Option(names = "--slack-interactivity-url", description = "the receiver's interactivity request URL"
+            + " (<external-url>/api/v1/slack/interactions) that the page's buttons press; none: buttons not pressed")
+    String slackInteractivityUrl;
+
+    @Option(names = "--slack-signing-secret-file", description = "the signing secret presses are signed with"
+            + " (the receiver's signing_secret_file)")
+    java.nio.file.Path slackSigningSecretFile;
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new Sandbox()).execute(args));
     }
 
     @Override
-    public Integer call() throws InterruptedException {
+    public Integer call() throws InterruptedException, java.io.IOException {
         try (LocalSlackServer slack = LocalSlackServer.start(slackPort, slackToken);
                 LocalPagerDutyServer pagerDuty = LocalPagerDutyServer.start(pagerDutyPort)) {
+            if (slackInteractivityUrl != null) {
+                if (slackSigningSecretFile == null) {
+                    System.err.println("--slack-interactivity-url needs --slack-signing-secret-file");
+                    return 2;
+                }
+                slack.interactivity(slackInteractivityUrl, java.nio.file.Files.readString(slackSigningSecretFile).strip());
+                System.out.println("slack buttons press: " + slackInteractivityUrl);
+            }
             System.out.println("slack api_url: " + slack.apiUrl() + " (channel #" + LocalSlackServer.DEFAULT_CHANNEL + ")");
             System.out.println("slack webhook: " + slack.webhookUrl());
             System.out.println("slack messages: http://127.0.0.1:" + slack.port() + "/");
