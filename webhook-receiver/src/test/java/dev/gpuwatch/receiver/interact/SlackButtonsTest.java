@@ -222,6 +222,41 @@ class SlackButtonsTest {
         assertTrue(metrics().contains("gpuwatch_receiver_interactions_total{action=\"silence_4h\",outcome=\"failed\"} 1.0"));
     }
 
+    @Test
+    void aPressWhoseReplicaDiedBeforeActingIsTakenOverAndASilenceItMadeIsNotMadeAgain() throws Exception {
+        String ts = deliveredMessage();
+        JsonNode blocks = JSON.readTree(topLevel().getFirst().blocksJson());
+        String value = blocks.get(blocks.size() - 1).path("elements").path(0).path("value").asText();
+        long deliveryId = Long.parseLong(value.split("/")[1]);
+        String group = receiver.store().deliveryContext(deliveryId).orElseThrow().groupKey();
+        Instant at = Instant.now().minusSeconds(120);
+        // a replica recorded two presses and died: its leases have expired; for one it had already made the silence
+        var made = receiver.store().recordAction(new NotificationStore.NewAction(group, "silence_1h", deliveryId,
+                "UANA", "ana", slack.channelId("alerts"), ts, at, at.plus(Duration.ofHours(1)), at.plusSeconds(60)))
+                .join().action();
+        var lost = receiver.store().recordAction(new NotificationStore.NewAction(group, "silence_4h", deliveryId,
+                "UBEN", "ben", slack.channelId("alerts"), ts, at, at.plus(Duration.ofHours(4)), at.plusSeconds(60)))
+                .join().action();
+        String marker = "[gpuwatch action " + receiver.store().storeId() + "/" + made.id() + "]";
+        var created = http.send(HttpRequest.newBuilder(URI.create(alertmanager.url() + "/api/v2/silences"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("""
+                        {"matchers":[{"name":"alertname","value":"%s","isRegex":false,"isEqual":true}],
+                         "startsAt":"%s","endsAt":"%s","createdBy":"ana (UANA)","comment":"made before the crash %s"}"""
+                        .formatted(GROUP, Instant.now(), at.plus(Duration.ofHours(1)), marker))).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, created.statusCode(), created.body());
+        String madeId = JSON.readTree(created.body()).path("silenceID").asText();
+
+        await("both taken over", () -> receiver.store().actions(10).stream()
+                .allMatch(a -> a.status() == NotificationStore.ActionStatus.DONE));
+        var byId = new java.util.HashMap<Long, NotificationStore.StoredAction>();
+        receiver.store().actions(10).forEach(a -> byId.put(a.id(), a));
+        assertEquals(madeId, byId.get(made.id()).result(), "the silence made before the crash, found by its marker");
+        assertEquals(2, byId.get(made.id()).attempts());
+        assertEquals(2, count(this::silences), "one for each press, none twice");
+        await("the taken-over press's reply", () -> replies(ts).stream().anyMatch(r -> r.contains("ben silenced this group for 4h")));
+    }
+
     private String metrics() throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + receiver.port() + "/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
