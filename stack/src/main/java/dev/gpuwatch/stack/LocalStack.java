@@ -7,6 +7,7 @@ import dev.gpuwatch.probe.simulated.Scenario;
 import dev.gpuwatch.receiver.Receiver;
 import dev.gpuwatch.receiver.config.ConfigLoader;
 import dev.gpuwatch.receiver.config.ReceiverConfig;
+import dev.gpuwatch.receiver.interact.Interactions;
 import dev.gpuwatch.receiver.runbook.ServedRunbooks;
 import dev.gpuwatch.testkit.modelserver.SimulatedModelServer;
 import dev.gpuwatch.testkit.pagerduty.LocalPagerDutyServer;
@@ -198,9 +199,12 @@ public final class LocalStack implements AutoCloseable {
         Path secrets = work.resolve("secrets");
         Path token = write(secrets.resolve("slack-bot-token"), slack.token());
         Path routingKey = write(secrets.resolve("pagerduty-routing-key"), ROUTING_KEY);
+        // made per start, as a Slack app's is per app: the receiver verifies the local Slack's presses with it
+        String signingSecret = java.util.HexFormat.of().formatHex(randomBytes(16));
+        Path signingSecretFile = write(secrets.resolve("slack-signing-secret"), signingSecret);
         Path configFile = write(work.resolve("receiver.yml"), ReceiverConfigFile.render(slack.apiUrl(),
                 LocalSlackServer.DEFAULT_CHANNEL, token, pagerDuty.enqueueUrl(), routingKey, options.smtp(),
-                work.resolve("logs/receiver-deliveries.log")));
+                work.resolve("logs/receiver-deliveries.log"), signingSecretFile, urls.alertmanager()));
         ConfigReader.Bound<ReceiverConfig> config;
         Receiver receiver;
         try {
@@ -216,9 +220,16 @@ public final class LocalStack implements AutoCloseable {
             throw new StackException("receiver: cannot open its store: " + e.getMessage());
         }
         started.add(receiver);
+        slack.interactivity(urls.receiver() + Interactions.PATH, signingSecret);
         await("receiver", urls.receiver() + "/readyz", Duration.ofSeconds(30), () -> true);
         progress("receiver ready: " + urls.receiver() + " (config " + configFile + ", store "
                 + work.resolve("receiver.db") + ")");
+    }
+
+    private static byte[] randomBytes(int n) {
+        byte[] bytes = new byte[n];
+        new java.security.SecureRandom().nextBytes(bytes);
+        return bytes;
     }
 
     /**
