@@ -64,7 +64,11 @@ class SlackButtonsTest {
         Files.writeString(dir.resolve("bot-token"), slack.token());
         Files.writeString(dir.resolve("signing-secret"), SECRET + "\n");
         Files.writeString(dir.resolve("routing-key"), "R0UTINGKEY0000000000000000000000");
+        Files.writeString(dir.resolve("ingest-token"), "am-token");
+        // ingest.auth guards the API; Slack's presses carry no Authorization and get through on their signature
         var config = ConfigLoader.parse("receiver.yml", """
+                ingest:
+                  auth: {bearer_token_file: %s}
                 enrichment:
                   alertmanager_url: %s
                 route: {receiver: oncall}
@@ -78,7 +82,7 @@ class SlackButtonsTest {
                     pagerduty_configs:
                       - routing_key_file: %s
                         url: %s
-                """.formatted(alertmanager.url(), dir.resolve("bot-token"), dir.resolve("signing-secret"),
+                """.formatted(dir.resolve("ingest-token"), alertmanager.url(), dir.resolve("bot-token"), dir.resolve("signing-secret"),
                 slack.apiUrl(), dir.resolve("routing-key"), pagerDuty.enqueueUrl()));
         receiver = keep(Receiver.start(config, Receiver.Options.of(dir.resolve("r.db"), "127.0.0.1", 0)));
         slack.interactivity("http://127.0.0.1:" + receiver.port() + Interactions.PATH, SECRET);
@@ -98,8 +102,13 @@ class SlackButtonsTest {
 
     /** Posts the group's notification and waits for its message with buttons; its ts. */
     private String deliveredMessage() throws Exception {
+        var unauthenticated = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + receiver.port()
+                + "/api/v1/alerts")).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(Payloads.notification(GROUP, "firing", 2))).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(401, unauthenticated.statusCode(), "ingest.auth is on");
         var response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + receiver.port() + "/api/v1/alerts"))
-                .header("Content-Type", "application/json")
+                .header("Content-Type", "application/json").header("Authorization", "Bearer am-token")
                 .POST(HttpRequest.BodyPublishers.ofString(Payloads.notification(GROUP, "firing", 2))).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(200, response.statusCode(), response.body());
