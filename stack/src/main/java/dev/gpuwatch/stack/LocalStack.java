@@ -1,12 +1,11 @@
 package dev.gpuwatch.stack;
 
 import dev.gpuwatch.config.ConfigException;
-import dev.gpuwatch.config.ConfigReader;
 import dev.gpuwatch.exporter.web.ScenarioEndpoint;
 import dev.gpuwatch.probe.simulated.Scenario;
 import dev.gpuwatch.receiver.Receiver;
 import dev.gpuwatch.receiver.config.ConfigLoader;
-import dev.gpuwatch.receiver.config.ReceiverConfig;
+import dev.gpuwatch.receiver.interact.Interactions;
 import dev.gpuwatch.receiver.runbook.ServedRunbooks;
 import dev.gpuwatch.testkit.modelserver.SimulatedModelServer;
 import dev.gpuwatch.testkit.pagerduty.LocalPagerDutyServer;
@@ -218,49 +217,59 @@ public final class LocalStack implements AutoCloseable {
         progress("local Slack ready: " + urls.slack() + "/ (channel #" + LocalSlackServer.DEFAULT_CHANNEL + ")");
         progress("local PagerDuty ready: " + urls.pagerDuty() + "/");
 
-        if (receiverReplicas > 1) {
-            startReceiverReplicas(work);
-        } else {
-            startReceiver(work);
-        }
+        startReceivers(work);
         startModelServer();
         startExporter();
         startAlertmanager(work);
         startPrometheus(work);
     }
 
-    private void startReceiver(Path work) throws StackException {
+    /**
+     * The receiver, or with {@code --receiver.replicas} above 1 its replicas on one PostgreSQL: one generated
+     * receiver.yml (with a {@code storage.postgres} section for replicas), each in this JVM on its own port through
+     * the receiver's programmatic API (one JVM fewer on a small machine), reading the file its jar would, as
+     * separate processes share the database in production.
+     */
+    private void startReceivers(Path work) throws StackException {
         Path secrets = work.resolve("secrets");
+        String storage = receiverReplicas > 1 ? startPostgres(secrets) : "";
         Path token = write(secrets.resolve("slack-bot-token"), slack.token());
         Path routingKey = write(secrets.resolve("pagerduty-routing-key"), ROUTING_KEY);
-        Path configFile = write(work.resolve("receiver.yml"), ReceiverConfigFile.render(slack.apiUrl(),
+        // made per start, as a Slack app's is per app: the receiver verifies the local Slack's presses with it
+        String signingSecret = HexFormat.of().formatHex(randomBytes(16));
+        Path signingSecretFile = write(secrets.resolve("slack-signing-secret"), signingSecret);
+        Path configFile = write(work.resolve("receiver.yml"), storage + ReceiverConfigFile.render(slack.apiUrl(),
                 LocalSlackServer.DEFAULT_CHANNEL, token, pagerDuty.enqueueUrl(), routingKey, options.smtp(),
-                work.resolve("logs/receiver-deliveries.log")));
-        ConfigReader.Bound<ReceiverConfig> config;
-        Receiver receiver;
-        try {
-            config = ConfigLoader.load(configFile);
-            // In this JVM through the receiver's programmatic API (one JVM fewer on a small machine), reading the
-            // same configuration file the receiver's jar would.
-            Receiver.Options opts = Receiver.Options.of(work.resolve("receiver.db"), "127.0.0.1",
-                    options.ports().receiver()).withExternalUrl(ExternalUrl.parse(urls.receiver()).orElseThrow());
-            receiver = Receiver.start(config, opts);
-        } catch (ConfigException e) {
-            throw new StackException("receiver: invalid configuration: " + e.getMessage());
-        } catch (SQLException e) {
-            throw new StackException("receiver: cannot open its store: " + e.getMessage());
+                work.resolve("logs/receiver-deliveries.log"), signingSecretFile, urls.alertmanager()));
+        for (int i = 0; i < receiverReplicas; i++) {
+            String url = receiverUrls().get(i);
+            String name = receiverReplicas > 1 ? "receiver replica " + (i + 1) : "receiver";
+            Path db = work.resolve(receiverReplicas > 1 ? "receiver-" + (i + 1) + ".db" : "receiver.db");
+            try {
+                Receiver.Options opts = Receiver.Options.of(db, "127.0.0.1", receiverPorts().get(i))
+                        .withExternalUrl(ExternalUrl.parse(url).orElseThrow());
+                started.add(Receiver.start(ConfigLoader.load(configFile), opts));
+            } catch (ConfigException e) {
+                throw new StackException("receiver: invalid configuration: " + e.getMessage());
+            } catch (SQLException e) {
+                throw new StackException(name + ": cannot open its store: " + e.getMessage());
+            }
+            await(name, url + "/readyz", Duration.ofSeconds(30), () -> true);
+            progress(name + " ready: " + url + " (config " + configFile + ", store "
+                    + (storage.isEmpty() ? db : "PostgreSQL") + ")");
         }
-        started.add(receiver);
-        await("receiver", urls.receiver() + "/readyz", Duration.ofSeconds(30), () -> true);
-        progress("receiver ready: " + urls.receiver() + " (config " + configFile + ", store "
-                + work.resolve("receiver.db") + ")");
+        // the page's buttons press the first replica, as Slack's one request URL would reach one of them
+        slack.interactivity(urls.receiver() + Interactions.PATH, signingSecret);
     }
 
-    /**
-     * The receiver's replicas on one PostgreSQL: the same generated receiver.yml with a {@code storage.postgres}
-     * section, each replica in this JVM on its own port, as separate processes share the database in production.
-     */
-    private void startReceiverReplicas(Path work) throws StackException {
+    private static byte[] randomBytes(int n) {
+        byte[] bytes = new byte[n];
+        new SecureRandom().nextBytes(bytes);
+        return bytes;
+    }
+
+    /** PostgreSQL for the replicas, once their ports are known free; the receiver.yml section that names it. */
+    private String startPostgres(Path secrets) throws StackException {
         for (int port : receiverPorts().subList(1, receiverReplicas)) {
             try (ServerSocket socket = new ServerSocket()) {
                 socket.setReuseAddress(true);
@@ -274,42 +283,20 @@ public final class LocalStack implements AutoCloseable {
             throw new StackException("--receiver.replicas=" + receiverReplicas + " needs PostgreSQL (initdb, postgres):"
                     + " apt-get install -y postgresql");
         }
-        byte[] random = new byte[16];
-        new SecureRandom().nextBytes(random);
-        String password = HexFormat.of().formatHex(random);
+        String password = HexFormat.of().formatHex(randomBytes(16));
         progress("starting PostgreSQL for " + receiverReplicas + " receiver replicas...");
         PostgresServer pg = launch(() -> PostgresServer.start(password));
         started.add(pg);
         progress("PostgreSQL ready: " + pg.jdbcUrl() + " (user " + pg.user() + ", data in a temporary directory)");
-        Path secrets = work.resolve("secrets");
         Path passwordFile = write(secrets.resolve("postgres-password"), password);
-        Path token = write(secrets.resolve("slack-bot-token"), slack.token());
-        Path routingKey = write(secrets.resolve("pagerduty-routing-key"), ROUTING_KEY);
-        Path configFile = write(work.resolve("receiver.yml"), """
+        return """
                 storage:
                   postgres:
                     url: '%s'
                     user: '%s'
                     password_file: '%s'
                     pool_size: 4
-                """.formatted(pg.jdbcUrl(), pg.user(), passwordFile) + ReceiverConfigFile.render(slack.apiUrl(),
-                LocalSlackServer.DEFAULT_CHANNEL, token, pagerDuty.enqueueUrl(), routingKey, options.smtp(),
-                work.resolve("logs/receiver-deliveries.log")));
-        for (int i = 0; i < receiverReplicas; i++) {
-            String url = receiverUrls().get(i);
-            try {
-                Receiver.Options opts = Receiver.Options.of(work.resolve("receiver-" + (i + 1) + ".db"), "127.0.0.1",
-                        receiverPorts().get(i)).withExternalUrl(ExternalUrl.parse(url).orElseThrow());
-                started.add(Receiver.start(ConfigLoader.load(configFile), opts));
-            } catch (ConfigException e) {
-                throw new StackException("receiver: invalid configuration: " + e.getMessage());
-            } catch (SQLException e) {
-                throw new StackException("receiver replica " + (i + 1) + ": cannot open its store: " + e.getMessage());
-            }
-            await("receiver replica " + (i + 1), url + "/readyz", Duration.ofSeconds(30), () -> true);
-            progress("receiver replica " + (i + 1) + " of " + receiverReplicas + " ready: " + url + " (config "
-                    + configFile + ", store " + pg.jdbcUrl() + ")");
-        }
+                """.formatted(pg.jdbcUrl(), pg.user(), passwordFile);
     }
 
     /**

@@ -268,6 +268,8 @@ public final class StackMain implements Callable<Integer> {
                     if (!cleared) {
                         out.println("==> the fault clears in " + resolve.toSeconds() + "s; the message above then turns"
                                 + " resolved in place, with a thread reply");
+                        out.println("==> until then, press Silence 1h on " + stack.urls().slack() + "/ (in a browser):"
+                                + " the silence shows in " + stack.urls().alertmanager() + "/#/silences");
                     }
                 } else if (before != null && m.ts().equals(headlineTs)) {
                     out.println("==> resolved in place: same message (ts " + m.ts() + "), updated "

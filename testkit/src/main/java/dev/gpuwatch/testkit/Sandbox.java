@@ -44,6 +44,13 @@ public final class Sandbox implements Callable<Integer> {
     @Option(names = "--postgres-password-file", paramLabel = "FILE",
             description = "where to write the PostgreSQL user's password (required with --postgres-databases)")
     Optional<Path> postgresPasswordFile = Optional.empty();
+    @Option(names = "--slack-interactivity-url", description = "the receiver's interactivity request URL"
+            + " (<external-url>/api/v1/slack/interactions) that the page's buttons press; none: buttons not pressed")
+    String slackInteractivityUrl;
+
+    @Option(names = "--slack-signing-secret-file", description = "the signing secret presses are signed with"
+            + " (the receiver's signing_secret_file)")
+    java.nio.file.Path slackSigningSecretFile;
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new Sandbox()).execute(args));
@@ -56,6 +63,14 @@ public final class Sandbox implements Callable<Integer> {
         postgres.ifPresent(p -> Runtime.getRuntime().addShutdownHook(new Thread(p::close, "postgres-stop")));
         try (LocalSlackServer slack = LocalSlackServer.start(slackPort, slackToken);
                 LocalPagerDutyServer pagerDuty = LocalPagerDutyServer.start(pagerDutyPort)) {
+            if (slackInteractivityUrl != null) {
+                if (slackSigningSecretFile == null) {
+                    System.err.println("--slack-interactivity-url needs --slack-signing-secret-file");
+                    return 2;
+                }
+                slack.interactivity(slackInteractivityUrl, java.nio.file.Files.readString(slackSigningSecretFile).strip());
+                System.out.println("slack buttons press: " + slackInteractivityUrl);
+            }
             System.out.println("slack api_url: " + slack.apiUrl() + " (channel #" + LocalSlackServer.DEFAULT_CHANNEL + ")");
             System.out.println("slack webhook: " + slack.webhookUrl());
             System.out.println("slack messages: http://127.0.0.1:" + slack.port() + "/");

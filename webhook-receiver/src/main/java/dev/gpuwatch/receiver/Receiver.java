@@ -16,6 +16,8 @@ import dev.gpuwatch.receiver.http.Authenticator;
 import dev.gpuwatch.receiver.http.ReceiverHttp;
 import dev.gpuwatch.receiver.inbox.Inbox;
 import dev.gpuwatch.receiver.ingest.IngestService;
+import dev.gpuwatch.receiver.interact.Buttons;
+import dev.gpuwatch.receiver.interact.Interactions;
 import dev.gpuwatch.receiver.metrics.ReceiverMetrics;
 import dev.gpuwatch.receiver.runbook.RunbookLibrary;
 import dev.gpuwatch.receiver.runbook.ServedRunbooks;
@@ -54,9 +56,11 @@ public final class Receiver implements AutoCloseable {
     private final Javalin http;
     private final Housekeeping housekeeping;
     private final ExternalUrl externalUrl;
+    private final Optional<Interactions> interactions;
 
     private Receiver(NotificationStore store, Dispatcher dispatcher, Javalin http, Housekeeping housekeeping,
-            ExternalUrl externalUrl) {
+            ExternalUrl externalUrl, Optional<Interactions> interactions) {
+        this.interactions = interactions;
         this.store = store;
         this.dispatcher = dispatcher;
         this.http = http;
@@ -94,7 +98,10 @@ public final class Receiver implements AutoCloseable {
      */
     public static Receiver start(Bound<ReceiverConfig> bound, Options options) throws ConfigException, SQLException {
         ReceiverConfig config = bound.value();
-        List<ConfiguredChannel> channels = Channels.build(bound);
+        // the buttons of interactive Slack configs ask the store, which opens after every config check
+        AtomicReference<NotificationStore> opened = new AtomicReference<>();
+        List<ConfiguredChannel> channels = Channels.build(bound, new Buttons(
+                !config.enrichment().alertmanagerUrl().isEmpty(), () -> Optional.ofNullable(opened.get())));
         Authenticator auth = authenticator(config.ingest().auth(), bound.source());
         if (auth.required() && options.web().basicAuth().isPresent()) {
             // one Authorization header cannot carry both; checking either would silently drop the other
@@ -112,6 +119,7 @@ public final class Receiver implements AutoCloseable {
         // alerts without a runbook are counted when delivered (a retry enriches again), not here
         Enricher enricher = CatalogEnricher.create(config.enrichment(), served, alertname -> {});
         NotificationStore store = openStore(config, options, bound.source());
+        opened.set(store);
         try {
             ReceiverMetrics metrics = new ReceiverMetrics(new PrometheusRegistry(), store);
             Dispatcher dispatcher = new Dispatcher(store, channels, options.enricher().orElse(enricher),
@@ -123,21 +131,25 @@ public final class Receiver implements AutoCloseable {
             // what has stopped for good, the store's writer first: /readyz names the first it finds
             Supplier<Optional<String>> stopped = () -> store.stopped().or(dispatcher::stopped)
                     .or(housekeeping::stopped);
+            Optional<Interactions> interactions = Interactions.create(channels, store,
+                    config.enrichment().alertmanagerUrl(), () -> external.get().url(), metrics, options.clock());
             Javalin http = ReceiverHttp.create(ingest, store, stopped, metrics, auth,
                     config.ingest().maxBodyBytes().bytes(), settings.maxAge(), options.clock(), options.web(),
                     options.host(), options.port(), runbooks, new Inbox(store, config.routingTree(),
-                            Channels.targets(config, channels), options.clock(), settings.maxAge()));
+                            Channels.targets(config, channels), options.clock(), settings.maxAge()), interactions);
             http.start(options.host(), options.port());
             try {
                 external.compareAndSet(null, ExternalUrl.derived(Optional.of(options.host()), http.port(),
                         options.web().tls().isPresent()));
                 dispatcher.start();
                 housekeeping.start();
+                interactions.ifPresent(Interactions::start);
             } catch (RuntimeException e) {
                 http.stop();
+                interactions.ifPresent(Interactions::close);
                 throw e;
             }
-            return new Receiver(store, dispatcher, http, housekeeping, external.get());
+            return new Receiver(store, dispatcher, http, housekeeping, external.get(), interactions);
         } catch (RuntimeException e) {
             store.close();
             throw e;
@@ -207,6 +219,7 @@ public final class Receiver implements AutoCloseable {
     @Override
     public void close() {
         http.stop();
+        interactions.ifPresent(Interactions::close);
         housekeeping.stop();
         dispatcher.close();
         store.close();

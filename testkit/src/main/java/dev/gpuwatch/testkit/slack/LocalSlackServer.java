@@ -34,7 +34,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * "message":{…}}}; keeps every message, update and thread reply; and can be told to fail: the next N requests
  * 429 with {@code Retry-After}, {@code ok:false} errors, 5xx, or down (connections refused).
  *
- * <p>{@code GET /} lists what it received as text, which is what the demo shows.
+ * <p>{@code GET /} lists what it received as text, which is what the demo shows; to a browser ({@code Accept:
+ * text/html}) it is a page with a form button for each button of each message. Configured with an app's
+ * interactivity request URL and signing secret ({@link #interactivity}), it presses a message's buttons as Slack
+ * does: a signed {@code block_actions} payload posted to that URL, through {@link #press} or
+ * {@code POST /_sandbox/press} ({@code ts}, {@code action_id}, {@code user}; form or JSON).
  */
 public final class LocalSlackServer extends LocalServer {
 
@@ -150,7 +154,15 @@ public final class LocalSlackServer extends LocalServer {
         String path = exchange.getRequestURI().getPath();
         String method = exchange.getRequestMethod();
         if (method.equals("GET") && path.equals("/")) {
-            send(exchange, 200, "text/plain; charset=utf-8", listing());
+            if (Optional.ofNullable(exchange.getRequestHeaders().getFirst("Accept")).orElse("").contains("text/html")) {
+                send(exchange, 200, "text/html; charset=utf-8", page());
+            } else {
+                send(exchange, 200, "text/plain; charset=utf-8", listing());
+            }
+            return;
+        }
+        if (method.equals("POST") && path.equals(PRESS_PATH)) {
+            pressRequest(exchange);
             return;
         }
         if (!method.equals("POST") && !(method.equals("GET") && path.startsWith("/api/conversations."))) {
@@ -653,6 +665,189 @@ public final class LocalSlackServer extends LocalServer {
             params.put(k, v);
         }
         return params;
+    }
+
+    // ---- the buttons: interactivity as a Slack app's ----
+
+    static final String PRESS_PATH = "/_sandbox/press";
+
+    /** How a press is signed: as Slack does, with another secret, or not at all. */
+    public enum Signing { VALID, WRONG, MISSING }
+
+    /** What the app's request URL answered to a press. */
+    public record PressResult(int status, String body) {}
+
+    private volatile Optional<String> interactivityUrl = Optional.empty();
+    private volatile Optional<String> signingSecret = Optional.empty();
+    private final java.net.http.HttpClient pressClient = java.net.http.HttpClient.newBuilder()
+            .connectTimeout(java.time.Duration.ofSeconds(5)).build();
+
+    /** The app's interactivity request URL (where presses go) and its signing secret (what they are signed with). */
+    public void interactivity(String requestUrl, String secret) {
+        interactivityUrl = Optional.of(requestUrl);
+        signingSecret = Optional.of(secret);
+    }
+
+    /** Presses the button {@code actionId} of the message {@code ts} as {@code user}, signed as Slack signs. */
+    public PressResult press(String ts, String actionId, String user) {
+        return press(ts, actionId, user, Signing.VALID, java.time.Duration.ZERO);
+    }
+
+    /**
+     * Presses a button, the request signed as {@code signing} says, with a timestamp {@code age} in the past.
+     *
+     * @throws IllegalStateException when no interactivity is configured, or the message or button does not exist
+     */
+    public PressResult press(String ts, String actionId, String user, Signing signing, java.time.Duration age) {
+        String url = interactivityUrl.orElseThrow(() -> new IllegalStateException("no interactivity request URL"));
+        String secret = signingSecret.orElseThrow();
+        String body = "payload=" + java.net.URLEncoder.encode(pressPayload(ts, actionId, user), StandardCharsets.UTF_8);
+        String timestamp = Long.toString(Instant.now().minus(age).getEpochSecond());
+        java.net.http.HttpRequest.Builder request = java.net.http.HttpRequest.newBuilder(java.net.URI.create(url))
+                .timeout(java.time.Duration.ofSeconds(10))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body));
+        if (signing != Signing.MISSING) {
+            String key = signing == Signing.VALID ? secret : secret + "-wrong";
+            request.header("X-Slack-Request-Timestamp", timestamp)
+                    .header("X-Slack-Signature", sign(key, timestamp, body));
+        }
+        try {
+            var response = pressClient.send(request.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            return new PressResult(response.statusCode(), response.body());
+        } catch (IOException e) {
+            return new PressResult(0, e.getClass().getSimpleName() + ": " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new PressResult(0, "interrupted");
+        }
+    }
+
+    /** {@code v0=} HMAC-SHA256 of {@code v0:<timestamp>:<body>} under {@code secret}, as Slack signs. */
+    static String sign(String secret, String timestamp, String body) {
+        try {
+            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+            mac.init(new javax.crypto.spec.SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+            return "v0=" + java.util.HexFormat.of().formatHex(
+                    mac.doFinal(("v0:" + timestamp + ":" + body).getBytes(StandardCharsets.UTF_8)));
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException("every JDK has HmacSHA256", e);
+        }
+    }
+
+    /** The {@code block_actions} payload Slack sends for a press of the button {@code actionId} of message {@code ts}. */
+    private synchronized String pressPayload(String ts, String actionId, String user) {
+        Message m = messages.stream().filter(x -> x.ts().equals(ts)).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no message " + ts));
+        JsonNode button = buttons(m).stream().filter(b -> b.path("action_id").asText().equals(actionId)).findFirst()
+                .orElseThrow(() -> new IllegalStateException("message " + ts + " has no button " + actionId));
+        String userId = "U" + user.toUpperCase(Locale.ROOT).replaceAll("[^A-Z0-9]", "");
+        ObjectNode payload = JSON.createObjectNode().put("type", "block_actions");
+        payload.putObject("user").put("id", userId).put("username", user).put("name", user).put("team_id", "T0LOCAL");
+        payload.put("api_app_id", "A0LOCAL").put("token", "local-verification-token")
+                .put("trigger_id", requests.get() + ".local");
+        payload.putObject("container").put("type", "message").put("message_ts", m.ts()).put("channel_id", m.channel())
+                .put("is_ephemeral", false);
+        payload.putObject("team").put("id", "T0LOCAL").put("domain", "local");
+        payload.putObject("channel").put("id", m.channel()).put("name", channelName(m.channel()));
+        payload.set("message", messageJson(m));
+        payload.put("response_url", "http://127.0.0.1:" + port() + "/_sandbox/response");
+        ObjectNode action = payload.putArray("actions").addObject();
+        action.put("type", "button").put("action_id", actionId).put("block_id", button.path("block_id").asText(""))
+                .put("value", button.path("value").asText("")).put("action_ts", nextTs());
+        action.set("text", button.path("text"));
+        return payload.toString();
+    }
+
+    /** The buttons of a message's actions blocks, each with its block's id. */
+    private static List<JsonNode> buttons(Message m) {
+        List<JsonNode> found = new ArrayList<>();
+        try {
+            for (JsonNode block : JSON.readTree(m.blocksJson().isEmpty() ? "[]" : m.blocksJson())) {
+                if (block.path("type").asText().equals("actions")) {
+                    for (JsonNode e : block.path("elements")) {
+                        if (e.path("type").asText().equals("button")) {
+                            ObjectNode b = ((ObjectNode) e).deepCopy();
+                            b.put("block_id", block.path("block_id").asText(""));
+                            found.add(b);
+                        }
+                    }
+                }
+            }
+        } catch (JsonProcessingException e) {
+            return List.of();
+        }
+        return found;
+    }
+
+    /**
+     * {@code POST /_sandbox/press}: {@code ts}, {@code action_id}, {@code user} (default {@code sandbox-user}),
+     * optionally {@code signing} ({@code valid}, {@code wrong}, {@code missing}) and {@code age_seconds}. Answers
+     * JSON {@code {"status": ..., "body": ...}} with what the app answered; a browser's form goes back to the page.
+     */
+    private void pressRequest(HttpExchange exchange) throws IOException {
+        Map<String, String> p;
+        try {
+            p = params(exchange, body(exchange));
+        } catch (JsonProcessingException | IllegalArgumentException e) {
+            send(exchange, 400, "text/plain", "not a form or JSON object");
+            return;
+        }
+        PressResult result;
+        try {
+            result = press(p.getOrDefault("ts", ""), p.getOrDefault("action_id", ""),
+                    p.getOrDefault("user", "sandbox-user"),
+                    Signing.valueOf(p.getOrDefault("signing", "valid").toUpperCase(Locale.ROOT)),
+                    java.time.Duration.ofSeconds(Long.parseLong(p.getOrDefault("age_seconds", "0"))));
+        } catch (IllegalStateException | IllegalArgumentException e) {
+            send(exchange, 400, "text/plain; charset=utf-8", String.valueOf(e.getMessage()));
+            return;
+        }
+        if (Optional.ofNullable(exchange.getRequestHeaders().getFirst("Accept")).orElse("").contains("text/html")) {
+            exchange.getResponseHeaders().set("Location", "/?pressed=" + result.status());
+            send(exchange, 303, "text/plain", "pressed");
+            return;
+        }
+        send(exchange, 200, "application/json; charset=utf-8",
+                JSON.createObjectNode().put("status", result.status()).put("body", result.body()).toString());
+    }
+
+    /** The listing for a browser: each message, its thread, and a form button for each of its buttons. */
+    private synchronized String page() {
+        StringBuilder out = new StringBuilder("<!DOCTYPE html>\n<meta charset=\"utf-8\">\n<title>Local Slack</title>\n")
+                .append("<style>body{font-family:sans-serif;max-width:60em;margin:1em auto}")
+                .append(".m{border:1px solid #ccc;border-radius:6px;padding:.5em 1em;margin:1em 0}")
+                .append("pre{white-space:pre-wrap}.r{color:#555;margin-left:1em}form{display:inline}</style>\n")
+                .append("<h1>Local Slack</h1>\n<p>").append(messages.size()).append(" messages")
+                .append(interactivityUrl.map(u -> "; buttons press " + escapeHtml(u)).orElse("; buttons not connected"))
+                .append("</p>\n");
+        for (Message m : messages) {
+            if (m.threadTs().isPresent()) {
+                continue;
+            }
+            out.append("<div class=\"m\" id=\"m").append(escapeHtml(m.ts())).append("\"><p>#")
+                    .append(escapeHtml(channelName(m.channel()))).append(" ts=").append(escapeHtml(m.ts()))
+                    .append(m.updates() > 0 ? " (updated " + m.updates() + "x)" : "").append("</p>\n<pre>")
+                    .append(escapeHtml(m.visibleText())).append("</pre>\n");
+            for (JsonNode b : buttons(m)) {
+                out.append("<form method=\"post\" action=\"").append(PRESS_PATH).append("\">")
+                        .append("<input type=\"hidden\" name=\"ts\" value=\"").append(escapeHtml(m.ts())).append("\">")
+                        .append("<input type=\"hidden\" name=\"action_id\" value=\"")
+                        .append(escapeHtml(b.path("action_id").asText())).append("\">")
+                        .append("<input type=\"hidden\" name=\"user\" value=\"sandbox-user\">")
+                        .append("<button type=\"submit\">").append(escapeHtml(b.path("text").path("text").asText()))
+                        .append("</button></form>\n");
+            }
+            for (Message r : thread(m.channel(), m.ts())) {
+                out.append("<p class=\"r\">↳ ").append(escapeHtml(r.text())).append("</p>\n");
+            }
+            out.append("</div>\n");
+        }
+        return out.toString();
+    }
+
+    private static String escapeHtml(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
     }
 
     private synchronized String listing() {

@@ -9,6 +9,7 @@ import dev.gpuwatch.receiver.deliver.email.EmailChannel;
 import dev.gpuwatch.receiver.deliver.log.LogChannel;
 import dev.gpuwatch.receiver.deliver.message.Templates;
 import dev.gpuwatch.receiver.deliver.pagerduty.PagerDutyChannel;
+import dev.gpuwatch.receiver.deliver.slack.SlackButtons;
 import dev.gpuwatch.receiver.deliver.slack.SlackChannel;
 import dev.gpuwatch.receiver.dispatch.ConfiguredChannel;
 import dev.gpuwatch.receiver.store.NotificationStore.Target;
@@ -29,6 +30,12 @@ public final class Channels {
      * that name it, not the first delivery.
      */
     public static List<ConfiguredChannel> build(Bound<ReceiverConfig> bound) throws ConfigException {
+        return build(bound, SlackButtons.NONE);
+    }
+
+    /** As {@link #build(Bound)}, with {@code buttons} on the messages of every interactive Slack config. */
+    public static List<ConfiguredChannel> build(Bound<ReceiverConfig> bound, SlackButtons buttons)
+            throws ConfigException {
         ReceiverConfig config = bound.value();
         ConfigSource source = bound.source();
         Templates templates;
@@ -44,7 +51,7 @@ public final class Channels {
             ReceiverConfig.ReceiverEntry r = config.receivers().get(index);
             String at = "receivers[" + index + "]";
             add(channels, source, r, "slack", at + ".slack_configs", r.slackConfigs(),
-                    s -> SlackChannel.create(s, templates));
+                    s -> SlackChannel.create(s, templates, buttons));
             add(channels, source, r, "pagerduty", at + ".pagerduty_configs", r.pagerdutyConfigs(),
                     s -> PagerDutyChannel.create(s, templates));
             add(channels, source, r, "email", at + ".email_configs", r.emailConfigs(),

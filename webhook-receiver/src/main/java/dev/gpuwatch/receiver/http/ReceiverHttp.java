@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gpuwatch.config.Durations;
 import dev.gpuwatch.receiver.inbox.Inbox;
 import dev.gpuwatch.receiver.ingest.IngestService;
+import dev.gpuwatch.receiver.interact.Interactions;
 import dev.gpuwatch.receiver.metrics.ReceiverMetrics;
 import dev.gpuwatch.receiver.runbook.Runbook;
 import dev.gpuwatch.receiver.runbook.RunbookLibrary;
@@ -65,10 +66,13 @@ public final class ReceiverHttp {
      * @param runbooks served at {@code /runbooks/} like /metrics: behind {@code basic_auth_users} when set, never
      *     behind {@code ingest.auth}, which guards the API
      * @param inbox the web inbox's pages, under {@link Inbox#PATH} behind {@code ingest.auth} like the API
+     * @param interactions Slack's interaction requests at {@link Interactions#PATH}, when a Slack config has a
+     *     signing secret. That path is outside both {@code ingest.auth} and {@code basic_auth_users}: Slack sends
+     *     neither, and every request there is verified by its Slack signature instead.
      */
     public static Javalin create(IngestService ingest, NotificationStore store, Supplier<Optional<String>> stopped,
             ReceiverMetrics metrics, Authenticator auth, long maxBodyBytes, Duration maxAge, Clock clock, WebConfig web,
-            String host, int port, RunbookLibrary runbooks, Inbox inbox) {
+            String host, int port, RunbookLibrary runbooks, Inbox inbox, Optional<Interactions> interactions) {
         return Javalin.create(config -> {
             config.concurrency.useVirtualThreads = true;
             config.startup.showJavalinBanner = false;
@@ -79,6 +83,9 @@ public final class ReceiverHttp {
             config.jetty.modifyHttpConfiguration(http -> http.setIdleTimeout(BODY_IDLE_TIMEOUT.toMillis()));
             web.tls().ifPresent(tls -> httpsConnector(config, tls, host, port));
             web.basicAuth().ifPresent(users -> config.routes.before(ctx -> {
+                if (signedBySlack(ctx, interactions)) {
+                    return;
+                }
                 if (users.verifiedUser(Optional.ofNullable(ctx.header("Authorization"))).isEmpty()) {
                     ctx.header("WWW-Authenticate", BasicAuth.CHALLENGE);
                     json(ctx, 401, error("authentication required", ""));
@@ -86,6 +93,9 @@ public final class ReceiverHttp {
                 }
             }));
             Handler apiAuth = ctx -> {
+                if (signedBySlack(ctx, interactions)) {
+                    return;
+                }
                 if (!auth.permits(Optional.ofNullable(ctx.header("Authorization")))) {
                     ctx.header("WWW-Authenticate", auth.challenge());
                     json(ctx, 401, error("authentication required", ""));
@@ -101,6 +111,11 @@ public final class ReceiverHttp {
             // eight full bodies, or thousands of real (few KiB) ones
             BodyReader bodies = new BodyReader(maxBodyBytes, Runtime.getRuntime().maxMemory() / 4);
             config.routes.post("/api/v1/alerts", ctx -> receive(ctx, ingest, metrics, bodies, maxBodyBytes));
+            interactions.ifPresent(handler -> config.routes.post(Interactions.PATH, ctx -> {
+                Interactions.Answer answer = handler.handle(Optional.ofNullable(ctx.header("X-Slack-Request-Timestamp")),
+                        Optional.ofNullable(ctx.header("X-Slack-Signature")), ctx.bodyAsBytes());
+                ctx.status(answer.status()).contentType("text/plain; charset=utf-8").result(answer.body());
+            }));
             config.routes.get("/healthz", ctx -> ctx.result("ok"));
             config.routes.get("/readyz", ctx -> {
                 Optional<String> dead = stopped.get();
@@ -145,6 +160,12 @@ public final class ReceiverHttp {
                 json(ctx, 500, error("internal error", ""));
             });
         });
+    }
+
+    /** A request to the Slack interactions endpoint, which checks its own (Slack's) signature. */
+    private static boolean signedBySlack(Context ctx, Optional<Interactions> interactions) {
+        return interactions.isPresent() && ctx.method() == io.javalin.http.HandlerType.POST
+                && ctx.path().equals(Interactions.PATH);
     }
 
     /**

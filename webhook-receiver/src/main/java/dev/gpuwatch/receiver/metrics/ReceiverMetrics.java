@@ -111,6 +111,30 @@ public final class ReceiverMetrics {
         digests.labelValues(receiver).inc();
     }
 
+    /**
+     * A Slack button press by how it ended: {@code action} is the button ({@code silence_1h}, {@code silence_4h},
+     * {@code acknowledge}, {@code none} before the request is read), {@code outcome} one of {@code done},
+     * {@code existing} (an earlier press is still active), {@code failed} (Alertmanager or PagerDuty failed),
+     * {@code refused} (401: signature missing, wrong or stale), {@code invalid} (400), {@code unavailable} (503).
+     */
+    public void interaction(String action, String outcome) {
+        interactions().labelValues(action, outcome).inc();
+    }
+
+    private Counter interactionsCounter;
+
+    /** Registered on first use, so a receiver without buttons exposes no empty series. */
+    private synchronized Counter interactions() {
+        if (interactionsCounter == null) {
+            interactionsCounter = Counter.builder()
+                    .name("gpuwatch_receiver_interactions_total")
+                    .help("Slack button presses by action and outcome")
+                    .labelNames("action", "outcome")
+                    .register(registry);
+        }
+        return interactionsCounter;
+    }
+
     /** The Prometheus text format of everything registered. */
     public String scrape() {
         ByteArrayOutputStream out = new ByteArrayOutputStream();

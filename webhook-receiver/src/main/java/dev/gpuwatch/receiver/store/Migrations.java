@@ -83,7 +83,31 @@ final class Migrations {
                   attempt INTEGER NOT NULL,
                   error TEXT NOT NULL DEFAULT '',
                   next_attempt_at INTEGER NOT NULL DEFAULT 0)""",
-                "CREATE INDEX delivery_attempts_by_delivery ON delivery_attempts(delivery_id, id)"));
+                "CREATE INDEX delivery_attempts_by_delivery ON delivery_attempts(delivery_id, id)"),
+            // The actions taken from the Slack buttons (silence, acknowledge): recorded before they are acted on,
+            // leased to the replica acting on them (lease_until), and kept as the list the inbox shows.
+            List.of(
+                """
+                CREATE TABLE actions(
+                  id INTEGER PRIMARY KEY,
+                  group_key TEXT NOT NULL,
+                  action TEXT NOT NULL,
+                  delivery_id INTEGER NOT NULL,
+                  user_id TEXT NOT NULL,
+                  user_name TEXT NOT NULL,
+                  slack_channel TEXT NOT NULL,
+                  message_ts TEXT NOT NULL,
+                  status TEXT NOT NULL CHECK (status IN ('pending', 'done', 'failed')),
+                  created_at INTEGER NOT NULL,
+                  until_at INTEGER NOT NULL,
+                  lease_until INTEGER NOT NULL,
+                  attempts INTEGER NOT NULL DEFAULT 1,
+                  result TEXT NOT NULL DEFAULT '',
+                  error TEXT NOT NULL DEFAULT '',
+                  finished_at INTEGER NOT NULL DEFAULT 0)""",
+                "CREATE INDEX actions_by_group ON actions(group_key, action, until_at)",
+                "CREATE INDEX actions_pending ON actions(lease_until) WHERE status = 'pending'",
+                "CREATE TABLE action_locks(group_key TEXT NOT NULL, action TEXT NOT NULL, PRIMARY KEY (group_key, action))"));
 
     /**
      * PostgreSQL: times as epoch millis like SQLite's, so both stores share every comparison. Keys and channels
@@ -156,7 +180,31 @@ final class Migrations {
                   attempt INTEGER NOT NULL,
                   error TEXT NOT NULL DEFAULT '',
                   next_attempt_at BIGINT NOT NULL DEFAULT 0)""",
-                "CREATE INDEX delivery_attempts_by_delivery ON delivery_attempts(delivery_id, id)"));
+                "CREATE INDEX delivery_attempts_by_delivery ON delivery_attempts(delivery_id, id)"),
+            // as SQLite's fifth step: the Slack buttons' actions; action_locks holds one row per (group, action)
+            // that a recording locks (SELECT ... FOR UPDATE), so two replicas recording one press serialise
+            List.of(
+                """
+                CREATE TABLE actions(
+                  id BIGSERIAL PRIMARY KEY,
+                  group_key TEXT NOT NULL,
+                  action TEXT NOT NULL,
+                  delivery_id BIGINT NOT NULL,
+                  user_id TEXT NOT NULL,
+                  user_name TEXT NOT NULL,
+                  slack_channel TEXT NOT NULL,
+                  message_ts TEXT NOT NULL,
+                  status TEXT NOT NULL CHECK (status IN ('pending', 'done', 'failed')),
+                  created_at BIGINT NOT NULL,
+                  until_at BIGINT NOT NULL,
+                  lease_until BIGINT NOT NULL,
+                  attempts INTEGER NOT NULL DEFAULT 1,
+                  result TEXT NOT NULL DEFAULT '',
+                  error TEXT NOT NULL DEFAULT '',
+                  finished_at BIGINT NOT NULL DEFAULT 0)""",
+                "CREATE INDEX actions_by_group ON actions(group_key, action, until_at)",
+                "CREATE INDEX actions_pending ON actions(lease_until) WHERE status = 'pending'",
+                "CREATE TABLE action_locks(group_key TEXT NOT NULL, action TEXT NOT NULL, PRIMARY KEY (group_key, action))"));
 
     private Migrations() {}
 

@@ -146,6 +146,85 @@ public interface NotificationStore extends AutoCloseable {
         return Optional.empty();
     }
 
+    // ---- actions taken from the Slack buttons (dev.gpuwatch.receiver.interact) ----
+
+    /**
+     * Records a button press before it is acted on, so that a crash does not lose it and no other replica repeats
+     * it: {@link ActionRecording.Existing} when the same action on the same group is still pending or done and
+     * active (its {@code until} is after {@code action.at()}; a failed one does not count), and nothing is written;
+     * else {@link ActionRecording.Recorded}, pending and leased to the caller until {@code action.leaseUntil()}.
+     * Two presses recorded at once, on one replica or two, make one record.
+     */
+    CompletableFuture<ActionRecording> recordAction(NewAction action);
+
+    /**
+     * Pending actions whose lease has expired (their replica died while acting on them), leased again until
+     * {@code leaseUntil}, oldest first, each with one more attempt counted.
+     */
+    CompletableFuture<List<StoredAction>> claimStaleActions(Instant now, Instant leaseUntil, int limit);
+
+    /**
+     * Records how an action ended ({@link ActionStatus#DONE} with {@code result}, e.g. the silence id, or
+     * {@link ActionStatus#FAILED} with {@code error}); false, and nothing recorded, once {@code claim} no longer
+     * holds it (its lease expired and another claim took it).
+     */
+    CompletableFuture<Boolean> finishAction(ActionClaim claim, ActionStatus status, String result, String error,
+            Instant at);
+
+    /** The latest actions, newest first: who did what to which group, when, and how it ended. */
+    List<StoredAction> actions(int limit);
+
+    /** The stored delivery {@code deliveryId} with its notification and every target of that notification. */
+    Optional<DeliveryContext> deliveryContext(long deliveryId);
+
+    enum ActionStatus {
+        PENDING, DONE, FAILED;
+
+        String sql() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+
+        static ActionStatus of(String sql) {
+            return valueOf(sql.toUpperCase(java.util.Locale.ROOT));
+        }
+    }
+
+    /**
+     * A button press: {@code action} is the button's action id ({@code silence_1h}, {@code acknowledge}),
+     * {@code until} how long it counts as active (a second press before then answers with this one).
+     */
+    record NewAction(String groupKey, String action, long deliveryId, String userId, String userName,
+            String slackChannel, String messageTs, Instant at, Instant until, Instant leaseUntil) {}
+
+    /** One recorded action. {@code result} is what it made (a silence id), {@code error} why it failed. */
+    record StoredAction(long id, String groupKey, String action, long deliveryId, String userId, String userName,
+            String slackChannel, String messageTs, ActionStatus status, Instant createdAt, Instant until,
+            Instant leaseUntil, int attempts, String result, String error, Optional<Instant> finishedAt) {
+
+        public ActionClaim claim() {
+            return new ActionClaim(id, leaseUntil);
+        }
+    }
+
+    /** The lease that alone may record an action's outcome. */
+    record ActionClaim(long actionId, Instant leaseUntil) {}
+
+    sealed interface ActionRecording {
+        StoredAction action();
+
+        record Recorded(StoredAction action) implements ActionRecording {}
+
+        record Existing(StoredAction action) implements ActionRecording {}
+    }
+
+    /** A delivery with its notification's group and body, and every target the notification was stored for. */
+    record DeliveryContext(long deliveryId, String groupKey, String receiver, String channel, byte[] body,
+            List<Target> targets) {
+        public DeliveryContext {
+            targets = List.copyOf(targets);
+        }
+    }
+
     @Override
     void close();
 

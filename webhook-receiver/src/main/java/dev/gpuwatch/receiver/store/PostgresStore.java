@@ -760,6 +760,34 @@ public final class PostgresStore implements NotificationStore {
         }
     }
 
+    // ---- actions taken from the Slack buttons ----
+
+    @Override
+    public CompletableFuture<ActionRecording> recordAction(NewAction action) {
+        return write(c -> ActionRows.record(c, action, true), false);
+    }
+
+    @Override
+    public CompletableFuture<List<StoredAction>> claimStaleActions(Instant now, Instant leaseUntil, int limit) {
+        return write(c -> ActionRows.claimStale(c, now, leaseUntil, limit), false);
+    }
+
+    @Override
+    public CompletableFuture<Boolean> finishAction(ActionClaim claim, ActionStatus status, String result, String error,
+            Instant at) {
+        return write(c -> ActionRows.finish(c, claim, status, result, error, at), false);
+    }
+
+    @Override
+    public List<StoredAction> actions(int limit) {
+        return read(c -> ActionRows.latest(c, limit), List.of());
+    }
+
+    @Override
+    public Optional<DeliveryContext> deliveryContext(long deliveryId) {
+        return read(c -> ActionRows.deliveryContext(c, deliveryId), Optional.empty());
+    }
+
     @Override
     public void onDeliveriesDue(Runnable listener) {
         onDeliveriesDue = listener;

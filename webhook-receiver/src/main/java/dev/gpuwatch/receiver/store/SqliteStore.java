@@ -619,6 +619,34 @@ public final class SqliteStore implements NotificationStore {
         }
     }
 
+    // ---- actions taken from the Slack buttons ----
+
+    @Override
+    public CompletableFuture<ActionRecording> recordAction(NewAction action) {
+        return submit(c -> ActionRows.record(c, action, false));
+    }
+
+    @Override
+    public CompletableFuture<List<StoredAction>> claimStaleActions(Instant now, Instant leaseUntil, int limit) {
+        return submit(c -> ActionRows.claimStale(c, now, leaseUntil, limit));
+    }
+
+    @Override
+    public CompletableFuture<Boolean> finishAction(ActionClaim claim, ActionStatus status, String result, String error,
+            Instant at) {
+        return submit(c -> ActionRows.finish(c, claim, status, result, error, at));
+    }
+
+    @Override
+    public List<StoredAction> actions(int limit) {
+        return read(c -> ActionRows.latest(c, limit), List.of());
+    }
+
+    @Override
+    public Optional<DeliveryContext> deliveryContext(long deliveryId) {
+        return read(c -> ActionRows.deliveryContext(c, deliveryId), Optional.empty());
+    }
+
     // ---- writer ----
 
     @FunctionalInterface

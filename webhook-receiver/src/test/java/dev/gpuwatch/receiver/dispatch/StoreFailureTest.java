@@ -234,6 +234,32 @@ class StoreFailureTest {
         }
 
         @Override
+        public CompletableFuture<ActionRecording> recordAction(NewAction action) {
+            return unlessFull(() -> store.recordAction(action));
+        }
+
+        @Override
+        public CompletableFuture<List<StoredAction>> claimStaleActions(Instant now, Instant leaseUntil, int limit) {
+            return unlessFull(() -> store.claimStaleActions(now, leaseUntil, limit));
+        }
+
+        @Override
+        public CompletableFuture<Boolean> finishAction(ActionClaim claim, ActionStatus status, String result,
+                String error, Instant at) {
+            return unlessFull(() -> store.finishAction(claim, status, result, error, at));
+        }
+
+        @Override
+        public List<StoredAction> actions(int limit) {
+            return store.actions(limit);
+        }
+
+        @Override
+        public Optional<DeliveryContext> deliveryContext(long deliveryId) {
+            return store.deliveryContext(deliveryId);
+        }
+
+        @Override
         public void close() {
             store.close();
         }

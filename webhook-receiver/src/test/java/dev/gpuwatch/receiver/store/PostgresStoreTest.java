@@ -124,6 +124,11 @@ class PostgresStoreTest extends StoreContract {
     }
 
     @Test
+    void twoReplicasRecordingOnePressAtOnceMakeOneRecord() throws Exception {
+        StoreContract.pressAtOnce(replica(), replica());
+    }
+
+    @Test
     void replicasOfOneDatabaseShareItsStoreIdAndANewDatabaseHasANewOne() throws Exception {
         String id = replica().storeId();
         assertEquals(id, replica().storeId());

@@ -384,4 +384,115 @@ abstract class StoreContract {
             assertEquals(Optional.empty(), store.notification(id));
         }
     }
+
+    // ---- actions taken from the Slack buttons ----
+
+    static NotificationStore.NewAction press(String group, String action, Instant at, String user) {
+        return new NotificationStore.NewAction(group, action, 7, "U" + user, user, "C1", "1700000000.000100", at,
+                at.plus(Duration.ofHours(1)), at.plusSeconds(30));
+    }
+
+    @Test
+    void aSecondPressWhileTheFirstIsActiveAnswersWithTheFirstAndWritesNothing() throws Exception {
+        try (NotificationStore store = open(10)) {
+            var first = store.recordAction(press("g", "silence_1h", T0, "ana")).join();
+            assertTrue(first instanceof NotificationStore.ActionRecording.Recorded, first.toString());
+            var second = store.recordAction(press("g", "silence_1h", T0.plusSeconds(5), "ben")).join();
+            assertTrue(second instanceof NotificationStore.ActionRecording.Existing, second.toString());
+            assertEquals(first.action(), second.action(), "the first press, as recorded");
+            assertTrue(store.recordAction(press("g", "silence_4h", T0, "ben")).join()
+                    instanceof NotificationStore.ActionRecording.Recorded, "another button is another action");
+            assertTrue(store.recordAction(press("other", "silence_1h", T0, "ben")).join()
+                    instanceof NotificationStore.ActionRecording.Recorded, "another group is another action");
+            assertEquals(3, store.actions(10).size());
+
+            assertTrue(store.finishAction(first.action().claim(), NotificationStore.ActionStatus.DONE, "sil-1", "",
+                    T0.plusSeconds(1)).join());
+            var done = store.recordAction(press("g", "silence_1h", T0.plusSeconds(60), "ben")).join();
+            assertTrue(done instanceof NotificationStore.ActionRecording.Existing);
+            assertEquals("sil-1", done.action().result());
+            assertTrue(store.recordAction(press("g", "silence_1h", T0.plus(Duration.ofHours(1)), "ben")).join()
+                    instanceof NotificationStore.ActionRecording.Recorded, "once it has expired, a press is new");
+        }
+    }
+
+    @Test
+    void aFailedActionDoesNotStopTheNextPress() throws Exception {
+        try (NotificationStore store = open(10)) {
+            var first = store.recordAction(press("g", "acknowledge", T0, "ana")).join();
+            assertTrue(store.finishAction(first.action().claim(), NotificationStore.ActionStatus.FAILED, "",
+                    "HTTP 503", T0.plusSeconds(1)).join());
+            assertFalse(store.finishAction(first.action().claim(), NotificationStore.ActionStatus.DONE, "x", "",
+                    T0.plusSeconds(2)).join(), "an action ends once");
+            assertTrue(store.recordAction(press("g", "acknowledge", T0.plusSeconds(3), "ben")).join()
+                    instanceof NotificationStore.ActionRecording.Recorded);
+            List<NotificationStore.StoredAction> listed = store.actions(10);
+            assertEquals(List.of("ben", "ana"), listed.stream().map(NotificationStore.StoredAction::userName).toList(),
+                    "newest first");
+            assertEquals(NotificationStore.ActionStatus.FAILED, listed.get(1).status());
+            assertEquals("HTTP 503", listed.get(1).error());
+            assertEquals(Optional.of(T0.plusSeconds(1)), listed.get(1).finishedAt());
+            assertEquals(NotificationStore.ActionStatus.PENDING, listed.get(0).status());
+        }
+    }
+
+    @Test
+    void anActionWhoseLeaseExpiredIsClaimedOnceAndOnlyTheNewClaimRecordsItsEnd() throws Exception {
+        try (NotificationStore store = open(10)) {
+            var pressed = store.recordAction(press("g", "silence_1h", T0, "ana")).join().action();
+            assertEquals(List.of(), store.claimStaleActions(T0.plusSeconds(10), T0.plusSeconds(100), 10).join(),
+                    "still leased to the replica that recorded it");
+            List<NotificationStore.StoredAction> claimed =
+                    store.claimStaleActions(T0.plusSeconds(31), T0.plusSeconds(100), 10).join();
+            assertEquals(1, claimed.size());
+            assertEquals(2, claimed.getFirst().attempts());
+            assertEquals(List.of(), store.claimStaleActions(T0.plusSeconds(32), T0.plusSeconds(100), 10).join(),
+                    "taken once");
+            assertFalse(store.finishAction(pressed.claim(), NotificationStore.ActionStatus.DONE, "late", "",
+                    T0.plusSeconds(40)).join(), "the expired lease records nothing");
+            assertTrue(store.finishAction(claimed.getFirst().claim(), NotificationStore.ActionStatus.DONE, "sil-9", "",
+                    T0.plusSeconds(41)).join());
+            assertEquals("sil-9", store.actions(1).getFirst().result());
+        }
+    }
+
+    @Test
+    void pressesRecordedAtOnceMakeOneRecord() throws Exception {
+        try (NotificationStore a = open(10)) {
+            pressAtOnce(a, a);
+        }
+    }
+
+    /** Eight presses of one button at once, alternately through {@code a} and {@code b}: one is recorded. */
+    static void pressAtOnce(NotificationStore a, NotificationStore b) {
+        {
+            var results = new java.util.ArrayList<java.util.concurrent.CompletableFuture<NotificationStore.ActionRecording>>();
+            for (int i = 0; i < 8; i++) {
+                NotificationStore store = i % 2 == 0 ? a : b;
+                int n = i;
+                results.add(java.util.concurrent.CompletableFuture.supplyAsync(
+                        () -> store.recordAction(press("g", "silence_1h", T0.plusMillis(n), "u" + n)).join()));
+            }
+            long recorded = results.stream().map(java.util.concurrent.CompletableFuture::join)
+                    .filter(r -> r instanceof NotificationStore.ActionRecording.Recorded).count();
+            assertEquals(1, recorded);
+            assertEquals(1, a.actions(10).size());
+        }
+    }
+
+    @Test
+    void aDeliverysContextNamesItsGroupBodyAndEveryTargetOfItsNotification() throws Exception {
+        try (NotificationStore store = open(10)) {
+            store.append(new NewNotification("k", "{}:{alertname=\"X\"}", "firing", T0, T0.plusSeconds(3600),
+                    "{\"b\":1}".getBytes(), List.of(new Target("oncall", "oncall/slack/0", "slack"),
+                            new Target("oncall", "oncall/pagerduty/0", "pagerduty")))).join();
+            var due = store.claimDue("oncall/slack/0", T0, T0.plusSeconds(60), 10).join();
+            var context = store.deliveryContext(due.getFirst().id()).orElseThrow();
+            assertEquals("{}:{alertname=\"X\"}", context.groupKey());
+            assertEquals("oncall/slack/0", context.channel());
+            assertEquals("{\"b\":1}", new String(context.body()));
+            assertEquals(List.of("slack", "pagerduty"), context.targets().stream().map(Target::integration).toList());
+            assertEquals(Optional.empty(), store.deliveryContext(due.getFirst().id() + 100));
+        }
+    }
 }

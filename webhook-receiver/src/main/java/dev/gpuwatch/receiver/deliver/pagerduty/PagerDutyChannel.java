@@ -297,6 +297,18 @@ public final class PagerDutyChannel implements Channel {
         return new DeliveryOutcome.Failed(reason);
     }
 
+    /**
+     * Acknowledges the incident of {@code dedupKey} (an Events v2 {@code acknowledge}), for the Slack
+     * Acknowledge button; with this channel's routing key, which never leaves it.
+     */
+    public DeliveryOutcome acknowledge(String dedupKey) {
+        ObjectNode event = JSON.createObjectNode();
+        event.put("routing_key", routingKey);
+        event.put("dedup_key", dedupKey);
+        event.put("event_action", "acknowledge");
+        return send(event.toString());
+    }
+
     /** PagerDuty's {@code message} and {@code errors} from an error body, else its start. */
     private static String describe(String body) {
         try {

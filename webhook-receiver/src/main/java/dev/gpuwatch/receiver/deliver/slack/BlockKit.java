@@ -135,6 +135,32 @@ final class BlockKit {
         return new SlackMessage(cut(title, MAX_TEXT), array(blocks));
     }
 
+    /** The {@code block_id} of the buttons' actions block, which an interaction finds again in the message. */
+    static final String ACTIONS_BLOCK = "gpuwatch_actions";
+
+    /**
+     * {@code message} with an actions block of {@code buttons} at its end; a message already at the block limit
+     * gives its last block up for them. Unchanged when there are no buttons.
+     */
+    static SlackMessage withActions(SlackMessage message, List<SlackButtons.Button> buttons) {
+        if (buttons.isEmpty()) {
+            return message;
+        }
+        ArrayNode blocks = message.blocks().deepCopy();
+        while (blocks.size() >= MAX_BLOCKS) {
+            blocks.remove(blocks.size() - 1);
+        }
+        ObjectNode actions = NODES.objectNode().put("type", "actions").put("block_id", ACTIONS_BLOCK);
+        ArrayNode elements = actions.putArray("elements");
+        for (SlackButtons.Button b : buttons) {
+            ObjectNode button = elements.addObject().put("type", "button").put("action_id", b.actionId())
+                    .put("value", b.value());
+            button.set("text", NODES.objectNode().put("type", "plain_text").put("text", b.text()));
+        }
+        blocks.add(actions);
+        return new SlackMessage(message.text(), blocks);
+    }
+
     /** The thread reply posted under the original message when its group resolves. */
     String resolvedReply(EnrichedNotification enriched) {
         return cut(templates.render("slack-resolved-reply", Escaping.SLACK, MessageModel.of(enriched, VALUES)).strip(), MAX_TEXT);

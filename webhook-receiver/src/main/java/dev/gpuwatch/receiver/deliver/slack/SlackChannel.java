@@ -91,6 +91,9 @@ public final class SlackChannel implements Channel {
     private final String channel;
     private final Optional<MethodsClient> methods;
     private final Optional<String> webhookUrl;
+    /** The buttons of an interactive config, and its signing secret; set once by {@link #create(SlackSettings, Templates, SlackButtons)}. */
+    private volatile SlackButtons buttons = SlackButtons.NONE;
+    private volatile Optional<String> signingSecret = Optional.empty();
     /** The configured channel's id, once learnt (from a post, or conversations.list for a name). */
     private final AtomicReference<String> channelId = new AtomicReference<>();
 
@@ -152,6 +155,54 @@ public final class SlackChannel implements Channel {
         return "slack";
     }
 
+    /**
+     * As {@link #create(SlackSettings, Templates)}; an interactive config ({@link SlackSettings#interactive()})
+     * also resolves its signing secret now and puts {@code buttons} on its messages.
+     */
+    public static Channel create(SlackSettings settings, Templates templates, SlackButtons buttons) {
+        SlackChannel created = (SlackChannel) create(settings, templates);
+        if (settings.interactive()) {
+            created.signingSecret = Optional.of(Secret.resolve("signing_secret_file", settings.signingSecretFile(),
+                    "signing_secret_env", settings.signingSecretEnv()));
+            created.buttons = buttons;
+        }
+        return created;
+    }
+
+    /** The Slack app's signing secret of an interactive config, which verifies its interaction requests. */
+    public Optional<String> signingSecret() {
+        return signingSecret;
+    }
+
+    /** chat.update of a message this channel posted; the reason when it failed. */
+    public Optional<String> updateMessage(String messageChannel, String ts, String text, String blocksJson) {
+        if (methods.isEmpty()) {
+            return Optional.of("slack: an incoming webhook cannot update a message");
+        }
+        Result r = call(() -> methods.get().chatUpdate(req -> req.channel(messageChannel).ts(ts).text(text)
+                .blocksAsString(blocksJson)));
+        return r.failure().map(SlackChannel::reason);
+    }
+
+    /** A plain thread reply under a message this channel posted; the reason when it failed. */
+    public Optional<String> replyInThread(String messageChannel, String ts, String text) {
+        if (methods.isEmpty()) {
+            return Optional.of("slack: an incoming webhook cannot reply in a thread");
+        }
+        Result r = postInThread(methods.get(), messageChannel, ts, new ThreadReply(text, Optional.empty(), false,
+                Optional.empty()));
+        return r.failure().map(SlackChannel::reason);
+    }
+
+    private static String reason(DeliveryOutcome failure) {
+        return switch (failure) {
+            case DeliveryOutcome.RetryLater r -> r.reason();
+            case DeliveryOutcome.Failed f -> f.reason();
+            case DeliveryOutcome.Delivered d -> "delivered";
+        };
+    }
+
+
     @Override
     public DeliveryOutcome deliver(Delivery delivery) {
         BlockKit.SlackMessage message;
@@ -161,7 +212,7 @@ public final class SlackChannel implements Channel {
                 message = blockKit.digest(delivery.notifications());
             } else {
                 EnrichedNotification n = delivery.notifications().getFirst();
-                message = blockKit.notification(n);
+                message = BlockKit.withActions(blockKit.notification(n), buttons.offer(delivery));
                 if (n.notification().isResolved()) {
                     reply = Optional.of(blockKit.resolvedReply(n));
                 }
