@@ -136,7 +136,8 @@ public final class Receiver implements AutoCloseable {
             Javalin http = ReceiverHttp.create(ingest, store, stopped, metrics, auth,
                     config.ingest().maxBodyBytes().bytes(), settings.maxAge(), options.clock(), options.web(),
                     options.host(), options.port(), runbooks, new Inbox(store, config.routingTree(),
-                            Channels.targets(config, channels), options.clock(), settings.maxAge()), interactions);
+                            Channels.targets(config, channels), options.clock(), settings.maxAge(),
+                            config.enrichment().alertmanagerUrl()), interactions);
             http.start(options.host(), options.port());
             try {
                 external.compareAndSet(null, ExternalUrl.derived(Optional.of(options.host()), http.port(),

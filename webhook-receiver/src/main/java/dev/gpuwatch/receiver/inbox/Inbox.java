@@ -39,11 +39,15 @@ public final class Inbox {
     private static final String CSP = "default-src 'none'; style-src 'self'; form-action 'self';"
             + " frame-ancestors 'none'; base-uri 'none'";
 
+    /** As many as a page shows and a store reads at once; older ones stay in the store until the retention. */
+    private static final int ACTIONS_SHOWN = 200;
+
     private final NotificationStore store;
     private final RoutingTree routes;
     private final Map<String, List<Target>> targets;
     private final Clock clock;
     private final Duration maxAge;
+    private final String alertmanagerUrl;
     private final Pages pages = new Pages();
     private final Views views = new Views();
     private final String stylesheet = Pages.stylesheet();
@@ -51,14 +55,16 @@ public final class Inbox {
     /**
      * @param targets each receiver's channels, as ingest stores deliveries for them
      * @param maxAge a replayed dead letter's new deadline from now, as the API's replay
+     * @param alertmanagerUrl {@code enrichment.alertmanager_url}, where the buttons' silences are; empty: none
      */
     public Inbox(NotificationStore store, RoutingTree routes, Map<String, List<Target>> targets, Clock clock,
-            Duration maxAge) {
+            Duration maxAge, String alertmanagerUrl) {
         this.store = store;
         this.routes = routes;
         this.targets = Map.copyOf(targets);
         this.clock = clock;
         this.maxAge = maxAge;
+        this.alertmanagerUrl = alertmanagerUrl;
     }
 
     /** Adds the inbox's routes; the caller has put its authentication in front of {@link #PATH}. */
@@ -72,6 +78,7 @@ public final class Inbox {
         config.get(PATH + "/dead-letters", this::deadLetters);
         config.post(PATH + "/dead-letters/{id}/replay", this::replay);
         config.get(PATH + "/route", this::routeTester);
+        config.get(PATH + "/actions", this::actions);
     }
 
     private void notifications(Context ctx) {
@@ -110,6 +117,15 @@ public final class Inbox {
         model.put("deliveries", views.histories(n, store.attempts(n.id()), now));
         model.put("flash", flash(ctx));
         html(ctx, 200, pages.render("notification", "Notification " + n.id(), "../", "", alarms(), model));
+    }
+
+    /** The silences and acknowledgements made with the Slack buttons, newest first. */
+    private void actions(Context ctx) {
+        Instant now = clock.instant();
+        Map<String, Object> model = new LinkedHashMap<>();
+        model.put("rows", store.actions(ACTIONS_SHOWN).stream().map(a -> views.action(a, now, alertmanagerUrl))
+                .toList());
+        html(ctx, 200, pages.render("actions", "Slack actions", "", "actions", alarms(), model));
     }
 
     private void deadLetters(Context ctx) {

@@ -23,7 +23,8 @@ final class Pages {
     static final List<NavItem> NAV = List.of(
             new NavItem("", "Notifications"),
             new NavItem("dead-letters", "Dead letters"),
-            new NavItem("route", "Route tester"));
+            new NavItem("route", "Route tester"),
+            new NavItem("actions", "Slack actions"));
 
     /**
      * A nav entry as rendered: {@code href} relative to the page, {@code current} for the page shown, {@code alarm}
@@ -40,7 +41,7 @@ final class Pages {
         Mustache.Compiler compiler = Mustache.compiler().escapeHTML(true).emptyStringIsFalse(true)
                 .zeroIsFalse(true);
         layout = compiler.compile(resource("layout.mustache"));
-        for (String name : List.of("notifications", "notification", "dead-letters", "route")) {
+        for (String name : List.of("notifications", "notification", "dead-letters", "route", "actions")) {
             pages.put(name, compiler.compile(resource(name + ".mustache")));
         }
     }

@@ -3,17 +3,22 @@ package dev.gpuwatch.receiver.inbox;
 import dev.gpuwatch.receiver.alert.Alert;
 import dev.gpuwatch.receiver.alert.Notification;
 import dev.gpuwatch.receiver.ingest.PayloadParser;
+import dev.gpuwatch.receiver.interact.AlertmanagerSilences;
+import dev.gpuwatch.receiver.interact.ButtonAction;
 import dev.gpuwatch.receiver.route.RoutingTree;
+import dev.gpuwatch.receiver.store.NotificationStore.ActionStatus;
 import dev.gpuwatch.receiver.store.NotificationStore.DeadLetter;
 import dev.gpuwatch.receiver.store.NotificationStore.DeliveryAttempt;
 import dev.gpuwatch.receiver.store.NotificationStore.DeliveryState;
 import dev.gpuwatch.receiver.store.NotificationStore.DeliveryStatus;
+import dev.gpuwatch.receiver.store.NotificationStore.StoredAction;
 import dev.gpuwatch.receiver.store.NotificationStore.StoredNotification;
 import dev.gpuwatch.receiver.store.NotificationStore.Target;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -48,6 +53,11 @@ final class Views {
     record DeadLetterRow(long id, long notificationId, String receiver, String channel, String groupKey,
             String attempts, String error, Times.Shown received, Times.Shown dead) {}
 
+    /** A button press: who, what, on which group, how it ended, and the silence it made (its page, if known). */
+    record ActionRow(long id, Times.Shown at, String user, String action, String groupKey, String status,
+            String tone, String result, List<String> resultLink, String error, List<Times.Shown> until,
+            String message) {}
+
     record Verdict(String matcher, String actual, boolean matched) {}
 
     record Step(String path, String indent, String receiver, boolean inherited, List<Verdict> verdicts,
@@ -79,6 +89,25 @@ final class Views {
     List<DeliveryHistory> histories(StoredNotification n, List<DeliveryAttempt> attempts, Instant now) {
         return n.deliveries().stream().map(d -> new DeliveryHistory(delivery(d, now), attempts.stream()
                 .filter(a -> a.deliveryId() == d.id()).map(a -> attempt(a, now)).toList())).toList();
+    }
+
+    ActionRow action(StoredAction a, Instant now, String alertmanagerUrl) {
+        Optional<ButtonAction> button = ButtonAction.of(a.action());
+        String tone = switch (a.status()) {
+            case DONE -> "good";
+            case FAILED -> "bad";
+            case PENDING -> "busy";
+        };
+        boolean silence = button.map(ButtonAction::silences).orElse(false);
+        List<String> link = silence && a.status() == ActionStatus.DONE && !a.result().isEmpty()
+                && !alertmanagerUrl.isEmpty()
+                ? List.of(AlertmanagerSilences.silencePage(alertmanagerUrl, a.result()))
+                : List.of();
+        return new ActionRow(a.id(), Times.show(a.createdAt(), now), a.userName() + " (" + a.userId() + ")",
+                button.map(ButtonAction::label).orElse(a.action()), a.groupKey(),
+                a.status().name().toLowerCase(Locale.ROOT), tone, a.result(), link, a.error(),
+                silence && a.status() == ActionStatus.DONE ? List.of(Times.show(a.until(), now)) : List.of(),
+                a.slackChannel() + " " + a.messageTs());
     }
 
     DeadLetterRow deadLetter(DeadLetter d, Instant now) {

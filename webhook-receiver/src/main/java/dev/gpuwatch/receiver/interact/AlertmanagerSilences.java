@@ -22,7 +22,7 @@ import java.util.TreeMap;
  * find one again by a marker in its comment, which is how an action retried after a crash learns that its
  * silence was already made.
  */
-final class AlertmanagerSilences {
+public final class AlertmanagerSilences {
 
     static final Duration TIMEOUT = Duration.ofSeconds(10);
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -43,7 +43,12 @@ final class AlertmanagerSilences {
 
     /** The UI page of a silence, for the thread reply. */
     String silencePage(String silenceId) {
-        return base + "#/silences/" + silenceId;
+        return silencePage(base, silenceId);
+    }
+
+    /** The Alertmanager UI's page of a silence, for whatever links to one (the thread reply, the inbox). */
+    public static String silencePage(String alertmanagerUrl, String silenceId) {
+        return (alertmanagerUrl.endsWith("/") ? alertmanagerUrl : alertmanagerUrl + "/") + "#/silences/" + silenceId;
     }
 
     Outcome create(Map<String, String> labels, Instant startsAt, Instant endsAt, String createdBy, String comment) {

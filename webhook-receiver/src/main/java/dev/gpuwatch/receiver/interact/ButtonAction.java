@@ -9,7 +9,7 @@ import java.util.Optional;
  * button counts as done: a second press within it answers with the first (a silence lasts that long; a PagerDuty
  * acknowledge is idempotent, so an hour only keeps a burst of presses to one event).
  */
-enum ButtonAction {
+public enum ButtonAction {
     SILENCE_1H("silence_1h", "Silence 1h", Duration.ofHours(1)),
     SILENCE_4H("silence_4h", "Silence 4h", Duration.ofHours(4)),
     ACKNOWLEDGE("acknowledge", "Acknowledge", Duration.ofHours(1));
@@ -24,11 +24,16 @@ enum ButtonAction {
         this.active = active;
     }
 
-    boolean silences() {
+    /** What the button says, which is also how the inbox names the action. */
+    public String label() {
+        return label;
+    }
+
+    public boolean silences() {
         return this != ACKNOWLEDGE;
     }
 
-    static Optional<ButtonAction> of(String actionId) {
+    public static Optional<ButtonAction> of(String actionId) {
         return Arrays.stream(values()).filter(a -> a.actionId.equals(actionId)).findFirst();
     }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.gpuwatch.receiver.Payloads;
 import dev.gpuwatch.receiver.Receiver;
 import dev.gpuwatch.receiver.config.ConfigLoader;
+import dev.gpuwatch.receiver.store.NotificationStore;
 import dev.gpuwatch.testkit.http.Failure;
 import dev.gpuwatch.testkit.slack.LocalSlackServer;
 import java.net.URI;
@@ -251,6 +252,34 @@ class InboxBrowserTest {
         assertTrue(driver.findElement(By.cssSelector(".flash.bad")).getText().contains("labels have values"),
                 "a matcher is no label");
         assertTrue(driver.findElements(By.cssSelector("table.routes")).isEmpty(), "no route shown");
+    }
+
+    @Test
+    void theSlackActionsPageListsWhoPressedWhatAndHowItEnded() throws Exception {
+        var store = receiver.store();
+        java.time.Instant at = STARTED.plusSeconds(60);
+        var silence = store.recordAction(new NotificationStore.NewAction("{}:{alertname=\"GpuXidError\"}",
+                "silence_1h", 1, "UANA", "ana", "C0ALERTS", "1733290000.000100", at, at.plusSeconds(3600),
+                at.plusSeconds(60))).join().action();
+        assertTrue(store.finishAction(silence.claim(), NotificationStore.ActionStatus.DONE, "6d3f2a10-silence", "",
+                at.plusSeconds(1)).join());
+        var ack = store.recordAction(new NotificationStore.NewAction("{}:{alertname=\"GpuFellOffTheBus\"}",
+                "acknowledge", 2, "UBEN", "ben", "C0ALERTS", "1733290100.000200", at.plusSeconds(30),
+                at.plusSeconds(3630), at.plusSeconds(90))).join().action();
+        assertTrue(store.finishAction(ack.claim(), NotificationStore.ActionStatus.FAILED, "",
+                "pagerduty: HTTP 503", at.plusSeconds(31)).join());
+        var driver = chromium.driver;
+        driver.get(authenticated("/inbox/"));
+        load(driver.findElement(By.linkText("Slack actions")));
+        List<WebElement> rows = driver.findElements(By.cssSelector("table.list tbody tr"));
+        assertEquals(2, rows.size(), "both presses");
+        String newest = rows.get(0).getText();
+        assertTrue(newest.contains("ben (UBEN)") && newest.contains("Acknowledge") && newest.contains("failed")
+                && newest.contains("pagerduty: HTTP 503"), newest);
+        String oldest = rows.get(1).getText();
+        assertTrue(oldest.contains("ana (UANA)") && oldest.contains("Silence 1h") && oldest.contains("done")
+                && oldest.contains("6d3f2a10-silence") && oldest.contains("GpuXidError"), oldest);
+        screenshot("slack-actions");
     }
 
     /** Alerts that started five minutes ago, so the pages (and their screenshots) show what an on-call sees. */

@@ -188,6 +188,13 @@ class SlackButtonsTest {
         assertEquals("UANA", actions.getFirst().userId());
         assertTrue(metrics().contains("gpuwatch_receiver_interactions_total{action=\"silence_1h\",outcome=\"done\"} 1.0"));
         assertTrue(metrics().contains("gpuwatch_receiver_interactions_total{action=\"silence_1h\",outcome=\"existing\"} 1.0"));
+
+        // the inbox lists the press, behind the API's authentication, with a link to the silence it made
+        var page = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + receiver.port() + "/inbox/actions"))
+                .header("Authorization", "Bearer am-token").build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, page.statusCode());
+        assertTrue(page.body().contains("ana (UANA)") && page.body().contains("Silence 1h"), page.body());
+        assertTrue(page.body().contains("href=\"" + alertmanager.url() + "/#/silences/" + id + "\""), page.body());
     }
 
     @Test
