@@ -94,6 +94,10 @@ class EndToEndTest {
             // the links the receiver renders: the alert's graph in Prometheus and a silence in Alertmanager
             assertTrue(text.contains(stack.urls().prometheus()), "Prometheus link in:\n" + text);
             assertTrue(text.contains(stack.urls().alertmanager()), "Alertmanager link in:\n" + text);
+            // and every link the message carries opens (runbook, graph, silence, and any other the catalog adds)
+            List<String> links = links(posted.blocksJson());
+            assertTrue(links.size() >= 3, "runbook, graph and silence links at least: " + links);
+            assertAllOpen(links);
 
             LocalPagerDutyServer.Event trigger = await(stack, "a PagerDuty trigger for " + ALERT, FIRING_DEADLINE,
                     () -> stack.pagerDuty().events().stream()
@@ -102,6 +106,17 @@ class EndToEndTest {
             assertEquals(LocalStack.ROUTING_KEY, trigger.routingKey());
             assertEquals("critical", trigger.body().path("payload").path("severity").asText());
             assertTrue(trigger.json().contains(runbook), "runbook link in the PagerDuty event:\n" + trigger.json());
+            // the event's links and images open too
+            List<String> eventLinks = new java.util.ArrayList<>();
+            trigger.body().path("links").forEach(l -> eventLinks.add(l.path("href").asText()));
+            trigger.body().path("images").forEach(i -> {
+                eventLinks.add(i.path("src").asText());
+                if (i.hasNonNull("href")) {
+                    eventLinks.add(i.path("href").asText());
+                }
+            });
+            assertFalse(eventLinks.isEmpty(), "links in the PagerDuty event:\n" + trigger.json());
+            assertAllOpen(eventLinks);
 
             MimeMessage firstMail = await(stack, "an email for " + ALERT, FIRING_DEADLINE,
                     () -> mails().stream().filter(m -> subject(m).contains(ALERT) && !subject(m).startsWith("Re:"))
@@ -146,6 +161,33 @@ class EndToEndTest {
                     .orElseThrow();
             assertTrue(upAlways.contains("\"job\":\"gpuwatch-exporter\""), "the exporter was down at some scrape:\n"
                     + upAlways + "\n" + stack.dump());
+        }
+    }
+
+    /** Every URL of a Slack message's mrkdwn links ({@code <url|text>}) and link buttons ({@code "url": …}). */
+    private static List<String> links(String blocksJson) {
+        List<String> found = new java.util.ArrayList<>();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("<(https?://[^|>]+)\\|")
+                .matcher(blocksJson);
+        while (m.find()) {
+            found.add(m.group(1).replace("&amp;", "&"));
+        }
+        java.util.regex.Matcher u = java.util.regex.Pattern.compile("\"url\"\\s*:\\s*\"(https?://[^\"]+)\"")
+                .matcher(blocksJson);
+        while (u.find()) {
+            found.add(u.group(1));
+        }
+        return found.stream().distinct().toList();
+    }
+
+    /** GETs each URL as a browser following the link would (without the fragment) and wants 200. */
+    private static void assertAllOpen(List<String> urls) throws Exception {
+        HttpClient client = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL).build();
+        for (String url : urls) {
+            HttpResponse<byte[]> r = client.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(20))
+                    .build(), HttpResponse.BodyHandlers.ofByteArray());
+            assertEquals(200, r.statusCode(), "GET " + url);
+            System.out.println("[test] link opens: " + url);
         }
     }
 
