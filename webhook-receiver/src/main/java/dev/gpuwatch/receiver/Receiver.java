@@ -12,6 +12,8 @@ import dev.gpuwatch.receiver.dispatch.DispatchSettings;
 import dev.gpuwatch.receiver.dispatch.Dispatcher;
 import dev.gpuwatch.receiver.enrich.CatalogEnricher;
 import dev.gpuwatch.receiver.enrich.Enricher;
+import dev.gpuwatch.receiver.context.ContextCatalog;
+import dev.gpuwatch.receiver.graph.LiveEnricher;
 import dev.gpuwatch.receiver.http.Authenticator;
 import dev.gpuwatch.receiver.http.ReceiverHttp;
 import dev.gpuwatch.receiver.ingest.IngestService;
@@ -113,7 +115,11 @@ public final class Receiver implements AutoCloseable {
         NotificationStore store = openStore(config, options, bound.source());
         try {
             ReceiverMetrics metrics = new ReceiverMetrics(new PrometheusRegistry(), store);
-            Dispatcher dispatcher = new Dispatcher(store, channels, options.enricher().orElse(enricher),
+            // graph and live context from enrichment.prometheus_url, added at delivery under its deadline
+            Enricher live = LiveEnricher.wrap(options.enricher().orElse(enricher), config.enrichment().prometheusUrl(),
+                    config.enrichment().prometheusTimeout(), ContextCatalog.defaults(), LiveEnricher.Publisher.none(),
+                    metrics, options.clock());
+            Dispatcher dispatcher = new Dispatcher(store, channels, live,
                     settings, metrics, options.clock(), new SecureRandom());
             IngestService ingest = new IngestService(config.routingTree(), Channels.targets(config, channels), store,
                     settings.maxAge(), options.clock(), metrics);
