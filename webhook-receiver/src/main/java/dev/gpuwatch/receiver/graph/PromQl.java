@@ -31,7 +31,10 @@ final class PromQl {
     private static final Pattern NUMBER = Pattern.compile("(?i)[-+]?(?:\\d+(?:\\.\\d*)?|\\.\\d+)(?:e[-+]?\\d+)?");
     private static final Pattern IDENT = Pattern.compile("[a-zA-Z_:][a-zA-Z0-9_:]*");
     private static final Set<String> KEYWORDS = Set.of("by", "without", "on", "ignoring", "group_left", "group_right",
-            "bool", "and", "or", "unless", "offset", "atan2", "inf", "nan");
+            "bool", "and", "or", "unless", "offset", "atan2", "inf", "nan",
+            // aggregation operators, which may stand before their by/without clause instead of their "("
+            "sum", "min", "max", "avg", "group", "stddev", "stdvar", "count", "count_values", "bottomk", "topk",
+            "quantile", "limitk", "limit_ratio");
     private static final Set<String> LABEL_LISTS = Set.of("by", "without", "on", "ignoring", "group_left", "group_right");
     private static final List<String> COMPARISONS = List.of("==", "!=", ">=", "<=", ">", "<");
 
@@ -92,18 +95,13 @@ final class PromQl {
 
     /**
      * The unit a metric name declares (Prometheus naming: {@code _bytes}, {@code _seconds}, ...; a recording rule
-     * {@code level:metric:operations} by its metric and operations). A top-level division of two series with the
-     * same unit (or none) is a ratio; {@code rate()} of a counter is per second.
+     * {@code level:metric:operations} by its metric and operations). A top-level division of one series by another
+     * is a ratio (errors by requests, used by limit); by a number it keeps the unit of the series.
      */
     static Unit unit(String expr) {
         Optional<Split> division = lastTopLevel(expr, List.of("/"));
-        if (division.isPresent()) {
-            Unit top = firstMetric(division.get().left()).map(Unit::ofMetric).orElse(Unit.NONE);
-            Unit bottom = firstMetric(division.get().right()).map(Unit::ofMetric).orElse(Unit.NONE);
-            if (top == bottom && number(unwrap(division.get().right())).isEmpty()) {
-                return Unit.RATIO;
-            }
-            return top;
+        if (division.isPresent() && firstMetric(division.get().right()).isPresent()) {
+            return Unit.RATIO;
         }
         return firstMetric(expr).map(Unit::ofMetric).orElse(Unit.NONE);
     }
@@ -194,7 +192,7 @@ final class PromQl {
         for (List<String> level : List.of(List.of("or"), List.of("and", "unless"))) {
             List<Integer> at = wordsAtTopLevel(expr, level);
             if (!at.isEmpty()) {
-                return firstSetOperand(expr.substring(0, at.getFirst()));
+                return firstSetOperand(unwrap(expr.substring(0, at.getFirst())));
             }
         }
         return expr;
