@@ -105,11 +105,16 @@ final class GraphRenderer {
         plot.setRenderer(lines);
         DateAxis time = (DateAxis) plot.getDomainAxis();
         time.setTimeZone(TimeZone.getTimeZone("UTC"));
-        time.setRange(new java.util.Date(c.from().toEpochMilli()), new java.util.Date(c.to().toEpochMilli()));
+        // a series younger than the window (a new exporter, a new GPU) is drawn across the chart, not in its last pixels
+        Instant first = c.series().stream().flatMap(s -> s.samples().stream()).map(PrometheusClient.Sample::at)
+                .min(Instant::compareTo).filter(t -> t.isAfter(c.from())).orElse(c.from());
+        Instant start = first.isBefore(c.to()) ? first : c.from();
+        time.setRange(new java.util.Date(start.toEpochMilli()), new java.util.Date(c.to().toEpochMilli()));
         NumberAxis value = (NumberAxis) plot.getRangeAxis();
         value.setNumberFormatOverride(new UnitFormat(c.unit()));
         value.setAutoRangeIncludesZero(false);
-        IntervalMarker firing = new IntervalMarker(c.firingSince().toEpochMilli(), c.to().toEpochMilli());
+        IntervalMarker firing = new IntervalMarker(Math.max(start.toEpochMilli(), c.firingSince().toEpochMilli()),
+                c.to().toEpochMilli());
         firing.setPaint(FIRING);
         firing.setLabel("firing");
         firing.setLabelAnchor(RectangleAnchor.TOP_LEFT);
@@ -118,7 +123,7 @@ final class GraphRenderer {
         c.threshold().ifPresent(t -> {
             ValueMarker marker = new ValueMarker(t.value());
             marker.setPaint(THRESHOLD);
-            marker.setStroke(new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {8f, 5f}, 0f));
+            marker.setStroke(new BasicStroke(3f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {8f, 5f}, 0f));
             marker.setLabel(t.operator() + " " + c.unit().format(t.value()));
             marker.setLabelPaint(THRESHOLD);
             marker.setLabelAnchor(RectangleAnchor.TOP_RIGHT);
