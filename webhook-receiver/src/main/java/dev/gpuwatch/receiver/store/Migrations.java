@@ -69,7 +69,12 @@ final class Migrations {
                 "ALTER TABLE deliveries ADD COLUMN claimed_at INTEGER NOT NULL DEFAULT 0",
                 "ALTER TABLE deliveries ADD COLUMN in_doubt_since INTEGER NOT NULL DEFAULT 0",
                 "CREATE TABLE store_identity(id TEXT NOT NULL)",
-                "INSERT INTO store_identity(id) VALUES (lower(hex(randomblob(16))))"));
+                "INSERT INTO store_identity(id) VALUES (lower(hex(randomblob(16))))"),
+            // The graphs the receiver serves at /graphs/TOKEN.png (PagerDuty's images link there), kept in the
+            // store so that any replica can answer and purged with the retention
+            List.of(
+                "CREATE TABLE graphs(token TEXT PRIMARY KEY, png BLOB NOT NULL, created_at INTEGER NOT NULL)",
+                "CREATE INDEX graphs_by_time ON graphs(created_at)"));
 
     /**
      * PostgreSQL: times as epoch millis like SQLite's, so both stores share every comparison. Keys and channels
@@ -130,7 +135,11 @@ final class Migrations {
                 "ALTER TABLE deliveries ADD COLUMN claimed_at BIGINT NOT NULL DEFAULT 0",
                 "ALTER TABLE deliveries ADD COLUMN in_doubt_since BIGINT NOT NULL DEFAULT 0",
                 "CREATE TABLE store_identity(id TEXT NOT NULL)",
-                "INSERT INTO store_identity(id) VALUES (replace(gen_random_uuid()::text, '-', ''))"));
+                "INSERT INTO store_identity(id) VALUES (replace(gen_random_uuid()::text, '-', ''))"),
+            // as SQLite's fourth step: the served graphs
+            List.of(
+                "CREATE TABLE graphs(token TEXT COLLATE \"C\" PRIMARY KEY, png BYTEA NOT NULL, created_at BIGINT NOT NULL)",
+                "CREATE INDEX graphs_by_time ON graphs(created_at)"));
 
     private Migrations() {}
 
