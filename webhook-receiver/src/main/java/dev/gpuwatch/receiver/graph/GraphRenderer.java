@@ -101,13 +101,15 @@ final class GraphRenderer {
         for (int i = 0; i < c.series().size(); i++) {
             lines.setSeriesPaint(i, PALETTE[i % PALETTE.length]);
             lines.setSeriesStroke(i, new BasicStroke(2f));
+            // a series of a few points (new, or sparse) would be invisible as a line: its points are drawn too
+            lines.setSeriesShapesVisible(i, c.series().get(i).samples().size() < 10);
         }
         plot.setRenderer(lines);
         DateAxis time = (DateAxis) plot.getDomainAxis();
         time.setTimeZone(TimeZone.getTimeZone("UTC"));
         // a series younger than the window (a new exporter, a new GPU) is drawn across the chart, not in its last pixels
-        Instant first = c.series().stream().flatMap(s -> s.samples().stream()).map(PrometheusClient.Sample::at)
-                .min(Instant::compareTo).filter(t -> t.isAfter(c.from())).orElse(c.from());
+        Instant first = c.series().stream().filter(s -> s.samples().size() >= 2).flatMap(s -> s.samples().stream())
+                .map(PrometheusClient.Sample::at).min(Instant::compareTo).filter(t -> t.isAfter(c.from())).orElse(c.from());
         Instant start = first.isBefore(c.to()) ? first : c.from();
         time.setRange(new java.util.Date(start.toEpochMilli()), new java.util.Date(c.to().toEpochMilli()));
         NumberAxis value = (NumberAxis) plot.getRangeAxis();

@@ -3,6 +3,7 @@ package dev.gpuwatch.receiver.http;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gpuwatch.config.Durations;
+import dev.gpuwatch.receiver.graph.StoredGraphs;
 import dev.gpuwatch.receiver.ingest.IngestService;
 import dev.gpuwatch.receiver.metrics.ReceiverMetrics;
 import dev.gpuwatch.receiver.runbook.Runbook;
@@ -76,6 +77,9 @@ public final class ReceiverHttp {
             config.jetty.modifyHttpConfiguration(http -> http.setIdleTimeout(BODY_IDLE_TIMEOUT.toMillis()));
             web.tls().ifPresent(tls -> httpsConnector(config, tls, host, port));
             web.basicAuth().ifPresent(users -> config.routes.before(ctx -> {
+                if (ctx.path().startsWith("/graphs/")) {
+                    return;  // PagerDuty fetches these without credentials: the unguessable URL is the credential
+                }
                 if (users.verifiedUser(Optional.ofNullable(ctx.header("Authorization"))).isEmpty()) {
                     ctx.header("WWW-Authenticate", BasicAuth.CHALLENGE);
                     json(ctx, 401, error("authentication required", ""));
@@ -117,6 +121,9 @@ public final class ReceiverHttp {
                     html(ctx, 200, runbook.get().page());
                 }
             });
+            config.routes.get("/graphs/{file}", ctx -> StoredGraphs.serve(store, ctx.pathParam("file")).ifPresentOrElse(
+                    png -> ctx.contentType("image/png").header("Cache-Control", "private, max-age=86400").result(png),
+                    () -> ctx.status(404).contentType("text/plain").result("no such graph")));
             config.routes.get("/api/v1/dead-letters", ctx -> json(ctx, 200, deadLetters(store)));
             config.routes.post("/api/v1/dead-letters/{id}/replay", ctx -> {
                 long id;
