@@ -200,7 +200,7 @@ public final class LocalStack implements AutoCloseable {
         Path routingKey = write(secrets.resolve("pagerduty-routing-key"), ROUTING_KEY);
         Path configFile = write(work.resolve("receiver.yml"), ReceiverConfigFile.render(slack.apiUrl(),
                 LocalSlackServer.DEFAULT_CHANNEL, token, pagerDuty.enqueueUrl(), routingKey, options.smtp(),
-                work.resolve("logs/receiver-deliveries.log")));
+                work.resolve("logs/receiver-deliveries.log")) + ReceiverConfigFile.enrichment(urls.prometheus()));
         ConfigReader.Bound<ReceiverConfig> config;
         Receiver receiver;
         try {

@@ -52,4 +52,15 @@ final class ReceiverConfigFile {
                         url: '%s'
                 %s%s""".formatted(slack, email, log, slack, routingKeyFile, pagerDutyUrl, email, log);
     }
+
+    /**
+     * The {@code enrichment} block appended to {@link #render}'s file: the stack's Prometheus, queried at delivery
+     * for each message's graph (into the Slack thread, inline in the email, linked from PagerDuty) and live context.
+     */
+    static String enrichment(String prometheusUrl) {
+        return """
+                enrichment:
+                  prometheus_url: '%s'
+                """.formatted(prometheusUrl);
+    }
 }
