@@ -56,8 +56,8 @@ enum Unit {
         if (n.endsWith("_celsius") || n.equals("celsius")) {
             return CELSIUS;
         }
-        if (n.endsWith("_ratio_rate5m") || n.contains("_ratio_rate") || n.startsWith("ratio_")) {
-            return RATIO;
+        if (n.contains("_ratio_")) {
+            return RATIO;  // model:inference_request_errors:ratio_rate1h's metric part, e.g. x_ratio_rate5m
         }
         return NONE;
     }
