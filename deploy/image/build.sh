@@ -102,6 +102,11 @@ build_image() { # APP PORT USER LAYER...
     --config.label=org.opencontainers.image.source=https://github.com/gpuwatch/gpuwatch
     --manifest.annotation=org.opencontainers.image.version="$version"
     --manifest.annotation=org.opencontainers.image.created="$created")
+  if [ "$app" = receiver ]; then
+    # fontconfig (the graphs' fonts) keeps its cache under XDG_CACHE_HOME; HOME is unset in the image, and without a
+    # writable cache directory it prints "Fontconfig error: No writable cache directories" to stderr, outside the logs
+    args+=(--config.env=XDG_CACHE_HOME=/tmp/.cache)
+  fi
   if [ "$app" = exporter ]; then
     # the NVIDIA container toolkit mounts the driver and the GPUs these name (deploy/README.md)
     args+=(--config.env=NVIDIA_VISIBLE_DEVICES=all --config.env=NVIDIA_DRIVER_CAPABILITIES=compute,utility)
