@@ -140,6 +140,12 @@ public final class ContextCatalog {
         return new ContextCatalog(file.entries().stream().map(EntryFile::entry).toList());
     }
 
+    /** Every query as written, {@code {{label}}} not substituted: what a test checks against the metric contract. */
+    public List<Query> templates() {
+        return entries.stream().flatMap(e -> e.queries().stream())
+                .map(q -> new Query(q.title(), q.expr(), q.show())).toList();
+    }
+
     /** Whether any entry matches an alert with these labels (the shipped-for-every-rule test asks). */
     public boolean hasEntryFor(Map<String, String> labels) {
         return entries.stream().anyMatch(e -> e.matches(labels));
