@@ -750,7 +750,8 @@ public final class LocalSlackServer extends LocalServer {
             for (int i = 0; i < complete.size(); i++) {
                 Upload u = complete.get(i);
                 String title = files.get(i).path("title").asText(u.name());
-                titles.add(title);
+                // the listing at GET / shows where to open it, which is how the demo shows a graph
+                titles.add(title + " <http://127.0.0.1:" + port() + FILES_PATH + u.id() + ">");
                 uploads.remove(u.id());
                 if (chan.isPresent()) {
                     shared.add(new SharedFile(u.id(), u.name(), title, chan.get().id(), threadTs, ts, u.bytes().get()));
