@@ -10,6 +10,9 @@
 #   2. exporter only: libgcc-s1 and libstdc++6, which JCuda's native library (the CUDA facts) links against
 #   3. the jlink'd runtime, /opt/gpuwatch/runtime (the same layer in both images)
 #   4. the app: /opt/gpuwatch/lib/<app>.jar and /opt/gpuwatch/conf/<app>.jvm.options
+#   receiver only, before 3: fontconfig's library and configuration with the DejaVu fonts, which the receiver's
+#      graphs (JFreeChart, headless AWT) draw their text with: the JDK finds fonts through libfontconfig, and
+#      without it and a font headless AWT fails to draw text at all (the graph then goes missing from messages)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/lib.sh
@@ -27,9 +30,12 @@ mkdir -p "$work/debs"
 # The packages at the versions this machine's apt lists name (apt-get update refreshes them).
 base_packages=(libc6 zlib1g ca-certificates tzdata)
 cuda_packages=(libgcc-s1 libstdc++6)
-if ! (cd "$work/debs" && apt-get download -qq "${base_packages[@]}" "${cuda_packages[@]}" >/dev/null 2>&1); then
+# libfontconfig1 and what it links (the runtime bundles its own FreeType, fontconfig's needs Debian's), its
+# configuration, one font family; not the fontconfig CLI package: nothing runs fc-cache in the image
+font_packages=(libfontconfig1 fontconfig-config fonts-dejavu-core libfreetype6 libpng16-16 libbrotli1 libexpat1)
+if ! (cd "$work/debs" && apt-get download -qq "${base_packages[@]}" "${cuda_packages[@]}" "${font_packages[@]}" >/dev/null 2>&1); then
   apt-get update -qq >/dev/null
-  (cd "$work/debs" && apt-get download -qq "${base_packages[@]}" "${cuda_packages[@]}")
+  (cd "$work/debs" && apt-get download -qq "${base_packages[@]}" "${cuda_packages[@]}" "${font_packages[@]}")
 fi
 
 unpack() { # DIR PACKAGE...: the packages' files under DIR, without their documentation
@@ -53,6 +59,9 @@ chown 65532:65532 "$base/home/nonroot"
 # layer 2: what JCuda's native library needs beside libc
 cuda="$work/cuda"
 unpack "$cuda" "${cuda_packages[@]}"
+# receiver layer: fonts for the graphs
+fonts="$work/fonts"
+unpack "$fonts" "${font_packages[@]}"
 # layer 3: the runtime
 runtime="$work/runtime/opt/gpuwatch"
 mkdir -p "$runtime"
@@ -65,6 +74,7 @@ layer() { # DIR: the directory's contents as a reproducible tar (numeric owners 
 layer "$base" > "$work/base.tar"
 layer "$cuda" > "$work/cuda.tar"
 layer "$work/runtime" > "$work/runtime.tar"
+layer "$fonts" > "$work/fonts.tar"
 
 build_image() { # APP PORT USER LAYER...
   local app=$1 port=$2 user=$3; shift 3
@@ -92,6 +102,11 @@ build_image() { # APP PORT USER LAYER...
     --config.label=org.opencontainers.image.source=https://github.com/gpuwatch/gpuwatch
     --manifest.annotation=org.opencontainers.image.version="$version"
     --manifest.annotation=org.opencontainers.image.created="$created")
+  if [ "$app" = receiver ]; then
+    # fontconfig (the graphs' fonts) keeps its cache under XDG_CACHE_HOME; HOME is unset in the image, and without a
+    # writable cache directory it prints "Fontconfig error: No writable cache directories" to stderr, outside the logs
+    args+=(--config.env=XDG_CACHE_HOME=/tmp/.cache)
+  fi
   if [ "$app" = exporter ]; then
     # the NVIDIA container toolkit mounts the driver and the GPUs these name (deploy/README.md)
     args+=(--config.env=NVIDIA_VISIBLE_DEVICES=all --config.env=NVIDIA_DRIVER_CAPABILITIES=compute,utility)
@@ -102,5 +117,5 @@ build_image() { # APP PORT USER LAYER...
 }
 
 build_image exporter 9445 0:0 "$work/base.tar" "$work/cuda.tar" "$work/runtime.tar"
-build_image receiver 9095 65532:65532 "$work/base.tar" "$work/runtime.tar"
+build_image receiver 9095 65532:65532 "$work/base.tar" "$work/fonts.tar" "$work/runtime.tar"
 rm -rf "$work"

@@ -49,3 +49,11 @@ run_image() { # APP PORT URL-PATH EXPECTED-TEXT ARG...
 
 run_image exporter 19545 /metrics '^gpu_up{' --gpu.backend=simulated --web.listen-address=127.0.0.1:19545
 run_image receiver 19595 /healthz . --web.listen-address=127.0.0.1:19595 --storage.path=/home/nonroot/receiver.db
+# the receiver's graphs draw text through fontconfig (headless AWT): its library, configuration and a font are there
+for file in usr/lib/x86_64-linux-gnu/libfontconfig.so.1 etc/fonts/fonts.conf usr/share/fonts/truetype/dejavu/DejaVuSans.ttf; do
+  if [ ! -e "$work/receiver/rootfs/$file" ]; then
+    echo "image test: gpuwatch-receiver:$version lacks /$file, which its graphs' fonts need" >&2
+    exit 1
+  fi
+done
+echo "image test: gpuwatch-receiver:$version carries fontconfig and the DejaVu fonts for its graphs" >&2

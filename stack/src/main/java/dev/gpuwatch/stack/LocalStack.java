@@ -240,7 +240,8 @@ public final class LocalStack implements AutoCloseable {
         Path signingSecretFile = write(secrets.resolve("slack-signing-secret"), signingSecret);
         Path configFile = write(work.resolve("receiver.yml"), storage + ReceiverConfigFile.render(slack.apiUrl(),
                 LocalSlackServer.DEFAULT_CHANNEL, token, pagerDuty.enqueueUrl(), routingKey, options.smtp(),
-                work.resolve("logs/receiver-deliveries.log"), signingSecretFile, urls.alertmanager()));
+                work.resolve("logs/receiver-deliveries.log"), signingSecretFile, urls.alertmanager(),
+                urls.prometheus()));
         for (int i = 0; i < receiverReplicas; i++) {
             String url = receiverUrls().get(i);
             String name = receiverReplicas > 1 ? "receiver replica " + (i + 1) : "receiver";

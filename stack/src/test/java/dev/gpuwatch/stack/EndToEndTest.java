@@ -94,6 +94,12 @@ class EndToEndTest {
             // the links the receiver renders: the alert's graph in Prometheus and a silence in Alertmanager
             assertTrue(text.contains(stack.urls().prometheus()), "Prometheus link in:\n" + text);
             assertTrue(text.contains(stack.urls().alertmanager()), "Alertmanager link in:\n" + text);
+            // the alert's graph, rendered from the stack's Prometheus, is in the message's thread
+            LocalSlackServer.SharedFile graph = await(stack, "the graph in the thread of the Slack message",
+                    FIRING_DEADLINE, () -> stack.slack().files(posted.channel(), posted.ts()).stream().findFirst());
+            java.awt.image.BufferedImage png = javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(graph.bytes()));
+            assertTrue(png != null && png.getWidth() >= 400, "a PNG: " + graph.name());
+            assertTrue(graph.title().contains(ALERT), graph.title());
             // and every link the message carries opens (runbook, graph, silence, and any other the catalog adds)
             List<String> links = links(posted.blocksJson());
             assertTrue(links.size() >= 3, "runbook, graph and silence links at least: " + links);

@@ -153,7 +153,8 @@ class GeneratedConfigTest {
         String yaml = ReceiverConfigFile.render("http://127.0.0.1:19101/api/", "alerts", dir.resolve("token"),
                 "http://127.0.0.1:19102/v2/enqueue", dir.resolve("key"),
                 Optional.of(new LocalStack.Smtp("127.0.0.1", 2525, "gpuwatch@localhost", "oncall@localhost")),
-                dir.resolve("deliveries.log"), dir.resolve("signing-secret"), "http://127.0.0.1:19093");
+                dir.resolve("deliveries.log"), dir.resolve("signing-secret"), "http://127.0.0.1:19093",
+                "http://127.0.0.1:19090");
         ReceiverConfig config = ConfigLoader.load(Files.writeString(dir.resolve("receiver.yml"), yaml)).value();
 
         assertEquals(List.of("oncall"), config.routingTree().receivers(Map.of("severity", "critical"), Map.of()));
@@ -169,5 +170,6 @@ class GeneratedConfigTest {
         assertEquals(1, oncall.logConfigs().size());
         assertTrue(team.slackConfigs().getFirst().interactive(), "buttons on the demo's messages");
         assertEquals("http://127.0.0.1:19093", config.enrichment().alertmanagerUrl());
+        assertEquals("http://127.0.0.1:19090", config.enrichment().prometheusUrl(), "graphs in the demo's messages");
     }
 }

@@ -12,6 +12,9 @@ import dev.gpuwatch.receiver.dispatch.DispatchSettings;
 import dev.gpuwatch.receiver.dispatch.Dispatcher;
 import dev.gpuwatch.receiver.enrich.CatalogEnricher;
 import dev.gpuwatch.receiver.enrich.Enricher;
+import dev.gpuwatch.receiver.context.ContextCatalog;
+import dev.gpuwatch.receiver.graph.LiveEnricher;
+import dev.gpuwatch.receiver.graph.StoredGraphs;
 import dev.gpuwatch.receiver.http.Authenticator;
 import dev.gpuwatch.receiver.http.ReceiverHttp;
 import dev.gpuwatch.receiver.inbox.Inbox;
@@ -122,7 +125,11 @@ public final class Receiver implements AutoCloseable {
         opened.set(store);
         try {
             ReceiverMetrics metrics = new ReceiverMetrics(new PrometheusRegistry(), store);
-            Dispatcher dispatcher = new Dispatcher(store, channels, options.enricher().orElse(enricher),
+            // graph and live context from enrichment.prometheus_url, added at delivery under its deadline
+            Enricher live = LiveEnricher.wrap(options.enricher().orElse(enricher), config.enrichment().prometheusUrl(),
+                    config.enrichment().prometheusTimeout(), ContextCatalog.defaults(), graphsLinkedBy(channels, store,
+                    () -> external.get().url(), options.clock()), metrics, options.clock());
+            Dispatcher dispatcher = new Dispatcher(store, channels, live,
                     settings, metrics, options.clock(), new SecureRandom());
             IngestService ingest = new IngestService(config.routingTree(), Channels.targets(config, channels), store,
                     settings.maxAge(), options.clock(), metrics);
@@ -202,6 +209,17 @@ public final class Receiver implements AutoCloseable {
         } catch (InvalidValue e) {
             throw source.error(e.key().isEmpty() ? "ingest.auth" : e.key(), e.problem());
         }
+    }
+
+    /**
+     * Graphs are kept in the store and served at {@code /graphs/} only for a PagerDuty channel, whose
+     * {@code images} link there; Slack and email carry the PNG itself.
+     */
+    private static LiveEnricher.Publisher graphsLinkedBy(List<ConfiguredChannel> channels, NotificationStore store,
+            Supplier<String> externalUrl, Clock clock) {
+        return channels.stream().anyMatch(c -> c.channel().integration().equals("pagerduty"))
+                ? new StoredGraphs(store, new SecureRandom(), externalUrl, clock)
+                : LiveEnricher.Publisher.none();
     }
 
     public int port() {

@@ -34,6 +34,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * "message":{…}}}; keeps every message, update and thread reply; and can be told to fail: the next N requests
  * 429 with {@code Retry-After}, {@code ok:false} errors, 5xx, or down (connections refused).
  *
+ * <p>Files are shared as Slack's external upload documents it (files.upload is retired):
+ * {@code files.getUploadURLExternal} ({@code filename}, {@code length}) answers a {@code file_id} and an
+ * {@code upload_url} served by this server; the bytes are POSTed there (the body is the file; a body whose size is
+ * not the declared {@code length} is refused with 400); {@code files.completeUploadExternal} ({@code files}
+ * {@code [{id, title}]}, {@code channel_id}, {@code thread_ts}, {@code initial_comment}) shares them into the
+ * channel or thread as one message, {@code file_not_found} for an id it never handed out or whose bytes never
+ * arrived, {@code invalid_arguments} for a malformed {@code files}. {@link #files()} keeps every shared file, its
+ * bytes included; {@code GET /files/ID} serves them.
+ *
  * <p>{@code GET /} lists what it received as text, which is what the demo shows; to a browser ({@code Accept:
  * text/html}) it is a page with a form button for each button of each message. Configured with an app's
  * interactivity request URL and signing secret ({@link #interactivity}), it presses a message's buttons as Slack
@@ -47,6 +56,10 @@ public final class LocalSlackServer extends LocalServer {
     /** The channel {@link #start(int)} creates, and the one the incoming webhook posts to. */
     public static final String DEFAULT_CHANNEL = "alerts";
     static final String WEBHOOK_PATH = "/services/T0LOCAL/B0LOCAL/local-webhook-secret";
+    static final String UPLOAD_PATH = "/upload/v1/";
+    static final String FILES_PATH = "/files/";
+    /** Slack's own limit on one file. */
+    static final long MAX_FILE_BYTES = 1L << 30;
 
     /**
      * A message as Slack stores it: current text and blocks (after updates), how many updates it had, its
@@ -81,6 +94,12 @@ public final class LocalSlackServer extends LocalServer {
     /** The last ts handed out, in microseconds since the epoch: a message's ts is when it was posted, and unique. */
     private long lastTsMicros;
     private final AtomicLong requests = new AtomicLong();
+    /** Files by id: handed an upload URL, then uploaded, then shared; in that order. */
+    private final Map<String, Upload> uploads = new LinkedHashMap<>();
+    private final List<SharedFile> shared = new ArrayList<>();
+    private long fileSequence;
+    /** The token's scopes that were taken away ({@link #revokeScope}); calls that need one answer missing_scope. */
+    private final java.util.Set<String> revokedScopes = new java.util.HashSet<>();
 
     private LocalSlackServer(String token) {
         this.token = token;
@@ -143,6 +162,31 @@ public final class LocalSlackServer extends LocalServer {
         return messages.stream().filter(m -> m.channel().equals(channel) && m.threadTs().equals(Optional.of(ts))).toList();
     }
 
+    /**
+     * A file shared by {@code files.completeUploadExternal}: where ({@code threadTs} empty at the channel's top
+     * level), the ts of the message that shares it, and the bytes as uploaded.
+     */
+    public record SharedFile(String id, String name, String title, String channel, Optional<String> threadTs,
+            String messageTs, byte[] bytes) {}
+
+    /**
+     * Takes a scope away from the bot token, as an app installed without it: the files.* calls need
+     * {@code files:write} and then answer {@code missing_scope} with {@code needed} / {@code provided}.
+     */
+    public synchronized void revokeScope(String scope) {
+        revokedScopes.add(scope);
+    }
+
+    /** Every file shared, in order. */
+    public synchronized List<SharedFile> files() {
+        return List.copyOf(shared);
+    }
+
+    /** The files shared into the thread of {@code ts}. */
+    public synchronized List<SharedFile> files(String channel, String ts) {
+        return shared.stream().filter(f -> f.channel().equals(channel) && f.threadTs().equals(Optional.of(ts))).toList();
+    }
+
     /** How many HTTP requests reached the server, failed ones included. */
     public long requestCount() {
         return requests.get();
@@ -163,6 +207,14 @@ public final class LocalSlackServer extends LocalServer {
         }
         if (method.equals("POST") && path.equals(PRESS_PATH)) {
             pressRequest(exchange);
+            return;
+        }
+        if (method.equals("GET") && path.startsWith(FILES_PATH)) {
+            serveFile(exchange, path.substring(FILES_PATH.length()));
+            return;
+        }
+        if (method.equals("POST") && path.startsWith(UPLOAD_PATH)) {
+            receiveUpload(exchange, path.substring(UPLOAD_PATH.length()));
             return;
         }
         if (!method.equals("POST") && !(method.equals("GET") && path.startsWith("/api/conversations."))) {
@@ -197,6 +249,8 @@ public final class LocalSlackServer extends LocalServer {
             case "/api/conversations.history" -> history(exchange, params);
             case "/api/conversations.replies" -> replies(exchange, params);
             case "/api/conversations.list" -> list(exchange, params);
+            case "/api/files.getUploadURLExternal" -> uploadUrl(exchange, params);
+            case "/api/files.completeUploadExternal" -> completeUpload(exchange, params);
             default -> send(exchange, 404, "application/json", "{\"ok\":false,\"error\":\"unknown_method\"}");
         }
     }
@@ -592,6 +646,171 @@ public final class LocalSlackServer extends LocalServer {
                     ? Base64.getEncoder().encodeToString(("offset:" + to).getBytes(StandardCharsets.UTF_8)) : "");
         }
         send(exchange, 200, "application/json; charset=utf-8", response.toString());
+    }
+
+    /** A file between files.getUploadURLExternal and its sharing; {@code bytes} empty until uploaded. */
+    private record Upload(String id, String name, int length, Optional<byte[]> bytes) {}
+
+    /** files.getUploadURLExternal: a file id and the URL to POST its {@code length} bytes to. */
+    private void uploadUrl(HttpExchange exchange, Map<String, String> p) throws IOException {
+        Optional<String> refused = auth(exchange, p);
+        if (refused.isPresent()) {
+            error(exchange, refused.get());
+            return;
+        }
+        if (missingScope(exchange, "files:write")) {
+            return;
+        }
+        String name = p.getOrDefault("filename", "").strip();
+        long length;
+        try {
+            length = Long.parseLong(p.getOrDefault("length", "").strip());
+        } catch (NumberFormatException e) {
+            error(exchange, "invalid_arguments");
+            return;
+        }
+        if (name.isEmpty() || length <= 0 || length > MAX_FILE_BYTES) {
+            error(exchange, "invalid_arguments");
+            return;
+        }
+        String id;
+        synchronized (this) {
+            id = "F0LOCAL" + (++fileSequence);
+            uploads.put(id, new Upload(id, name, (int) length, Optional.empty()));
+        }
+        send(exchange, 200, "application/json; charset=utf-8", JSON.createObjectNode().put("ok", true)
+                .put("upload_url", "http://127.0.0.1:" + port() + UPLOAD_PATH + id).put("file_id", id).toString());
+    }
+
+    /** The upload URL: the body is the file, exactly as long as declared. */
+    private void receiveUpload(HttpExchange exchange, String id) throws IOException {
+        byte[] bytes;
+        try (var in = exchange.getRequestBody()) {
+            bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, MAX_FILE_BYTES + 1));
+        }
+        synchronized (this) {
+            Upload u = uploads.get(id);
+            if (u == null || u.bytes().isPresent()) {
+                send(exchange, 404, "text/plain", "not found");
+                return;
+            }
+            if (bytes.length != u.length()) {
+                send(exchange, 400, "text/plain", "length mismatch: declared " + u.length() + ", got " + bytes.length);
+                return;
+            }
+            uploads.put(id, new Upload(u.id(), u.name(), u.length(), Optional.of(bytes)));
+        }
+        send(exchange, 200, "text/plain", "OK - " + bytes.length);
+    }
+
+    /** files.completeUploadExternal: shares the uploaded files into the channel, or the thread of {@code thread_ts}. */
+    private void completeUpload(HttpExchange exchange, Map<String, String> p) throws IOException {
+        Optional<String> refused = auth(exchange, p);
+        if (refused.isPresent()) {
+            error(exchange, refused.get());
+            return;
+        }
+        if (missingScope(exchange, "files:write")) {
+            return;
+        }
+        JsonNode files;
+        try {
+            files = JSON.readTree(p.getOrDefault("files", ""));
+        } catch (JsonProcessingException e) {
+            error(exchange, "invalid_arguments");
+            return;
+        }
+        if (files == null || !files.isArray() || files.isEmpty()) {
+            error(exchange, "invalid_arguments");
+            return;
+        }
+        ObjectNode response = JSON.createObjectNode().put("ok", true);
+        synchronized (this) {
+            List<Upload> complete = new ArrayList<>();
+            for (JsonNode f : files) {
+                Upload u = uploads.get(f.path("id").asText(""));
+                if (u == null || u.bytes().isEmpty()) {
+                    error(exchange, "file_not_found");
+                    return;
+                }
+                complete.add(u);
+            }
+            String channelId = p.getOrDefault("channel_id", "");
+            Optional<String> threadTs = Optional.ofNullable(p.get("thread_ts")).filter(t -> !t.isEmpty());
+            Optional<Chan> chan = Optional.empty();
+            if (!channelId.isEmpty()) {
+                chan = channels.values().stream().filter(c -> c.id().equals(channelId)).findFirst();
+                if (chan.isEmpty()) {
+                    error(exchange, "channel_not_found");
+                    return;
+                }
+                if (!chan.get().member()) {
+                    error(exchange, "not_in_channel");
+                    return;
+                }
+                if (threadTs.isPresent() && find(channelId, threadTs.get()) < 0) {
+                    error(exchange, "thread_not_found");
+                    return;
+                }
+            } else if (threadTs.isPresent()) {
+                error(exchange, "invalid_arguments");  // a thread needs its channel
+                return;
+            }
+            ArrayNode out = response.putArray("files");
+            String ts = chan.isPresent() ? nextTs() : "";
+            List<String> titles = new ArrayList<>();
+            for (int i = 0; i < complete.size(); i++) {
+                Upload u = complete.get(i);
+                String title = files.get(i).path("title").asText(u.name());
+                // the listing at GET / shows where to open it, which is how the demo shows a graph
+                titles.add(title + " <http://127.0.0.1:" + port() + FILES_PATH + u.id() + ">");
+                uploads.remove(u.id());
+                if (chan.isPresent()) {
+                    shared.add(new SharedFile(u.id(), u.name(), title, chan.get().id(), threadTs, ts, u.bytes().get()));
+                }
+                out.addObject().put("id", u.id()).put("name", u.name()).put("title", title).put("size", u.length())
+                        .put("permalink", "http://127.0.0.1:" + port() + FILES_PATH + u.id());
+            }
+            if (chan.isPresent()) {
+                String comment = p.getOrDefault("initial_comment", "");
+                messages.add(new Message(chan.get().id(), ts, threadTs,
+                        (comment.isEmpty() ? "" : comment + " ") + "[file: " + String.join(", ", titles) + "]", "", 0,
+                        "files.completeUploadExternal", "", false));
+            }
+        }
+        actedOn();
+        send(exchange, 200, "application/json; charset=utf-8", response.toString());
+    }
+
+    /** Answers {@code missing_scope} as Slack does, when {@code scope} was revoked. */
+    private boolean missingScope(HttpExchange exchange, String scope) throws IOException {
+        synchronized (this) {
+            if (!revokedScopes.contains(scope)) {
+                return false;
+            }
+        }
+        send(exchange, 200, "application/json; charset=utf-8", JSON.createObjectNode().put("ok", false)
+                .put("error", "missing_scope").put("needed", scope).put("provided", "chat:write,channels:history")
+                .toString());
+        return true;
+    }
+
+    private void serveFile(HttpExchange exchange, String id) throws IOException {
+        Optional<SharedFile> file;
+        synchronized (this) {
+            file = shared.stream().filter(f -> f.id().equals(id)).findFirst();
+        }
+        if (file.isEmpty()) {
+            send(exchange, 404, "text/plain", "file_not_found");
+            return;
+        }
+        byte[] bytes = file.get().bytes();
+        String type = file.get().name().endsWith(".png") ? "image/png" : "application/octet-stream";
+        exchange.getResponseHeaders().set("Content-Type", type);
+        exchange.sendResponseHeaders(200, bytes.length);
+        try (var out = exchange.getResponseBody()) {
+            out.write(bytes);
+        }
     }
 
     private static boolean truthy(String value) {

@@ -481,6 +481,10 @@ public final class Dispatcher implements AutoCloseable {
         DueDelivery first = sendable.getFirst();
         boolean digest = sendable.size() > 1;
         Optional<Receipt> previous = digest ? Optional.empty() : previousReceipt(channel, first.groupKey());
+        if (!digest) {
+            // graph and live context for a message of its own; a digest speaks for many groups and gets none
+            notifications.set(0, enricher.live(notifications.getFirst()));
+        }
         Delivery delivery = new Delivery(
                 digest ? "digest-" + first.id() + "-" + sendable.getLast().id() : Long.toString(first.id()),
                 digest ? "digest/" + channel.key() : first.groupKey(), notifications, previous,

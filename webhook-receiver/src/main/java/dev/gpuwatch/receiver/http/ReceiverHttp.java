@@ -3,6 +3,7 @@ package dev.gpuwatch.receiver.http;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gpuwatch.config.Durations;
+import dev.gpuwatch.receiver.graph.StoredGraphs;
 import dev.gpuwatch.receiver.inbox.Inbox;
 import dev.gpuwatch.receiver.ingest.IngestService;
 import dev.gpuwatch.receiver.interact.Interactions;
@@ -86,6 +87,9 @@ public final class ReceiverHttp {
                 if (signedBySlack(ctx, interactions)) {
                     return;
                 }
+                if (ctx.path().startsWith("/graphs/")) {
+                    return;  // PagerDuty fetches these without credentials: the unguessable URL is the credential
+                }
                 if (users.verifiedUser(Optional.ofNullable(ctx.header("Authorization"))).isEmpty()) {
                     ctx.header("WWW-Authenticate", BasicAuth.CHALLENGE);
                     json(ctx, 401, error("authentication required", ""));
@@ -140,6 +144,9 @@ public final class ReceiverHttp {
                     html(ctx, 200, runbook.get().page());
                 }
             });
+            config.routes.get("/graphs/{file}", ctx -> StoredGraphs.serve(store, ctx.pathParam("file")).ifPresentOrElse(
+                    png -> ctx.contentType("image/png").header("Cache-Control", "private, max-age=86400").result(png),
+                    () -> ctx.status(404).contentType("text/plain").result("no such graph")));
             config.routes.get("/api/v1/dead-letters", ctx -> json(ctx, 200, deadLetters(store)));
             config.routes.post("/api/v1/dead-letters/{id}/replay", ctx -> {
                 long id;

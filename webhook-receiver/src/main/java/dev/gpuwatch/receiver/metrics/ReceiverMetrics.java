@@ -27,6 +27,7 @@ public final class ReceiverMetrics {
     private final Histogram deliveryLatency;
     private final Counter alertsWithoutRunbook;
     private final Counter digests;
+    private final Counter graphs;
 
     public ReceiverMetrics(PrometheusRegistry registry, NotificationStore store) {
         this.registry = registry;
@@ -86,6 +87,23 @@ public final class ReceiverMetrics {
                 .help("Storm digests sent instead of single messages")
                 .labelNames("receiver")
                 .register(registry);
+        graphs = Counter.builder()
+                .name("gpuwatch_receiver_graphs_total")
+                .help("Graphs for messages by outcome: rendered, timeout (Prometheus slower than prometheus_timeout),"
+                        + " error, no_expr (no g0.expr in the generatorURL)")
+                .labelNames("outcome")
+                .register(registry);
+        for (String outcome : GRAPH_OUTCOMES) {
+            graphs.labelValues(outcome);  // present at 0 from the start
+        }
+    }
+
+    /** The outcomes of {@link #graph}. */
+    public static final List<String> GRAPH_OUTCOMES = List.of("rendered", "timeout", "error", "no_expr");
+
+    /** {@code rendered}, {@code timeout}, {@code error} or {@code no_expr}: one per message that wanted a graph. */
+    public void graph(String outcome) {
+        graphs.labelValues(outcome).inc();
     }
 
     /** {@code accepted}, {@code duplicate}, {@code rejected}, {@code unavailable} or {@code too_large}. */

@@ -107,7 +107,12 @@ final class Migrations {
                   finished_at INTEGER NOT NULL DEFAULT 0)""",
                 "CREATE INDEX actions_by_group ON actions(group_key, action, until_at)",
                 "CREATE INDEX actions_pending ON actions(lease_until) WHERE status = 'pending'",
-                "CREATE TABLE action_locks(group_key TEXT NOT NULL, action TEXT NOT NULL, PRIMARY KEY (group_key, action))"));
+                "CREATE TABLE action_locks(group_key TEXT NOT NULL, action TEXT NOT NULL, PRIMARY KEY (group_key, action))"),
+            // The graphs the receiver serves at /graphs/TOKEN.png (PagerDuty's images link there), kept in the
+            // store so that any replica can answer and purged with the retention
+            List.of(
+                "CREATE TABLE graphs(token TEXT PRIMARY KEY, png BLOB NOT NULL, created_at INTEGER NOT NULL)",
+                "CREATE INDEX graphs_by_time ON graphs(created_at)"));
 
     /**
      * PostgreSQL: times as epoch millis like SQLite's, so both stores share every comparison. Keys and channels
@@ -204,7 +209,11 @@ final class Migrations {
                   finished_at BIGINT NOT NULL DEFAULT 0)""",
                 "CREATE INDEX actions_by_group ON actions(group_key, action, until_at)",
                 "CREATE INDEX actions_pending ON actions(lease_until) WHERE status = 'pending'",
-                "CREATE TABLE action_locks(group_key TEXT NOT NULL, action TEXT NOT NULL, PRIMARY KEY (group_key, action))"));
+                "CREATE TABLE action_locks(group_key TEXT NOT NULL, action TEXT NOT NULL, PRIMARY KEY (group_key, action))"),
+            // as SQLite's sixth step: the served graphs
+            List.of(
+                "CREATE TABLE graphs(token TEXT COLLATE \"C\" PRIMARY KEY, png BYTEA NOT NULL, created_at BIGINT NOT NULL)",
+                "CREATE INDEX graphs_by_time ON graphs(created_at)"));
 
     private Migrations() {}
 

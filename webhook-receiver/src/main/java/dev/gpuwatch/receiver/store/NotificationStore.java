@@ -317,4 +317,13 @@ public interface NotificationStore extends AutoCloseable {
 
     record DeadLetter(long id, long notificationId, String receiver, String channel, String integration,
             String groupKey, int attempts, String lastError, Instant receivedAt, Instant deadAt) {}
+
+    /**
+     * Keeps a rendered graph under {@code token} (unguessable, from {@code receiver.graph}) so that any replica
+     * serves it at {@code /graphs/TOKEN.png}; {@link #purgeDelivered} deletes graphs older than its cutoff.
+     */
+    CompletableFuture<Boolean> saveGraph(String token, byte[] png, Instant at);
+
+    /** The PNG saved under {@code token}; empty when unknown or purged. */
+    Optional<byte[]> graph(String token);
 }

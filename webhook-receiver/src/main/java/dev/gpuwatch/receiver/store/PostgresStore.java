@@ -718,6 +718,10 @@ public final class PostgresStore implements NotificationStore {
                 ps.setLong(1, cutoff.toEpochMilli());
                 ps.executeUpdate();
             }
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM graphs WHERE created_at < ?")) {
+                ps.setLong(1, cutoff.toEpochMilli());
+                ps.executeUpdate();
+            }
             return purged;
         }, false);
     }
@@ -977,5 +981,29 @@ public final class PostgresStore implements NotificationStore {
         } catch (JsonProcessingException e) {
             throw new SQLException("stored receipt unreadable", e);
         }
+    }
+
+    @Override
+    public CompletableFuture<Boolean> saveGraph(String token, byte[] png, Instant at) {
+        return write(c -> {
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO graphs(token, png, created_at) VALUES (?, ?, ?)")) {
+                ps.setString(1, token);
+                ps.setBytes(2, png);
+                ps.setLong(3, at.toEpochMilli());
+                return ps.executeUpdate() == 1;
+            }
+        }, false);
+    }
+
+    @Override
+    public Optional<byte[]> graph(String token) {
+        return read(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT png FROM graphs WHERE token = ?")) {
+                ps.setString(1, token);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(rs.getBytes(1)) : Optional.<byte[]>empty();
+                }
+            }
+        }, Optional.empty());
     }
 }

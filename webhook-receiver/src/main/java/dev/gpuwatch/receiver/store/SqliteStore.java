@@ -549,6 +549,10 @@ public final class SqliteStore implements NotificationStore {
                 ps.setLong(1, cutoff.toEpochMilli());
                 ps.executeUpdate();
             }
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM graphs WHERE created_at < ?")) {
+                ps.setLong(1, cutoff.toEpochMilli());
+                ps.executeUpdate();
+            }
             return purged;
         });
     }
@@ -889,5 +893,29 @@ public final class SqliteStore implements NotificationStore {
             }
             bySql.clear();
         }
+    }
+
+    @Override
+    public CompletableFuture<Boolean> saveGraph(String token, byte[] png, Instant at) {
+        return submit(c -> {
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO graphs(token, png, created_at) VALUES (?, ?, ?)")) {
+                ps.setString(1, token);
+                ps.setBytes(2, png);
+                ps.setLong(3, at.toEpochMilli());
+                return ps.executeUpdate() == 1;
+            }
+        });
+    }
+
+    @Override
+    public Optional<byte[]> graph(String token) {
+        return read(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT png FROM graphs WHERE token = ?")) {
+                ps.setString(1, token);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(rs.getBytes(1)) : Optional.<byte[]>empty();
+                }
+            }
+        }, Optional.empty());
     }
 }

@@ -214,6 +214,16 @@ class StoreFailureTest {
         }
 
         @Override
+        public CompletableFuture<Boolean> saveGraph(String token, byte[] png, Instant at) {
+            return store.saveGraph(token, png, at);
+        }
+
+        @Override
+        public Optional<byte[]> graph(String token) {
+            return store.graph(token);
+        }
+
+        @Override
         public void onDeliveriesDue(Runnable listener) {
             store.onDeliveriesDue(listener);
         }

@@ -495,4 +495,18 @@ abstract class StoreContract {
             assertEquals(Optional.empty(), store.deliveryContext(due.getFirst().id() + 100));
         }
     }
+
+    @Test
+    void graphsAreServedByTokenAndPurgedWithTheRetention() throws Exception {
+        byte[] png = {(byte) 0x89, 'P', 'N', 'G', 0, 1, 2, (byte) 0xff};
+        try (NotificationStore store = open(10)) {
+            assertEquals(true, store.saveGraph("old-token", png, T0).join());
+            assertEquals(true, store.saveGraph("new-token", new byte[] {3, 4}, T0.plus(Duration.ofDays(8))).join());
+            org.junit.jupiter.api.Assertions.assertArrayEquals(png, store.graph("old-token").orElseThrow());
+            assertEquals(Optional.empty(), store.graph("unknown"));
+            store.purgeDelivered(T0.plus(Duration.ofDays(1))).join();
+            assertEquals(Optional.empty(), store.graph("old-token"), "purged with the retention");
+            org.junit.jupiter.api.Assertions.assertArrayEquals(new byte[] {3, 4}, store.graph("new-token").orElseThrow());
+        }
+    }
 }

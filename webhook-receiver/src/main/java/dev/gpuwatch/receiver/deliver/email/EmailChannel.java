@@ -10,6 +10,7 @@ import dev.gpuwatch.receiver.deliver.message.Templates.Escaping;
 import dev.gpuwatch.receiver.deliver.message.Trim;
 import dev.gpuwatch.receiver.deliver.message.ValueRules;
 import dev.gpuwatch.receiver.deliver.secret.Secret;
+import dev.gpuwatch.receiver.enrich.LiveView;
 import jakarta.mail.AuthenticationFailedException;
 import jakarta.mail.Message;
 import jakarta.mail.MessagingException;
@@ -120,10 +121,14 @@ public final class EmailChannel implements Channel {
                 message.setHeader("References", previousId.get());
                 subject = threadSubject;
             }
+            // graph and live context of a single notification (a digest has none): inline, multipart/related
+            LiveView live = delivery.isDigest() ? LiveView.none() : delivery.notifications().getFirst().live();
+            Optional<String> graphCid = live.graph().map(g -> "graph." + messageId.replaceAll("[<>]", ""));
             MimeBodyPart text = new MimeBodyPart();
-            text.setText(templates.render("email-text", Escaping.NONE, model), StandardCharsets.UTF_8.name(), "plain");
-            MimeBodyPart html = new MimeBodyPart();
-            html.setText(templates.render("email-html", Escaping.HTML, model), StandardCharsets.UTF_8.name(), "html");
+            text.setText(LiveParts.text(templates.render("email-text", Escaping.NONE, model), live),
+                    StandardCharsets.UTF_8.name(), "plain");
+            MimeBodyPart html = LiveParts.htmlPart(LiveParts.html(templates.render("email-html", Escaping.HTML, model),
+                    live, graphCid), live.graph(), graphCid);
             MimeMultipart alternative = new MimeMultipart("alternative");
             alternative.addBodyPart(text);
             alternative.addBodyPart(html);

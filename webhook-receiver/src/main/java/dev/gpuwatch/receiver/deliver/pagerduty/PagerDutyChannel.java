@@ -190,8 +190,19 @@ public final class PagerDutyChannel implements Channel {
         if (enriched.alerts().size() > MAX_DETAIL_ALERTS) {
             details.put("alerts_not_listed", enriched.alerts().size() - MAX_DETAIL_ALERTS);
         }
+        // live context from Prometheus ({title: [lines]}) and the graph the receiver serves (images)
+        if (!enriched.live().context().isEmpty()) {
+            ObjectNode context = details.putObject("context");
+            enriched.live().context().forEach(c -> context.set(c.title(), JSON.valueToTree(c.lines())));
+        }
+        Optional<String> graphUrl = enriched.live().graph().flatMap(g -> g.url());
+        // PagerDuty refuses the whole event for an image src that is not https: over plain http the graph is a link
+        graphUrl.filter(url -> url.startsWith("https://")).ifPresent(url -> event.putArray("images").addObject()
+                .put("src", url).put("href", url).put("alt", Trim.toChars(enriched.live().graph().orElseThrow().alt(), 250)));
         ArrayNode links = event.putArray("links");
         links(enriched).forEach((href, text) -> links.addObject().put("href", href).put("text", text));
+        graphUrl.filter(url -> !url.startsWith("https://")).ifPresent(url -> links.addObject().put("href", url)
+                .put("text", "Graph (PNG)"));
         event.put("client", settings.client());
         String clientUrl = settings.clientUrl().isEmpty() ? MessageModel.safeUrl(n.externalUrl()) : settings.clientUrl();
         if (!clientUrl.isEmpty()) {

@@ -10,9 +10,11 @@ import dev.gpuwatch.receiver.deliver.message.Templates.Escaping;
 import dev.gpuwatch.receiver.deliver.message.Trim;
 import dev.gpuwatch.receiver.deliver.message.ValueRules;
 import dev.gpuwatch.receiver.enrich.EnrichedNotification;
+import dev.gpuwatch.receiver.enrich.LiveView;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Renders notifications as Slack Block Kit within Slack's limits: at most 50 blocks, header text 150
@@ -97,7 +99,32 @@ final class BlockKit {
             }
             blocks.add(context(more.toString()));
         }
+        if (blocks.size() < MAX_BLOCKS) {
+            liveContext(enriched.live()).ifPresent(blocks::add);
+        }
         return new SlackMessage(cut(title, MAX_TEXT), array(blocks));
+    }
+
+    /**
+     * The live context read from Prometheus at delivery ({@code receiver.graph}): one context element per query,
+     * its title in bold and its answer lines; empty when there is none.
+     */
+    static Optional<ObjectNode> liveContext(LiveView live) {
+        if (live.context().isEmpty()) {
+            return Optional.empty();
+        }
+        ObjectNode block = NODES.objectNode().put("type", "context");
+        ArrayNode elements = NODES.arrayNode();
+        for (LiveView.Context c : live.context().subList(0, Math.min(10, live.context().size()))) {
+            String text = "*" + slackEscape(c.title()) + "*\n" + String.join("\n", c.lines().stream().map(BlockKit::slackEscape).toList());
+            elements.add(NODES.objectNode().put("type", "mrkdwn").put("text", cut(text, MAX_TEXT)));
+        }
+        block.set("elements", elements);
+        return Optional.of(block);
+    }
+
+    private static String slackEscape(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
     }
 
     /**

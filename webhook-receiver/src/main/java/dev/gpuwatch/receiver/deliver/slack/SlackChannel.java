@@ -247,7 +247,12 @@ public final class SlackChannel implements Channel {
                     ? new ThreadReply(reply.get(), Optional.empty(), false, metadata)
                     : new ThreadReply(message.text(), Optional.of(message.blocksJson()), true, metadata));
         }
-        return post(api, message, metadata);
+        DeliveryOutcome posted = post(api, message, metadata);
+        if (posted instanceof DeliveryOutcome.Delivered ok) {
+            // the graph goes into the new message's thread once; a failed upload leaves the message delivered
+            delivery.notifications().getFirst().live().graph().ifPresent(g -> GraphUpload.share(api, ok.receipt(), g));
+        }
+        return posted;
     }
 
     @Override
