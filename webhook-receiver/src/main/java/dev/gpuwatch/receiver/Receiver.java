@@ -121,13 +121,16 @@ public final class Receiver implements AutoCloseable {
         ServedRunbooks served = new ServedRunbooks(runbooks, () -> external.get().url());
         // alerts without a runbook are counted when delivered (a retry enriches again), not here
         Enricher enricher = CatalogEnricher.create(config.enrichment(), served, alertname -> {});
+        ContextCatalog contextCatalog = config.enrichment().contextFile().isEmpty()
+                ? ContextCatalog.defaults()
+                : ContextCatalog.load(Path.of(config.enrichment().contextFile()));
         NotificationStore store = openStore(config, options, bound.source());
         opened.set(store);
         try {
             ReceiverMetrics metrics = new ReceiverMetrics(new PrometheusRegistry(), store);
             // graph and live context from enrichment.prometheus_url, added at delivery under its deadline
             Enricher live = LiveEnricher.wrap(options.enricher().orElse(enricher), config.enrichment().prometheusUrl(),
-                    config.enrichment().prometheusTimeout(), ContextCatalog.defaults(), graphsLinkedBy(channels, store,
+                    config.enrichment().prometheusTimeout(), contextCatalog, graphsLinkedBy(channels, store,
                     () -> external.get().url(), options.clock()), metrics, options.clock());
             Dispatcher dispatcher = new Dispatcher(store, channels, live,
                     settings, metrics, options.clock(), new SecureRandom());

@@ -16,6 +16,8 @@ import java.util.Objects;
  * @param prometheusTimeout how long a delivery waits for Prometheus before it is sent without graph and context
  * @param alertmanagerUrl the Alertmanager whose API v2 the Slack buttons create silences in; empty: no Silence
  *     buttons
+ * @param contextFile a live-context catalog YAML file replacing the built-in {@code context/default.yaml}; empty:
+ *     the built-in one
  */
 public record EnrichSettings(
         String catalogFile,
@@ -23,7 +25,8 @@ public record EnrichSettings(
         String grafanaUrl,
         String prometheusUrl,
         Duration prometheusTimeout,
-        String alertmanagerUrl) {
+        String alertmanagerUrl,
+        String contextFile) {
 
     public static final Duration DEFAULT_PROMETHEUS_TIMEOUT = Duration.ofSeconds(3);
 
@@ -33,6 +36,7 @@ public record EnrichSettings(
         grafanaUrl = grafanaUrl == null ? "" : grafanaUrl.strip();
         prometheusUrl = prometheusUrl == null ? "" : prometheusUrl.strip();
         alertmanagerUrl = alertmanagerUrl == null ? "" : alertmanagerUrl.strip();
+        contextFile = contextFile == null ? "" : contextFile.strip();
         prometheusTimeout = Objects.requireNonNullElse(prometheusTimeout, DEFAULT_PROMETHEUS_TIMEOUT);
         if (prometheusTimeout.isZero() || prometheusTimeout.compareTo(Duration.ofSeconds(30)) > 0) {
             throw InvalidValue.at("prometheus_timeout", "must be longer than 0s and at most 30s (a delivery waits"
@@ -52,6 +56,6 @@ public record EnrichSettings(
 
     /** No catalog file, no overrides: the built-in catalog as shipped. */
     public static EnrichSettings defaults() {
-        return new EnrichSettings("", "", "", "", null, "");
+        return new EnrichSettings("", "", "", "", null, "", "");
     }
 }

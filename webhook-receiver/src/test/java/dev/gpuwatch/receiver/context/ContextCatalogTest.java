@@ -84,4 +84,23 @@ class ContextCatalogTest {
                 """, "c.yml"));
         assertTrue(e.getMessage().contains("sets neither alerts nor matchers"), e.getMessage());
     }
+
+    /** enrichment.context_file replaces the built-in catalog; a broken one stops the start, naming file and key. */
+    @Test
+    void aConfiguredContextFileIsReadAtStartAndItsErrorsStopIt(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws Exception {
+        Path broken = Files.writeString(dir.resolve("context.yml"), """
+                entries:
+                  - alerts: [GpuFellOffTheBus]
+                    queries: [{title: Who}]
+                """);
+        var config = dev.gpuwatch.receiver.config.ConfigLoader.parse("receiver.yml", """
+                enrichment:
+                  context_file: %s
+                """.formatted(broken));
+        assertEquals(broken.toString(), config.value().enrichment().contextFile());
+        ConfigException e = assertThrows(ConfigException.class, () -> dev.gpuwatch.receiver.Receiver.start(config,
+                dev.gpuwatch.receiver.Receiver.Options.of(dir.resolve("r.db"), "127.0.0.1", 0)).close());
+        assertTrue(e.getMessage().startsWith(broken + ":3: entries[0].queries[0].expr"), e.getMessage());
+    }
 }

@@ -152,7 +152,7 @@ class CatalogEnricherTest {
     @Test
     void settingsOverrideTheBaseUrls() throws Exception {
         CatalogEnricher enricher = CatalogEnricher.create(
-                new EnrichSettings("", "https://docs.internal/runbooks/", "https://g.internal", "", null, ""), ServedRunbooks.none(),
+                new EnrichSettings("", "https://docs.internal/runbooks/", "https://g.internal", "", null, "", ""), ServedRunbooks.none(),
                 n -> { });
         EnrichedAlert e = enricher.enrich(Fixtures.notification("firing", List.of(Fixtures.xid("firing", "n", "0"))))
                 .alerts().getFirst();
@@ -160,7 +160,7 @@ class CatalogEnricherTest {
         assertTrue(e.dashboardUrl().orElseThrow().startsWith("https://g.internal/d/gpuwatch-gpu-fleet?"));
         // with the receiver's runbooks, the base serves the alerts it has none for
         CatalogEnricher serving = CatalogEnricher.create(
-                new EnrichSettings("", "https://docs.internal/runbooks/", "", "", null, ""), Fixtures.SERVED, n -> { });
+                new EnrichSettings("", "https://docs.internal/runbooks/", "", "", null, "", ""), Fixtures.SERVED, n -> { });
         Alert nodeDown = Fixtures.alert("firing", Map.of("alertname", "NodeDown"), Map.of());
         assertEquals(Optional.of("https://docs.internal/runbooks/nodedown.md"), serving
                 .enrich(Fixtures.notification("firing", List.of(nodeDown))).alerts().getFirst().runbookUrl());
@@ -213,10 +213,10 @@ class CatalogEnricherTest {
                     dashboard_uid: "not a uid"
                 """);
         ConfigException e = assertThrows(ConfigException.class,
-                () -> CatalogEnricher.create(new EnrichSettings(file.toString(), "", "", "", null, ""), ServedRunbooks.none(), n -> { }));
+                () -> CatalogEnricher.create(new EnrichSettings(file.toString(), "", "", "", null, "", ""), ServedRunbooks.none(), n -> { }));
         assertEquals(file + ":4: entries[0].dashboard_uid: not a uid is not a Grafana uid", e.getMessage());
         ConfigException missing = assertThrows(ConfigException.class,
-                () -> CatalogEnricher.create(new EnrichSettings(dir.resolve("nope.yml").toString(), "", "", "", null, ""),
+                () -> CatalogEnricher.create(new EnrichSettings(dir.resolve("nope.yml").toString(), "", "", "", null, "", ""),
                         ServedRunbooks.none(), n -> { }));
         assertEquals(dir.resolve("nope.yml") + ": no such file", missing.getMessage());
     }
