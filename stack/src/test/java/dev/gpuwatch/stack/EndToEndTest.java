@@ -1,9 +1,9 @@
 package dev.gpuwatch.stack;
 
+import static dev.gpuwatch.stack.StackAwait.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import com.icegreen.greenmail.junit5.GreenMailExtension;
 import com.icegreen.greenmail.util.GreenMailUtil;
@@ -24,7 +24,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -197,22 +196,6 @@ class EndToEndTest {
         }
     }
 
-    /** Polls every second until {@code probe} finds something; fails with everything the stack knows. */
-    private static <T> T await(LocalStack stack, String what, Duration limit, Supplier<Optional<T>> probe)
-            throws InterruptedException {
-        long deadline = System.nanoTime() + limit.toNanos();
-        while (true) {
-            Optional<T> found = probe.get();
-            if (found.isPresent()) {
-                System.out.println("[test] got " + what);
-                return found.get();
-            }
-            if (System.nanoTime() > deadline) {
-                fail("no " + what + " within " + limit.toSeconds() + "s. What the stack knows:\n" + stack.dump());
-            }
-            Thread.sleep(1000);
-        }
-    }
 
     private static List<MimeMessage> mails() {
         return Arrays.asList(MAIL.getReceivedMessages());

@@ -1,8 +1,8 @@
 package dev.gpuwatch.stack;
 
+import static dev.gpuwatch.stack.StackAwait.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -16,7 +16,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -82,22 +81,6 @@ class SilenceButtonTest {
                     () -> stack.slack().messages().stream()
                             .filter(m -> m.ts().equals(posted.ts()) && m.visibleText().contains("Silenced by oncall-engineer"))
                             .findFirst());
-        }
-    }
-
-    private static <T> T await(LocalStack stack, String what, Duration limit, Supplier<Optional<T>> probe)
-            throws InterruptedException {
-        long deadline = System.nanoTime() + limit.toNanos();
-        while (true) {
-            Optional<T> found = probe.get();
-            if (found.isPresent()) {
-                System.out.println("[test] got " + what);
-                return found.get();
-            }
-            if (System.nanoTime() > deadline) {
-                fail("no " + what + " within " + limit.toSeconds() + "s. What the stack knows:\n" + stack.dump());
-            }
-            Thread.sleep(1000);
         }
     }
 }

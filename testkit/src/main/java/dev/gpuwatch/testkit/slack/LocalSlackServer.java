@@ -461,6 +461,26 @@ public final class LocalSlackServer extends LocalServer {
         return channels.values().stream().filter(c -> c.id().equals(key) || c.name().equals(key)).findFirst();
     }
 
+    /**
+     * The channel of a call that takes a channel id (and maybe a thread in it), as Slack checks it:
+     * {@code channel_not_found}, {@code not_in_channel}, {@code thread_not_found}; empty once that error is answered.
+     * The caller holds this server's lock.
+     */
+    private Optional<Chan> readableChannel(HttpExchange exchange, String channelId, Optional<String> threadTs)
+            throws IOException {
+        Optional<Chan> chan = channels.values().stream().filter(c -> c.id().equals(channelId)).findFirst();
+        if (chan.isEmpty()) {
+            error(exchange, "channel_not_found");
+        } else if (!chan.get().member()) {
+            error(exchange, "not_in_channel");
+            return Optional.empty();
+        } else if (threadTs.isPresent() && find(channelId, threadTs.get()) < 0) {
+            error(exchange, "thread_not_found");
+            return Optional.empty();
+        }
+        return chan;
+    }
+
     private int find(String channelId, String ts) {
         for (int i = 0; i < messages.size(); i++) {
             if (messages.get(i).channel().equals(channelId) && messages.get(i).ts().equals(ts)) {
@@ -549,17 +569,8 @@ public final class LocalSlackServer extends LocalServer {
         synchronized (this) {
             // history and replies take a channel id only, as Slack documents them
             String channelId = p.getOrDefault("channel", "");
-            Optional<Chan> chan = channels.values().stream().filter(c -> c.id().equals(channelId)).findFirst();
+            Optional<Chan> chan = readableChannel(exchange, channelId, thread);
             if (chan.isEmpty()) {
-                error(exchange, "channel_not_found");
-                return;
-            }
-            if (!chan.get().member()) {
-                error(exchange, "not_in_channel");
-                return;
-            }
-            if (thread.isPresent() && find(channelId, thread.get()) < 0) {
-                error(exchange, "thread_not_found");
                 return;
             }
             List<Message> selected = new ArrayList<>();
@@ -739,17 +750,8 @@ public final class LocalSlackServer extends LocalServer {
             Optional<String> threadTs = Optional.ofNullable(p.get("thread_ts")).filter(t -> !t.isEmpty());
             Optional<Chan> chan = Optional.empty();
             if (!channelId.isEmpty()) {
-                chan = channels.values().stream().filter(c -> c.id().equals(channelId)).findFirst();
+                chan = readableChannel(exchange, channelId, threadTs);
                 if (chan.isEmpty()) {
-                    error(exchange, "channel_not_found");
-                    return;
-                }
-                if (!chan.get().member()) {
-                    error(exchange, "not_in_channel");
-                    return;
-                }
-                if (threadTs.isPresent() && find(channelId, threadTs.get()) < 0) {
-                    error(exchange, "thread_not_found");
                     return;
                 }
             } else if (threadTs.isPresent()) {
