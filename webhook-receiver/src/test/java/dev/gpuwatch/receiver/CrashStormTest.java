@@ -39,7 +39,7 @@ class CrashStormTest {
     private static final int NOTIFICATIONS = 60;
     private static final List<String> CHANNELS = List.of(LocalSlackServer.DEFAULT_CHANNEL, "storm-b", "storm-c");
     private static final int KILLS = 2;
-    /** Slow enough that each channel's worker is almost always waiting on an answer when the kill lands. */
+    /** Slow enough that the storm lasts a while; the kill itself lands on a held answer. */
     private static final Duration ANSWER = Duration.ofMillis(40);
     private static final Pattern GROUP = Pattern.compile("Storm\\d+");
     private static final String FOUND = "had reached it before the restart; recorded, not sent again";
@@ -80,7 +80,7 @@ class CrashStormTest {
                 for (int kill = 1; kill <= KILLS; kill++) {
                     int at = kill * total / (KILLS + 1);
                     Polling.await(at + " messages posted", () -> slack.messages().size() >= at);
-                    run.kill();
+                    Replicas.killWithACallHeld(run, slack, ANSWER);
                     Thread.sleep(200); // a request already on its way is acted on all the same
                     // what Slack has posted that the dead run never recorded: without the lookup, each is posted again
                     inDoubtAtKill.add(slack.messages().size() - (int) delivered(db));

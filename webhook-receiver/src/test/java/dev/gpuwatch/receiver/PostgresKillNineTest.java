@@ -11,11 +11,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -75,14 +70,10 @@ class PostgresKillNineTest {
                 Polling.await(NOTIFICATIONS / 2 + " messages posted",
                         () -> slack.messages().size() >= NOTIFICATIONS / 2);
                 // one replica at a time sends on a channel: kill that one, with its claimed batch in flight, at a
-                // moment Slack has posted a message whose outcome is not committed yet (its answer is 40 ms away)
+                // moment Slack has posted a message whose outcome is not committed (its answer held)
                 ChildReceiver victim = slackDelivered(a) >= slackDelivered(b) ? a : b;
                 ChildReceiver survivor = victim == a ? b : a;
-                try (Connection c = DriverManager.getConnection(pg.jdbcUrl(), pg.user(), PASSWORD)) {
-                    Polling.await("a message posted and not yet recorded",
-                            () -> slack.messages().size() > delivered(c));
-                }
-                victim.kill();
+                Replicas.killWithACallHeld(victim, slack, ANSWER);
                 Thread.sleep(200); // a request already on its way is acted on all the same
                 int inDoubtAtKill = slack.messages().size() - delivered(pg);
                 assertTrue(inDoubtAtKill > 0,
@@ -139,17 +130,6 @@ class PostgresKillNineTest {
 
     private static int delivered(PostgresServer pg) {
         return Integer.parseInt(pg.psql("SELECT count(*) FROM deliveries WHERE status = 'delivered'").strip());
-    }
-
-    /** As {@link #delivered(PostgresServer)} on an open connection: fast enough to poll within one send. */
-    private static int delivered(Connection c) {
-        try (Statement st = c.createStatement();
-                ResultSet rs = st.executeQuery("SELECT count(*) FROM deliveries WHERE status = 'delivered'")) {
-            rs.next();
-            return rs.getInt(1);
-        } catch (SQLException e) {
-            throw new AssertionError(e);
-        }
     }
 
     private static long slackDelivered(ChildReceiver r) {

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -25,6 +26,8 @@ import java.util.regex.Pattern;
 final class Replicas implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Far longer than seeing a held call and killing its sender takes on a busy machine. */
+    private static final Duration HELD_ANSWER = Duration.ofSeconds(5);
 
     private final Path dir;
     private final Path config;
@@ -110,6 +113,20 @@ final class Replicas implements AutoCloseable {
     @Override
     public void close() {
         started.forEach(ChildReceiver::close);
+    }
+
+    /**
+     * Kills {@code victim} at a moment Slack has acted on one of its calls (the message posted) and holds the answer,
+     * so that call's outcome cannot have been committed: the kill lands with a message in doubt however busy the
+     * machine. A slow answer alone makes that likely, not certain. Slack answers after {@code thereafter} again.
+     */
+    static void killWithACallHeld(ChildReceiver victim, LocalSlackServer slack, Duration thereafter)
+            throws InterruptedException {
+        slack.answerAfter(HELD_ANSWER);
+        int acted = slack.acted().size(); // read after the switch: a call counted later is held
+        Polling.await("a call Slack has acted on and holds the answer to", () -> slack.acted().size() > acted);
+        victim.kill();
+        slack.answerAfter(thereafter);
     }
 
     /** The top-level messages in the local Slack (not the replies in threads). */
