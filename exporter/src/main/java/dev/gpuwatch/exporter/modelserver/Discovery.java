@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 /**
  * Turns a process tree that listens on ports into the targets to poll, by fingerprinting each port
@@ -17,11 +18,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * (root pid and start time) and forgotten when a scan no longer offers it.
  */
 final class Discovery {
-    private final HttpClient client;
+    private final Supplier<HttpClient> client;
     private final InferenceSettings.Polling polling;
     private final Map<String, Optional<Fingerprint.Found>> fingerprints = new ConcurrentHashMap<>();
 
-    Discovery(HttpClient client, InferenceSettings.Polling polling) {
+    Discovery(Supplier<HttpClient> client, InferenceSettings.Polling polling) {
         this.client = client;
         this.polling = polling;
     }
@@ -42,7 +43,7 @@ final class Discovery {
             for (Endpoint e : sp.endpoints()) {
                 String key = sp.rootPid() + "/" + sp.startTime() + "/" + e.authority();
                 live.add(key);
-                fingerprints.computeIfAbsent(key, k -> Fingerprint.identify(client, e)).ifPresent(f -> found.put(e, f));
+                fingerprints.computeIfAbsent(key, k -> Fingerprint.identify(client.get(), e)).ifPresent(f -> found.put(e, f));
             }
             return Fingerprint.targets(sp, found, polling);
         }

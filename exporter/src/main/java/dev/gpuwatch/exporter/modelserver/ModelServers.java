@@ -43,7 +43,7 @@ public final class ModelServers implements AutoCloseable {
     private final InferenceSettings settings;
     private final Supplier<List<GpuSnapshot>> gpuSamples;
     private final ExecutorService threads;
-    private final HttpClient client;
+    private final ClientOnFirstUse client;
     private final ProcFs proc;
     private final ProcessScanner scanner;
     private final Pollers pollers;
@@ -64,9 +64,9 @@ public final class ModelServers implements AutoCloseable {
         this.settings = settings;
         this.gpuSamples = gpuSamples;
         this.threads = Executors.newVirtualThreadPerTaskExecutor();
-        this.client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+        this.client = new ClientOnFirstUse(() -> HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .followRedirects(HttpClient.Redirect.NEVER).connectTimeout(settings.polling().timeout())
-                .executor(threads).build();
+                .executor(threads).build());
         this.proc = new ProcFs(settings.discovery().procRoot());
         this.scanner = new ProcessScanner(proc);
         ScrapeTimeouts scrapeTimeouts = new ScrapeTimeouts();
@@ -213,6 +213,34 @@ public final class ModelServers implements AutoCloseable {
         } catch (IOException | GeneralSecurityException e) {
             LOG.log(Level.WARNING, "Kubernetes pod names disabled: cannot read the CA " + k.caFile() + ": " + e);
             return Optional.empty();
+        }
+    }
+
+    /**
+     * The pollers' HTTP client, built on first use: building one loads JSSE and parses the CA trust store
+     * (8 to 9 MiB resident, docs/benchmarks.md "Footprint"), which an exporter with no model server to poll
+     * never needs.
+     */
+    private static final class ClientOnFirstUse implements Supplier<HttpClient> {
+        private final Supplier<HttpClient> build;
+        private HttpClient client; // guarded by this; null until first use
+
+        ClientOnFirstUse(Supplier<HttpClient> build) {
+            this.build = build;
+        }
+
+        @Override
+        public synchronized HttpClient get() {
+            if (client == null) {
+                client = build.get();
+            }
+            return client;
+        }
+
+        synchronized void shutdownNow() {
+            if (client != null) {
+                client.shutdownNow();
+            }
         }
     }
 }

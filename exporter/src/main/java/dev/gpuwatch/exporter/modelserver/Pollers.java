@@ -9,6 +9,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * One {@link TargetPoller} per target (static or discovered), by name. Once {@link #start()}ed, each polls on a
@@ -17,7 +18,7 @@ import java.util.concurrent.TimeUnit;
 final class Pollers implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Pollers.class.getName());
 
-    private final HttpClient client;
+    private final Supplier<HttpClient> client;
     private final InferenceSettings.Polling polling;
     private final ScrapeTimeouts scrapeTimeouts;
     private final Runnable published;
@@ -34,7 +35,7 @@ final class Pollers implements AutoCloseable {
     }
 
     /** @param published told after every poll result is published and after a target goes away */
-    Pollers(HttpClient client, InferenceSettings.Polling polling, ScrapeTimeouts scrapeTimeouts, Runnable published) {
+    Pollers(Supplier<HttpClient> client, InferenceSettings.Polling polling, ScrapeTimeouts scrapeTimeouts, Runnable published) {
         this.client = client;
         this.polling = polling;
         this.scrapeTimeouts = scrapeTimeouts;

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 /**
@@ -26,20 +27,20 @@ final class TargetPoller {
 
     private final TargetSettings target;
     private final ServerAdapter adapter;
-    private final HttpClient client;
+    private final Supplier<HttpClient> client;
     private final InferenceSettings.Polling polling;
     private final ScrapeTimeouts scrapeTimeouts;
     private final AtomicReference<TargetState> state;
     private final Runnable published;
 
     /** @param published told after every poll result is published, on the polling thread */
-    TargetPoller(TargetSettings target, HttpClient client, InferenceSettings.Polling polling,
+    TargetPoller(TargetSettings target, Supplier<HttpClient> client, InferenceSettings.Polling polling,
             ScrapeTimeouts scrapeTimeouts, Runnable published) {
         this(target, Adapters.forType(target.type(), target.mapping()), client, polling, scrapeTimeouts, published);
     }
 
     /** With {@code adapter} instead of the target type's: for testing only (an adapter that throws). */
-    TargetPoller(TargetSettings target, ServerAdapter adapter, HttpClient client, InferenceSettings.Polling polling,
+    TargetPoller(TargetSettings target, ServerAdapter adapter, Supplier<HttpClient> client, InferenceSettings.Polling polling,
             ScrapeTimeouts scrapeTimeouts, Runnable published) {
         this.target = target;
         this.adapter = adapter;
@@ -74,7 +75,7 @@ final class TargetPoller {
         TargetState previous = state.get();
         TargetState next;
         try {
-            HttpFetcher fetcher = new HttpFetcher(client, target, deadline(), polling.maxResponseBytes(),
+            HttpFetcher fetcher = new HttpFetcher(client.get(), target, deadline(), polling.maxResponseBytes(),
                     polling.maxSeries(), polling.maxLabelValueLength());
             Normalized n = adapter.poll(fetcher, new AdapterOptions(target.loraAdapters()));
             int series = n.values().size() + n.histograms().stream().mapToInt(h -> h.upperBounds().length + 2).sum();

@@ -23,6 +23,7 @@ import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -261,7 +262,7 @@ class BoundedPollTest {
             }
             return real.poll(fetcher, options);
         };
-        TargetPoller p = new TargetPoller(target(ServerType.VLLM, "t", f.url()), failing, HttpClient.newHttpClient(),
+        TargetPoller p = new TargetPoller(target(ServerType.VLLM, "t", f.url()), failing, oneClient(),
                 polling(1 << 20, 1024), new ScrapeTimeouts(), () -> {});
         assertTrue(p.pollOnce().up());
         TargetState down = p.pollOnce();
@@ -277,7 +278,7 @@ class BoundedPollTest {
         CountDownLatch thirdPoll = new CountDownLatch(3);
         InferenceSettings.Polling fast = new InferenceSettings.Polling(Duration.ofMillis(1), Duration.ofMillis(500),
                 1 << 20, 100, 1024, false);
-        Pollers pollers = new Pollers(HttpClient.newHttpClient(), fast, new ScrapeTimeouts(), () -> {
+        Pollers pollers = new Pollers(oneClient(), fast, new ScrapeTimeouts(), () -> {
             thirdPoll.countDown();
             throw new StackOverflowError();
         });
@@ -295,7 +296,7 @@ class BoundedPollTest {
         InferenceSettings.Polling slow = new InferenceSettings.Polling(Duration.ofHours(1), Duration.ofMillis(500),
                 1 << 20, 100, 1024, false);
         CountDownLatch firstPoll = new CountDownLatch(1);
-        Pollers pollers = new Pollers(HttpClient.newHttpClient(), slow, new ScrapeTimeouts(), firstPoll::countDown);
+        Pollers pollers = new Pollers(oneClient(), slow, new ScrapeTimeouts(), firstPoll::countDown);
         closing.add(pollers);
         pollers.add(target(ServerType.VLLM, "good", f.url()));
         pollers.add(target(ServerType.VLLM, "t", f.url()));
@@ -341,5 +342,11 @@ class BoundedPollTest {
             assertTrue(scrape.contains(
                     "inference_target_last_error{reason=\"internal_error\",server=\"vllm\",target=\"t\"} 1.0"), scrape);
         }
+    }
+
+    /** One client for every poll, as the exporter's. */
+    private static Supplier<HttpClient> oneClient() {
+        HttpClient client = HttpClient.newHttpClient();
+        return () -> client;
     }
 }

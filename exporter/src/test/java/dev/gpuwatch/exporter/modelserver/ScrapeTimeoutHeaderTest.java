@@ -42,7 +42,7 @@ class ScrapeTimeoutHeaderTest {
         TargetSettings target = PollFaultsTest.vllm("t", "http://127.0.0.1:9"); // never polled here
         InferenceSettings.Polling polling = new InferenceSettings.Polling(Duration.ofSeconds(5),
                 Duration.ofMillis(500), 1 << 20, 100, false);
-        TargetPoller poller = new TargetPoller(target, client, polling, timeouts, () -> { });
+        TargetPoller poller = new TargetPoller(target, () -> client, polling, timeouts, () -> { });
         PrometheusRegistry registry = new PrometheusRegistry();
         registry.register(new InferenceCollector(() -> List.of(poller.state()),
                 () -> InferenceCollector.Attribution.NONE, List::of, Optional.empty(), false, timeouts));
