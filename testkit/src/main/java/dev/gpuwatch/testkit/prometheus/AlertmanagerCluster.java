@@ -25,13 +25,30 @@ public final class AlertmanagerCluster implements AutoCloseable {
         this.peers = List.copyOf(peers);
     }
 
+    /** Tries of fresh gossip ports: another process may take a free one before a peer binds it. */
+    private static final int GOSSIP_PORT_TRIES = 3;
+
     /**
      * Starts one peer per entry of {@code options}, each with a free gossip port, and waits until they have all
-     * joined each other.
+     * joined each other. A peer that exits because its gossip port was taken in between (an ephemeral port of
+     * some connection on a busy machine) has the whole cluster started again on fresh ports, as {@link Server}
+     * does for the web port.
      *
      * @throws IllegalStateException when a peer cannot start, or the cluster has not formed within 60 s
      */
     public static AlertmanagerCluster start(List<ServerOptions> options) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return startOnce(options);
+            } catch (IllegalStateException e) {
+                if (attempt >= GOSSIP_PORT_TRIES || !String.valueOf(e.getMessage()).contains("address already in use")) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private static AlertmanagerCluster startOnce(List<ServerOptions> options) {
         List<Integer> gossipPorts = options.stream().map(o -> Server.freePort()).toList();
         List<Alertmanager> started = new ArrayList<>();
         try {
