@@ -18,15 +18,14 @@ import java.util.List;
 public final class AlertmanagerCluster implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Tries of fresh gossip ports: another process may take a free one before a peer binds it. */
+    private static final int GOSSIP_PORT_TRIES = 3;
 
     private final List<Alertmanager> peers;
 
     private AlertmanagerCluster(List<Alertmanager> peers) {
         this.peers = List.copyOf(peers);
     }
-
-    /** Tries of fresh gossip ports: another process may take a free one before a peer binds it. */
-    private static final int GOSSIP_PORT_TRIES = 3;
 
     /**
      * Starts one peer per entry of {@code options}, each with a free gossip port, and waits until they have all
